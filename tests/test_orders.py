@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from wix_refunds import FulfillmentStatus, InvalidOrderData, Order, OrderStatus, PaymentStatus
+
+from .factories import ORDER_ID, order_json
+
+
+def test_order_is_read_from_a_get_order_response() -> None:
+    order = Order.from_wix(order_json())
+    assert order.id == ORDER_ID
+    assert order.number == "10126"
+    assert order.created_at.isoformat() == "2024-05-02T08:28:58.917000+00:00"
+    assert order.status is OrderStatus.APPROVED
+    assert order.payment_status is PaymentStatus.PAID
+    assert order.fulfillment_status is FulfillmentStatus.NOT_FULFILLED
+    assert order.currency == "USD"
+    assert order.total == Decimal("35.00")
+    assert order.archived is False
+    assert [(i.id, i.quantity) for i in order.line_items] == [("00000000-0000-0000-0000-000000000001", 2)]
+
+
+def test_bare_order_object_reads_the_same_as_the_wrapped_response() -> None:
+    wrapped = order_json()
+    assert Order.from_wix(wrapped["order"]) == Order.from_wix(wrapped)
+
+
+def test_integer_order_number_is_kept_as_text() -> None:
+    assert Order.from_wix(order_json(number=10126)).number == "10126"
+
+
+@pytest.mark.parametrize("amount", ["2.0", "0", "85.00", "215.66", 35])
+def test_unnormalised_amounts_parse_as_exact_decimals(amount: object) -> None:
+    order = Order.from_wix(order_json(priceSummary={"total": {"amount": amount}}))
+    assert order.total == Decimal(str(amount))
+    assert isinstance(order.total, Decimal)
+
+
+def test_unknown_enum_values_parse_as_unknown_and_keep_what_wix_sent() -> None:
+    order = Order.from_wix(order_json(status="ON_HOLD", paymentStatus="DECLINED", fulfillmentStatus="CANCELED"))
+    assert order.status is OrderStatus.UNKNOWN
+    assert order.payment_status is PaymentStatus.UNKNOWN
+    assert order.fulfillment_status is FulfillmentStatus.UNKNOWN
+    assert (order.raw_status, order.raw_payment_status, order.raw_fulfillment_status) == (
+        "ON_HOLD",
+        "DECLINED",
+        "CANCELED",
+    )
+
+
+def test_order_is_frozen() -> None:
+    order = Order.from_wix(order_json())
+    with pytest.raises(AttributeError):
+        order.status = OrderStatus.CANCELED  # type: ignore[misc]
+
+
+def _without(key: str) -> dict[str, Any]:
+    data = order_json()
+    del data["order"][key]
+    return data
+
+
+MALFORMED: list[tuple[str, object, str]] = [
+    ("not an object", [], "order"),
+    ("a string", "order", "order"),
+    ("order is null", {"order": None}, "order"),
+    ("order is a list", {"order": []}, "order"),
+    ("no id", _without("id"), "order.id"),
+    ("id not a GUID", order_json(id="1234"), "order.id"),
+    ("id a path", order_json(id="../orders"), "order.id"),
+    ("id a number", order_json(id=5), "order.id"),
+    ("no number", _without("number"), "order.number"),
+    ("number a float", order_json(number=1.5), "order.number"),
+    ("number a bool", order_json(number=True), "order.number"),
+    ("number empty", order_json(number=""), "order.number"),
+    ("no createdDate", _without("createdDate"), "order.createdDate"),
+    ("naive createdDate", order_json(createdDate="2024-05-02T08:28:58.917"), "order.createdDate"),
+    ("date only", order_json(createdDate="2024-05-02"), "order.createdDate"),
+    ("createdDate garbage", order_json(createdDate="last week"), "order.createdDate"),
+    ("createdDate epoch number", order_json(createdDate=1714638538), "order.createdDate"),
+    ("no status", _without("status"), "order.status"),
+    ("status a number", order_json(status=2), "order.status"),
+    ("no paymentStatus", _without("paymentStatus"), "order.paymentStatus"),
+    ("paymentStatus null", order_json(paymentStatus=None), "order.paymentStatus"),
+    ("no fulfillmentStatus", _without("fulfillmentStatus"), "order.fulfillmentStatus"),
+    ("fulfillmentStatus object", order_json(fulfillmentStatus={}), "order.fulfillmentStatus"),
+    ("no currency", _without("currency"), "order.currency"),
+    ("currency lower case", order_json(currency="usd"), "order.currency"),
+    ("no priceSummary", _without("priceSummary"), "order.priceSummary"),
+    ("priceSummary a list", order_json(priceSummary=[]), "order.priceSummary"),
+    ("no total", order_json(priceSummary={"subtotal": {"amount": "1"}}), "order.priceSummary.total"),
+    ("total not a Price", order_json(priceSummary={"total": "35.00"}), "order.priceSummary.total"),
+    (
+        "total amount missing",
+        order_json(priceSummary={"total": {"formattedAmount": "$1"}}),
+        "order.priceSummary.total.amount",
+    ),
+    ("total amount words", order_json(priceSummary={"total": {"amount": "thirty"}}), "order.priceSummary.total.amount"),
+    ("total amount float", order_json(priceSummary={"total": {"amount": 35.5}}), "order.priceSummary.total.amount"),
+    ("total amount NaN", order_json(priceSummary={"total": {"amount": "NaN"}}), "order.priceSummary.total.amount"),
+    (
+        "total amount Infinity",
+        order_json(priceSummary={"total": {"amount": "Infinity"}}),
+        "order.priceSummary.total.amount",
+    ),
+    ("total negative", order_json(priceSummary={"total": {"amount": "-1.00"}}), "order.priceSummary.total.amount"),
+    ("archived a string", order_json(archived="no"), "order.archived"),
+    ("lineItems an object", order_json(lineItems={}), "order.lineItems"),
+    ("line item a string", order_json(lineItems=["x"]), "order.lineItems[0]"),
+    ("line item without id", order_json(lineItems=[{"quantity": 1}]), "order.lineItems[0].id"),
+    ("line item quantity text", order_json(lineItems=[{"id": "a", "quantity": "2"}]), "order.lineItems[0].quantity"),
+    ("line item quantity negative", order_json(lineItems=[{"id": "a", "quantity": -1}]), "order.lineItems[0].quantity"),
+]
+
+
+@pytest.mark.parametrize(("case", "payload", "field"), MALFORMED, ids=[c[0] for c in MALFORMED])
+def test_malformed_order_payload_is_refused_naming_the_field(case: str, payload: object, field: str) -> None:
+    with pytest.raises(InvalidOrderData) as info:
+        Order.from_wix(payload)
+    assert info.value.field == field
+    assert field in str(info.value)

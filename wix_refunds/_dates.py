@@ -1,0 +1,41 @@
+"""Timestamps in, aware UTC datetimes out. No clock is read here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from dateutil.parser import isoparse
+
+from ._errors import InvalidOrderData
+
+__all__ = ["format_instant", "parse_timestamp"]
+
+
+def parse_timestamp(value: object, *, field: str) -> datetime:
+    """Return the instant an ISO 8601 timestamp with an offset names, in UTC.
+
+    ``datetime.fromisoformat`` reads the common forms fast; ``dateutil``'s
+    ``isoparse`` is the fallback for what it cannot read (``Z`` and ``+0000`` on
+    Python 3.10, more than six fractional digits).
+
+    Raises:
+        InvalidOrderData: the value is not a string, not ISO 8601, or has no
+            offset (a local time is never guessed).
+    """
+    if not isinstance(value, str):
+        raise InvalidOrderData(field, f"expected an ISO 8601 timestamp string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = isoparse(value)
+        except (ValueError, OverflowError) as exc:
+            raise InvalidOrderData(field, f"{value!r} is not an ISO 8601 timestamp") from exc
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise InvalidOrderData(field, f"{value!r} has no UTC offset; a local time is never guessed")
+    return parsed.astimezone(timezone.utc)
+
+
+def format_instant(moment: datetime) -> str:
+    """Return ``moment`` as UTC ISO 8601 text ending in ``Z`` (seconds precision)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

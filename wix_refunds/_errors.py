@@ -1,0 +1,173 @@
+"""The exception tree of wix_refunds.
+
+Every error the library raises on purpose is a ``WixRefundError``::
+
+    WixRefundError
+    ├── InvalidOrderData          a Wix payload that cannot be read (names the field)
+    ├── InvalidRequest            a RefundRequest or ID the library refuses to send
+    ├── InvalidCredentials        a pasted credential that is malformed (names the field)
+    ├── RefundNotSupported        the refund rules refuse this order (says why)
+    ├── WixConnectionError        the network failed; ``request_sent`` says if Wix may have it
+    ├── WixOutcomeUnknown         a write may or may not have happened: re-read, never resend
+    └── WixAPIError               Wix answered with an error status
+        ├── WixAuthError          401 / 403: key, scope or site access
+        ├── WixNotFound           404
+        ├── WixPreconditionFailed 428: a state change Wix refused
+        ├── WixRateLimited        429, with the ``retry_after`` Wix asked for
+        ├── WixServerError        5xx
+        └── WixInvalidResponse    a 2xx whose body is not the JSON Wix documents
+
+API errors carry the HTTP status, Wix's error code and message and the
+``x-wix-request-id``; none of them ever holds the API key.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InvalidCredentials",
+    "InvalidOrderData",
+    "InvalidRequest",
+    "RefundNotSupported",
+    "WixAPIError",
+    "WixAuthError",
+    "WixConnectionError",
+    "WixInvalidResponse",
+    "WixNotFound",
+    "WixOutcomeUnknown",
+    "WixPreconditionFailed",
+    "WixRateLimited",
+    "WixRefundError",
+    "WixServerError",
+]
+
+
+class WixRefundError(Exception):
+    """Base class of every error wix_refunds raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidOrderData(WixRefundError):
+    """A Wix payload is missing a field or holds a value that cannot be read."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"invalid Wix data at {field!r}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class InvalidRequest(WixRefundError):
+    """A value given to the library is refused before anything is sent."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"invalid {field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class InvalidCredentials(WixRefundError):
+    """A credential is malformed; the message never repeats the API key."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"invalid {field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class RefundNotSupported(WixRefundError):
+    """The refund rules (or Wix's refundability) refuse this refund."""
+
+    def __init__(self, message: str, *, order_id: str | None = None) -> None:
+        super().__init__(message)
+        self.order_id = order_id
+
+
+class WixConnectionError(WixRefundError):
+    """The request failed in the network.
+
+    ``request_sent`` is False only when Wix surely never received the request
+    (connection refused, connect or pool timeout).
+    """
+
+    def __init__(self, message: str, *, request_sent: bool) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
+
+
+class WixOutcomeUnknown(WixRefundError):
+    """A write may have been applied by Wix: re-read Wix before doing anything else."""
+
+    def __init__(self, message: str, *, operation: str) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+class WixAPIError(WixRefundError):
+    """Wix answered with an error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        wix_message: str | None = None,
+        request_id: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.wix_message = wix_message
+        self.request_id = request_id
+        self.operation = operation
+
+
+class WixAuthError(WixAPIError):
+    """401 or 403: the key is refused, lacks a permission, or cannot reach the site."""
+
+
+class WixNotFound(WixAPIError):
+    """404: the order, fulfilment or payment does not exist for this site."""
+
+
+class WixPreconditionFailed(WixAPIError):
+    """428: Wix refused a state change (for example cancelling a fulfilled order)."""
+
+
+class WixRateLimited(WixAPIError):
+    """429: too many requests; ``retry_after`` is the wait Wix asked for, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int = 429,
+        code: str | None = None,
+        wix_message: str | None = None,
+        request_id: str | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            status=status,
+            code=code,
+            wix_message=wix_message,
+            request_id=request_id,
+            operation=operation,
+        )
+        self.retry_after = retry_after
+
+
+class WixServerError(WixAPIError):
+    """5xx: Wix (or a proxy in front of it) failed."""
+
+
+class WixInvalidResponse(WixAPIError):
+    """A successful status whose body is not the JSON Wix documents."""

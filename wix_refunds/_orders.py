@@ -1,0 +1,215 @@
+"""Order and friends: frozen values read from Wix's JSON (see ``_wire`` for the keys)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "Fulfillment",
+    "FulfillmentStatus",
+    "LineItem",
+    "Order",
+    "OrderStatus",
+    "OrderTransactions",
+    "Payment",
+    "PaymentRefundability",
+    "PaymentStatus",
+    "RefundRecord",
+    "RefundStatus",
+    "RefundTransaction",
+    "Refundability",
+]
+
+
+class _WixEnum(str, enum.Enum):
+    """A Wix enum whose unknown values read as ``UNKNOWN`` instead of failing."""
+
+    @classmethod
+    def parse(cls, raw: str) -> Any:
+        """Return the member named ``raw``, or ``UNKNOWN`` for a value the library does not know."""
+        member = cls._value2member_map_.get(raw)
+        return member if member is not None else cls("UNKNOWN")
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class OrderStatus(_WixEnum):
+    """``order.status`` as Wix reports it."""
+
+    INITIALIZED = "INITIALIZED"
+    APPROVED = "APPROVED"
+    CANCELED = "CANCELED"
+    PENDING = "PENDING"
+    REJECTED = "REJECTED"
+    UNKNOWN = "UNKNOWN"
+
+
+class PaymentStatus(_WixEnum):
+    """``order.paymentStatus`` as Wix reports it."""
+
+    UNSPECIFIED = "UNSPECIFIED"
+    NOT_PAID = "NOT_PAID"
+    PAID = "PAID"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    FULLY_REFUNDED = "FULLY_REFUNDED"
+    PENDING = "PENDING"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    UNKNOWN = "UNKNOWN"
+
+
+class FulfillmentStatus(_WixEnum):
+    """``order.fulfillmentStatus`` as Wix reports it."""
+
+    NOT_FULFILLED = "NOT_FULFILLED"
+    FULFILLED = "FULFILLED"
+    PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"
+    UNKNOWN = "UNKNOWN"
+
+
+class RefundStatus(_WixEnum):
+    """``refunds[].transactions[].refundStatus``: every status but FAILED counts as refunded."""
+
+    STARTED = "STARTED"
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    UNKNOWN = "UNKNOWN"
+
+
+@attrs.frozen(kw_only=True)
+class LineItem:
+    """One line of an order."""
+
+    id: str
+    quantity: int
+
+
+@attrs.frozen(kw_only=True)
+class Order:
+    """A Wix eCom order, reduced to what refunding needs.
+
+    The ``raw_*`` fields keep the text Wix sent for each status, so that an
+    ``UNKNOWN`` member can still be shown as Wix wrote it.
+    """
+
+    id: str
+    number: str
+    created_at: datetime
+    status: OrderStatus
+    payment_status: PaymentStatus
+    fulfillment_status: FulfillmentStatus
+    currency: str
+    total: Decimal
+    archived: bool
+    line_items: tuple[LineItem, ...] = attrs.field(factory=tuple)
+    raw_status: str = ""
+    raw_payment_status: str = ""
+    raw_fulfillment_status: str = ""
+
+    @classmethod
+    def from_wix(cls, data: object) -> Order:
+        """Return the order in a Get Order response (``{"order": {...}}``) or a bare order object.
+
+        Raises:
+            InvalidOrderData: a field is missing or malformed; the error names it.
+        """
+        # Imported here: _wire builds Orders, so it imports this module first.
+        from ._wire import parse_order
+
+        return parse_order(data)
+
+
+@attrs.frozen(kw_only=True)
+class Fulfillment:
+    """One fulfilment record of an order."""
+
+    id: str
+    created_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Payment:
+    """One payment of an order, from List Transactions."""
+
+    id: str
+    amount: Decimal
+    refund_disabled: bool = False
+    offline: bool = False
+    gift_card: bool = False
+    method: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RefundTransaction:
+    """The part of a refund that went back to one payment."""
+
+    payment_id: str
+    amount: Decimal
+    status: RefundStatus
+    external: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class RefundRecord:
+    """One refund of an order, with its reason text."""
+
+    id: str
+    transactions: tuple[RefundTransaction, ...] = attrs.field(factory=tuple)
+    reason: str | None = None
+    created_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderTransactions:
+    """The payments and refunds of one order."""
+
+    order_id: str
+    payments: tuple[Payment, ...] = attrs.field(factory=tuple)
+    refunds: tuple[RefundRecord, ...] = attrs.field(factory=tuple)
+
+    def refunded_for(self, payment_id: str) -> Decimal:
+        """Return what ``payment_id`` has had refunded, counting every refund not FAILED."""
+        return sum(
+            (
+                t.amount
+                for r in self.refunds
+                for t in r.transactions
+                if t.payment_id == payment_id and t.status is not RefundStatus.FAILED
+            ),
+            Decimal(0),
+        )
+
+    def refunded_total(self) -> Decimal:
+        """Return the sum of every refund transaction that did not fail."""
+        return sum(
+            (t.amount for r in self.refunds for t in r.transactions if t.status is not RefundStatus.FAILED),
+            Decimal(0),
+        )
+
+    def remaining_for(self, payment: Payment) -> Decimal:
+        """Return what ``payment`` still has to refund (never below zero)."""
+        return max(payment.amount - self.refunded_for(payment.id), Decimal(0))
+
+
+class Refundability(_WixEnum):
+    """How Wix can refund one payment."""
+
+    REFUNDABLE = "REFUNDABLE"
+    MANUALLY_REFUNDABLE = "MANUALLY_REFUNDABLE"
+    NON_REFUNDABLE = "NON_REFUNDABLE"
+    UNKNOWN = "UNKNOWN"
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRefundability:
+    """Get Order Refundability's answer for one payment."""
+
+    payment_id: str
+    refundability: Refundability
+    reason: str | None = None

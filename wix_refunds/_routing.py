@@ -1,0 +1,316 @@
+"""decide_refund(): which way an order is refunded. A rules table; no I/O, no clock."""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import re
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Union
+
+import attrs
+
+from ._dates import format_instant
+from ._errors import InvalidRequest, RefundNotSupported
+from ._orders import FulfillmentStatus as F
+from ._orders import Order
+from ._orders import OrderStatus as S
+from ._orders import PaymentStatus as P
+
+__all__ = [
+    "STANDARD_REFUND_CUTOFF",
+    "CancelOrder",
+    "DeleteFulfillments",
+    "RefundPayments",
+    "RefundPlan",
+    "RefundRequest",
+    "RefundRoute",
+    "decide_refund",
+]
+
+STANDARD_REFUND_CUTOFF = datetime(2024, 4, 22, tzinfo=timezone.utc)
+"""Orders placed at or after this instant take Wix's standard refund; older ones are cancelled."""
+
+MAX_REASON = 200
+MAX_REFERENCE = 64
+_REFERENCE = re.compile(r"[A-Za-z0-9._:/#@+-]+")
+
+
+class RefundRoute(str, enum.Enum):
+    """How an order is refunded."""
+
+    STANDARD_REFUND = "STANDARD_REFUND"
+    CANCEL = "CANCEL"
+    UNFULFILL_THEN_CANCEL = "UNFULFILL_THEN_CANCEL"
+    NOTHING_TO_DO = "NOTHING_TO_DO"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _check_amount(_: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Decimal):
+        raise InvalidRequest("amount", f"expected a Decimal, got {type(value).__name__} (floats lose cents)")
+    if not value.is_finite():
+        raise InvalidRequest("amount", f"{value} is not a finite amount")
+    if value <= 0:
+        raise InvalidRequest("amount", f"{value} is not above zero")
+
+
+def _check_reason(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is not None and len(value) > MAX_REASON:
+        raise InvalidRequest("reason", f"at most {MAX_REASON} characters, got {len(value)}")
+
+
+def _check_reference(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is None:
+        return
+    if not _REFERENCE.fullmatch(value) or len(value) > MAX_REFERENCE:
+        raise InvalidRequest(
+            "reference",
+            f"{value!r}: use 1 to {MAX_REFERENCE} letters, digits or ._:/#@+- (it is written into Wix's refund reason)",
+        )
+
+
+def _to_amount(value: Decimal | int | str | None) -> Decimal | None:
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            return Decimal(value)
+        except ArithmeticError as exc:
+            raise InvalidRequest("amount", f"{value!r} is not a decimal amount") from exc
+    raise InvalidRequest("amount", f"expected a Decimal, got {type(value).__name__} (floats lose cents)")
+
+
+@attrs.frozen(kw_only=True)
+class RefundRequest:
+    """What the caller asks for. ``amount=None`` means everything still refundable.
+
+    ``reference`` is the caller's own ID for this refund; it is written into the
+    refund's reason on Wix, so that a re-run recognises a refund already made.
+    """
+
+    amount: Decimal | None = attrs.field(default=None, converter=_to_amount, validator=_check_amount)
+    reason: str | None = attrs.field(default=None, validator=_check_reason)
+    reference: str | None = attrs.field(default=None, validator=_check_reference)
+    restock: bool = False
+    notify_customer: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class DeleteFulfillments:
+    """Delete every fulfilment of the order (each is listed, then deleted)."""
+
+    def describe(self) -> str:
+        """Return the step as a phrase a person reads."""
+        return "delete every fulfilment"
+
+
+@attrs.frozen(kw_only=True)
+class CancelOrder:
+    """Cancel the order on Wix."""
+
+    restock: bool = False
+    notify_customer: bool = False
+
+    def describe(self) -> str:
+        """Return the step as a phrase a person reads."""
+        extras = [text for flag, text in ((self.restock, "restock"), (self.notify_customer, "email the buyer")) if flag]
+        return "cancel the order" + (f" ({', '.join(extras)})" if extras else "")
+
+
+@attrs.frozen(kw_only=True)
+class RefundPayments:
+    """Refund the order's payments through Wix Order Billing."""
+
+    amount: Decimal | None
+    currency: str
+
+    def describe(self) -> str:
+        """Return the step as a phrase a person reads."""
+        if self.amount is None:
+            return "refund everything still refundable"
+        return f"refund {self.amount} {self.currency}"
+
+
+Step = Union[DeleteFulfillments, CancelOrder, RefundPayments]
+
+
+@attrs.frozen(kw_only=True)
+class RefundPlan:
+    """What must happen to refund an order: the route, its ordered steps and why."""
+
+    order_id: str
+    route: RefundRoute
+    steps: tuple[Step, ...]
+    reason: str
+    request: RefundRequest = attrs.field(factory=RefundRequest)
+
+
+# --- the rules table --------------------------------------------------------------
+
+
+class _Era(enum.Enum):
+    BEFORE = "before"
+    AFTER = "after"
+
+
+class _Amount(enum.Enum):
+    FULL = "full"
+    PARTIAL = "partial"
+
+
+_ANY_F = frozenset(F)
+_ANY_P = frozenset(P)
+_ANY_A = frozenset(_Amount)
+_PAID = frozenset({P.PAID, P.PARTIALLY_PAID, P.PARTIALLY_REFUNDED})
+_LIVE = frozenset({S.APPROVED, S.CANCELED})
+_FULFILLED = frozenset({F.FULFILLED, F.PARTIALLY_FULFILLED})
+_KNOWN_F = frozenset({F.NOT_FULFILLED, F.FULFILLED, F.PARTIALLY_FULFILLED})
+_NOT_YET_APPROVED = frozenset({S.INITIALIZED, S.PENDING})
+
+_Outcome = Union[RefundRoute, str]
+_Row = tuple[_Era, frozenset[S], frozenset[P], frozenset[F], frozenset[_Amount], _Outcome]
+
+_AFTER, _BEFORE = _Era.AFTER, _Era.BEFORE
+_FULL, _PARTIAL = frozenset({_Amount.FULL}), frozenset({_Amount.PARTIAL})
+_APPROVED, _CANCELED, _REJECTED = frozenset({S.APPROVED}), frozenset({S.CANCELED}), frozenset({S.REJECTED})
+_REFUNDED, _NOT_PAID, _PENDING = frozenset({P.FULLY_REFUNDED}), frozenset({P.NOT_PAID}), frozenset({P.PENDING})
+_UNFULFILLED = frozenset({F.NOT_FULFILLED})
+_STANDARD, _CANCEL = RefundRoute.STANDARD_REFUND, RefundRoute.CANCEL
+_UNFULFILL, _NOTHING = RefundRoute.UNFULFILL_THEN_CANCEL, RefundRoute.NOTHING_TO_DO
+
+_ALREADY_REFUNDED = "it is already fully refunded, so nothing is left to refund"
+_ONLY_IN_FULL = "an order placed before the cutoff can only be refunded in full (by cancelling it)"
+_NEVER_PAID = "it was never paid, so there is nothing to refund"
+_STILL_PENDING = "its payment is still PENDING with the provider; refund it once the payment settles"
+_NOT_APPROVED = "it is not approved yet (status {status})"
+_WAS_REJECTED = "Wix rejected the order"
+
+# Each row: era, order statuses, payment statuses, fulfilment statuses, amount kinds,
+# then the route or, as text, why the refund is refused. A combination that no row
+# covers (every UNKNOWN or UNSPECIFIED value among them) is refused, never defaulted.
+# fmt: off
+_RULES: tuple[_Row, ...] = (
+    # era      order status       payment status  fulfilment    amount     route or refusal
+    # on or after the cutoff: Wix Order Billing refunds it (on Wix a cancel refunds nothing)
+    (_AFTER,  _LIVE,             _PAID,          _ANY_F,       _ANY_A,    _STANDARD),
+    (_AFTER,  _LIVE,             _REFUNDED,      _ANY_F,       _FULL,     _NOTHING),
+    (_AFTER,  _LIVE,             _REFUNDED,      _ANY_F,       _PARTIAL,  _ALREADY_REFUNDED),
+    (_AFTER,  _LIVE,             _NOT_PAID,      _ANY_F,       _ANY_A,    _NEVER_PAID),
+    (_AFTER,  _LIVE,             _PENDING,       _ANY_F,       _ANY_A,    _STILL_PENDING),
+    (_AFTER,  _NOT_YET_APPROVED, _ANY_P,         _ANY_F,       _ANY_A,    _NOT_APPROVED),
+    (_AFTER,  _REJECTED,         _ANY_P,         _ANY_F,       _ANY_A,    _WAS_REJECTED),
+    # before the cutoff: cancel it, after deleting its fulfilments; only in full
+    (_BEFORE, _CANCELED,         _ANY_P,         _ANY_F,       _ANY_A,    _NOTHING),
+    (_BEFORE, _APPROVED,         _REFUNDED,      _ANY_F,       _ANY_A,    _NOTHING),
+    (_BEFORE, _APPROVED,         _PAID,          _UNFULFILLED, _FULL,     _CANCEL),
+    (_BEFORE, _APPROVED,         _PAID,          _FULFILLED,   _FULL,     _UNFULFILL),
+    (_BEFORE, _APPROVED,         _PAID,          _KNOWN_F,     _PARTIAL,  _ONLY_IN_FULL),
+    (_BEFORE, _APPROVED,         _NOT_PAID,      _ANY_F,       _ANY_A,    _NEVER_PAID),
+    (_BEFORE, _APPROVED,         _PENDING,       _ANY_F,       _ANY_A,    _STILL_PENDING),
+    (_BEFORE, _NOT_YET_APPROVED, _ANY_P,         _ANY_F,       _ANY_A,    _NOT_APPROVED),
+    (_BEFORE, _REJECTED,         _ANY_P,         _ANY_F,       _ANY_A,    _WAS_REJECTED),
+)
+# fmt: on
+
+_Key = tuple[_Era, S, P, F, _Amount]
+
+
+def _expand(rules: tuple[_Row, ...]) -> dict[_Key, _Outcome]:
+    table: dict[_Key, _Outcome] = {}
+    for era, statuses, payments, fulfilments, amounts, outcome in rules:
+        for key in itertools.product((era,), statuses, payments, fulfilments, amounts):
+            if key in table:
+                raise AssertionError(f"two refund rules cover {key}")
+            table[key] = outcome
+    return table
+
+
+RULES_TABLE = _expand(_RULES)
+"""Every (era, status, payment status, fulfilment status, amount kind) the rules cover."""
+
+_STEP_TEXT = {
+    RefundRoute.STANDARD_REFUND: "refund its payments through Wix",
+    RefundRoute.CANCEL: "cancel it",
+    RefundRoute.UNFULFILL_THEN_CANCEL: "delete its fulfilments, then cancel it",
+    RefundRoute.NOTHING_TO_DO: "nothing to do",
+}
+
+
+def _unknown_fields(order: Order) -> list[str]:
+    checks = (
+        ("status", order.status is S.UNKNOWN, order.raw_status),
+        ("paymentStatus", order.payment_status in (P.UNKNOWN, P.UNSPECIFIED), order.raw_payment_status),
+        ("fulfillmentStatus", order.fulfillment_status is F.UNKNOWN, order.raw_fulfillment_status),
+    )
+    return [f"{name} {raw or '?'!r}" for name, unknown, raw in checks if unknown]
+
+
+def decide_refund(
+    order: Order, request: RefundRequest | None = None, *, cutoff: datetime = STANDARD_REFUND_CUTOFF
+) -> RefundPlan:
+    """Return the plan that refunds ``order`` as ``request`` asks, by the rules table.
+
+    Raises:
+        RefundNotSupported: the rules refuse this order or amount; the message says why.
+        InvalidRequest: ``cutoff`` is a naive datetime.
+    """
+    if cutoff.tzinfo is None or cutoff.utcoffset() is None:
+        raise InvalidRequest("cutoff", "must be an aware datetime")
+    request = request or RefundRequest()
+    era = _Era.AFTER if order.created_at >= cutoff else _Era.BEFORE
+    if request.amount is not None and request.amount > order.total:
+        raise RefundNotSupported(
+            f"order {order.number} ({order.id}): {request.amount} {order.currency} is more than the order total "
+            f"{order.total} {order.currency}",
+            order_id=order.id,
+        )
+    amount = _Amount.FULL if request.amount is None or request.amount == order.total else _Amount.PARTIAL
+    key = (era, order.status, order.payment_status, order.fulfillment_status, amount)
+    when = (
+        f"placed {format_instant(order.created_at)}, "
+        f"{'on or after' if era is _Era.AFTER else 'before'} the {cutoff.date().isoformat()} cutoff"
+    )
+    state = f"status {order.raw_status or order.status}, payment {order.raw_payment_status or order.payment_status}"
+    outcome = RULES_TABLE.get(key)
+    if outcome is None:
+        unknown = _unknown_fields(order)
+        why = (
+            f"Wix reported {', '.join(unknown)}, which the refund rules do not know"
+            if unknown
+            else f"no refund rule covers {state}, fulfilment {order.fulfillment_status} ({amount.value} refund)"
+        )
+        raise RefundNotSupported(f"order {order.number} ({order.id}), {when}: {why}", order_id=order.id)
+    if not isinstance(outcome, RefundRoute):
+        why = outcome.format(status=order.raw_status or order.status)
+        raise RefundNotSupported(f"order {order.number} ({order.id}), {when}: refused, {why}", order_id=order.id)
+    steps: tuple[Step, ...]
+    if outcome is RefundRoute.STANDARD_REFUND:
+        steps = (RefundPayments(amount=request.amount, currency=order.currency),)
+        detail = f"paid ({order.payment_status})"
+    elif outcome is RefundRoute.CANCEL:
+        steps = (CancelOrder(restock=request.restock, notify_customer=request.notify_customer),)
+        detail = str(order.fulfillment_status)
+    elif outcome is RefundRoute.UNFULFILL_THEN_CANCEL:
+        steps = (
+            DeleteFulfillments(),
+            CancelOrder(restock=request.restock, notify_customer=request.notify_customer),
+        )
+        detail = str(order.fulfillment_status)
+    else:
+        steps = ()
+        detail = "already " + (
+            "CANCELED" if order.status is S.CANCELED and era is _Era.BEFORE else str(order.payment_status)
+        )
+    return RefundPlan(
+        order_id=order.id,
+        route=outcome,
+        steps=steps,
+        reason=f"{when}, and {detail}: {_STEP_TEXT[outcome]}",
+        request=request,
+    )

@@ -1,0 +1,665 @@
+"""Every Wix path, JSON key and amount format, in and out. No I/O.
+
+This is the one module that knows Wix's wire format (``shared/wix-api.md``,
+"Choices this project makes"). Where live Wix proves a choice wrong, it is
+corrected here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from ._dates import parse_timestamp
+from ._errors import (
+    InvalidOrderData,
+    InvalidRequest,
+    WixAPIError,
+    WixAuthError,
+    WixNotFound,
+    WixPreconditionFailed,
+    WixRateLimited,
+    WixServerError,
+)
+from ._orders import (
+    Fulfillment,
+    FulfillmentStatus,
+    LineItem,
+    Order,
+    OrderStatus,
+    OrderTransactions,
+    Payment,
+    PaymentRefundability,
+    PaymentStatus,
+    Refundability,
+    RefundRecord,
+    RefundStatus,
+    RefundTransaction,
+)
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://www.wixapis.com"
+REQUEST_ID_HEADER = "x-wix-request-id"
+REFERENCE_TAG = " [ref:{reference}]"
+MAX_CUSTOMER_REASON = 200
+MAX_PAYMENT_REFUNDS = 50
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def is_guid(value: object) -> bool:
+    """Return whether ``value`` is a GUID string (the form of every Wix ID used here)."""
+    return isinstance(value, str) and _GUID.fullmatch(value) is not None
+
+
+def check_id(value: object, *, field: str) -> str:
+    """Return ``value`` if it is a GUID; otherwise raise before any request is built.
+
+    Raises:
+        InvalidRequest: the ID is not a GUID (``../x`` would otherwise reach
+            another endpoint once httpx normalises the path).
+    """
+    if not is_guid(value):
+        raise InvalidRequest(field, f"{value!r} is not a Wix ID (a GUID such as 0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd)")
+    assert isinstance(value, str)
+    return value
+
+
+def format_amount(amount: Decimal) -> str:
+    """Return ``amount`` as the plain decimal string Wix expects (never exponent form)."""
+    return format(amount, "f")
+
+
+# --- reading JSON -----------------------------------------------------------------
+
+
+def _obj(value: object, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidOrderData(field, f"expected an object, got {_kind(value)}")
+    return value
+
+
+def _get(data: Mapping[str, Any], key: str, path: str) -> Any:
+    if key not in data or data[key] is None:
+        raise InvalidOrderData(f"{path}.{key}" if path else key, "missing")
+    return data[key]
+
+
+def _str(data: Mapping[str, Any], key: str, path: str) -> str:
+    value = _get(data, key, path)
+    if not isinstance(value, str) or not value:
+        raise InvalidOrderData(f"{path}.{key}", f"expected a non-empty string, got {_kind(value)}")
+    return value
+
+
+def _opt_str(data: Mapping[str, Any], key: str, path: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidOrderData(f"{path}.{key}", f"expected a string, got {_kind(value)}")
+    return value
+
+
+def _bool(data: Mapping[str, Any], key: str, path: str, default: bool = False) -> bool:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise InvalidOrderData(f"{path}.{key}", f"expected true or false, got {_kind(value)}")
+    return value
+
+
+def _list(data: Mapping[str, Any], key: str, path: str) -> list[Any]:
+    value = data.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidOrderData(f"{path}.{key}", f"expected an array, got {_kind(value)}")
+    return value
+
+
+def _id(data: Mapping[str, Any], key: str, path: str) -> str:
+    value = _str(data, key, path)
+    if not is_guid(value):
+        raise InvalidOrderData(f"{path}.{key}", f"{value!r} is not a GUID")
+    return value
+
+
+def _decimal(value: object, field: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidOrderData(field, f"expected a decimal string, got {_kind(value)}")
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation as exc:
+        raise InvalidOrderData(field, f"{value!r} is not a decimal amount") from exc
+    if not amount.is_finite():
+        raise InvalidOrderData(field, f"{value!r} is not a finite amount")
+    return amount
+
+
+def _price(data: Mapping[str, Any], key: str, path: str) -> Decimal:
+    price = _obj(_get(data, key, path), f"{path}.{key}")
+    return _decimal(_get(price, "amount", f"{path}.{key}"), f"{path}.{key}.amount")
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _enum_text(data: Mapping[str, Any], key: str, path: str) -> str:
+    value = _get(data, key, path)
+    if not isinstance(value, str):
+        raise InvalidOrderData(f"{path}.{key}", f"expected an enum string, got {_kind(value)}")
+    return value
+
+
+def parse_order(data: object) -> Order:
+    """Return the ``Order`` in a Get Order response or a bare order object.
+
+    Raises:
+        InvalidOrderData: a field is missing or malformed; the error names it.
+    """
+    top = _obj(data, "order")
+    order = _obj(top["order"], "order") if "order" in top else top
+    path = "order"
+    number = _get(order, "number", path)
+    if isinstance(number, bool) or not isinstance(number, (str, int)) or str(number) == "":
+        raise InvalidOrderData("order.number", f"expected a string or integer, got {_kind(number)}")
+    raw_status = _enum_text(order, "status", path)
+    raw_payment = _enum_text(order, "paymentStatus", path)
+    raw_fulfillment = _enum_text(order, "fulfillmentStatus", path)
+    currency = _str(order, "currency", path)
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InvalidOrderData("order.currency", f"{currency!r} is not an ISO 4217 code")
+    summary = _obj(_get(order, "priceSummary", path), "order.priceSummary")
+    total = _price(summary, "total", "order.priceSummary")
+    if total < 0:
+        raise InvalidOrderData("order.priceSummary.total.amount", f"{total} is negative")
+    items = []
+    for index, raw_item in enumerate(_list(order, "lineItems", path)):
+        item_path = f"order.lineItems[{index}]"
+        item = _obj(raw_item, item_path)
+        quantity = _get(item, "quantity", item_path)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise InvalidOrderData(f"{item_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
+        items.append(LineItem(id=_str(item, "id", item_path), quantity=quantity))
+    return Order(
+        id=_id(order, "id", path),
+        number=str(number),
+        created_at=parse_timestamp(_get(order, "createdDate", path), field="order.createdDate"),
+        status=OrderStatus.parse(raw_status),
+        payment_status=PaymentStatus.parse(raw_payment),
+        fulfillment_status=FulfillmentStatus.parse(raw_fulfillment),
+        currency=currency,
+        total=total,
+        archived=_bool(order, "archived", path),
+        line_items=tuple(items),
+        raw_status=raw_status,
+        raw_payment_status=raw_payment,
+        raw_fulfillment_status=raw_fulfillment,
+    )
+
+
+def parse_fulfillments(data: object) -> tuple[Fulfillment, ...]:
+    """Return the fulfilments in an ``{"orderWithFulfillments": ...}`` answer (list or delete)."""
+    top = _obj(data, "response")
+    wrapper = _obj(_get(top, "orderWithFulfillments", ""), "orderWithFulfillments")
+    result = []
+    for index, raw in enumerate(_list(wrapper, "fulfillments", "orderWithFulfillments")):
+        path = f"orderWithFulfillments.fulfillments[{index}]"
+        item = _obj(raw, path)
+        created = item.get("createdDate")
+        result.append(
+            Fulfillment(
+                id=_id(item, "id", path),
+                created_at=None if created is None else parse_timestamp(created, field=f"{path}.createdDate"),
+            )
+        )
+    return tuple(result)
+
+
+def parse_transactions(data: object) -> OrderTransactions:
+    """Return the payments and refunds in an ``{"orderTransactions": ...}`` object."""
+    top = _obj(data, "response")
+    body = _obj(_get(top, "orderTransactions", ""), "orderTransactions")
+    path = "orderTransactions"
+    payments = []
+    for index, raw in enumerate(_list(body, "payments", path)):
+        p_path = f"{path}.payments[{index}]"
+        item = _obj(raw, p_path)
+        regular = item.get("regularPaymentDetails")
+        regular = _obj(regular, f"{p_path}.regularPaymentDetails") if regular is not None else {}
+        payments.append(
+            Payment(
+                id=_id(item, "id", p_path),
+                amount=_price(item, "amount", p_path),
+                refund_disabled=_bool(item, "refundDisabled", p_path),
+                offline=_bool(regular, "offlinePayment", f"{p_path}.regularPaymentDetails"),
+                gift_card=item.get("giftcardPaymentDetails") is not None,
+                method=_opt_str(regular, "paymentMethod", f"{p_path}.regularPaymentDetails"),
+            )
+        )
+    refunds = []
+    for index, raw in enumerate(_list(body, "refunds", path)):
+        r_path = f"{path}.refunds[{index}]"
+        item = _obj(raw, r_path)
+        transactions = []
+        for t_index, raw_t in enumerate(_list(item, "transactions", r_path)):
+            t_path = f"{r_path}.transactions[{t_index}]"
+            t = _obj(raw_t, t_path)
+            transactions.append(
+                RefundTransaction(
+                    payment_id=_str(t, "paymentId", t_path),
+                    amount=_price(t, "amount", t_path),
+                    status=RefundStatus.parse(_enum_text(t, "refundStatus", t_path)),
+                    external=_bool(t, "externalRefund", t_path),
+                )
+            )
+        details = item.get("details")
+        details = _obj(details, f"{r_path}.details") if details is not None else {}
+        created = item.get("createdDate")
+        refunds.append(
+            RefundRecord(
+                id=_str(item, "id", r_path),
+                transactions=tuple(transactions),
+                reason=_opt_str(details, "reason", f"{r_path}.details"),
+                created_at=None if created is None else parse_timestamp(created, field=f"{r_path}.createdDate"),
+            )
+        )
+    return OrderTransactions(order_id=_str(body, "orderId", path), payments=tuple(payments), refunds=tuple(refunds))
+
+
+_REFUNDABILITY_KEYS = (
+    ("refundable", Refundability.REFUNDABLE),
+    ("manuallyRefundable", Refundability.MANUALLY_REFUNDABLE),
+    ("nonRefundable", Refundability.NON_REFUNDABLE),
+)
+
+
+def parse_refundability(data: object) -> tuple[PaymentRefundability, ...]:
+    """Return each payment's refundability from a Get Order Refundability answer."""
+    top = _obj(data, "response")
+    result = []
+    for index, raw in enumerate(_list(top, "payments", "")):
+        path = f"payments[{index}]"
+        item = _obj(raw, path)
+        found = [(key, kind) for key, kind in _REFUNDABILITY_KEYS if item.get(key) is not None]
+        if len(found) != 1:
+            raise InvalidOrderData(path, "expected exactly one of refundable, manuallyRefundable, nonRefundable")
+        key, kind = found[0]
+        detail = item[key]
+        reason = None
+        if isinstance(detail, dict):
+            raw_reason = detail.get("reason")
+            reason = raw_reason if isinstance(raw_reason, str) else None
+        result.append(PaymentRefundability(payment_id=_str(item, "paymentId", path), refundability=kind, reason=reason))
+    return tuple(result)
+
+
+def parse_refund_response(data: object) -> OrderTransactions:
+    """Return the order's transactions after a Refund Payments call."""
+    return parse_transactions(data)
+
+
+def parse_sites(data: object) -> tuple[str, ...]:
+    """Return the site IDs in a Query Sites answer."""
+    top = _obj(data, "response")
+    return tuple(_str(_obj(s, f"sites[{i}]"), "id", f"sites[{i}]") for i, s in enumerate(_list(top, "sites", "")))
+
+
+def parse_site_properties(data: object) -> Mapping[str, Any]:
+    """Return the ``properties`` object of Get Site Properties."""
+    return _obj(_get(_obj(data, "response"), "properties", ""), "properties")
+
+
+def parse_list(key: str) -> Callable[[object], list[Any]]:
+    """Return a parser that reads the array under ``key`` of an answer."""
+
+    def parse(data: object) -> list[Any]:
+        return _list(_obj(data, "response"), key, "")
+
+    return parse
+
+
+# --- requests ---------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class WireCall(Generic[T]):
+    """One Wix call: what to send and how to read the answer.
+
+    ``write`` calls change Wix's state and are never resent after an unknown
+    outcome; ``account_level`` calls send ``wix-account-id`` instead of
+    ``wix-site-id``.
+    """
+
+    operation: str
+    method: str
+    path: str
+    parse: Callable[[object], T]
+    permission: str
+    body: Mapping[str, Any] | None = None
+    write: bool = False
+    account_level: bool = False
+    target: str | None = None
+
+
+_STORES_READ = "Wix Stores (Read Orders)"
+_STORES_MANAGE = "Wix Stores (Manage Orders)"
+
+
+def get_order(order_id: str) -> WireCall[Order]:
+    """Return the Get Order call."""
+    order_id = check_id(order_id, field="order_id")
+    return WireCall(
+        operation="get_order",
+        method="GET",
+        path=f"/ecom/v1/orders/{order_id}",
+        parse=parse_order,
+        permission=_STORES_READ,
+        target=order_id,
+    )
+
+
+def list_fulfillments(order_id: str) -> WireCall[tuple[Fulfillment, ...]]:
+    """Return the List Fulfillments For Single Order call."""
+    order_id = check_id(order_id, field="order_id")
+    return WireCall(
+        operation="list_fulfillments",
+        method="GET",
+        path=f"/ecom/v1/fulfillments/orders/{order_id}",
+        parse=parse_fulfillments,
+        permission=_STORES_READ,
+        target=order_id,
+    )
+
+
+def delete_fulfillment(order_id: str, fulfillment_id: str) -> WireCall[tuple[Fulfillment, ...]]:
+    """Return the Delete Fulfillment call; its answer is the fulfilments that remain."""
+    order_id = check_id(order_id, field="order_id")
+    fulfillment_id = check_id(fulfillment_id, field="fulfillment_id")
+    return WireCall(
+        operation="delete_fulfillment",
+        method="DELETE",
+        path=f"/ecom/v1/fulfillments/{fulfillment_id}/orders/{order_id}",
+        parse=parse_fulfillments,
+        permission=_STORES_MANAGE,
+        write=True,
+        target=fulfillment_id,
+    )
+
+
+def cancel_order(
+    order_id: str, *, restock: bool = False, notify_customer: bool = False, message: str | None = None
+) -> WireCall[Order]:
+    """Return the Cancel Order call; its answer is the order after the cancel."""
+    order_id = check_id(order_id, field="order_id")
+    body: dict[str, Any] = {"sendOrderCanceledEmail": notify_customer, "restockAllItems": restock}
+    if message:
+        body["customMessage"] = message
+    return WireCall(
+        operation="cancel_order",
+        method="POST",
+        path=f"/ecom/v1/orders/{order_id}/cancel",
+        parse=parse_order,
+        permission=_STORES_MANAGE,
+        body=body,
+        write=True,
+        target=order_id,
+    )
+
+
+def list_transactions(order_id: str) -> WireCall[OrderTransactions]:
+    """Return the List Transactions For Single Order call."""
+    order_id = check_id(order_id, field="order_id")
+    return WireCall(
+        operation="list_transactions",
+        method="GET",
+        path=f"/ecom/v1/payments/orders/{order_id}",
+        parse=parse_transactions,
+        permission=_STORES_READ,
+        target=order_id,
+    )
+
+
+def get_refundability(order_id: str) -> WireCall[tuple[PaymentRefundability, ...]]:
+    """Return the Get Order Refundability call (a POST that only reads)."""
+    order_id = check_id(order_id, field="order_id")
+    return WireCall(
+        operation="get_refundability",
+        method="POST",
+        path="/ecom/v1/order-billing/get-order-refundability",
+        parse=parse_refundability,
+        permission=_STORES_MANAGE,
+        body={"orderId": order_id},
+        target=order_id,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class PaymentRefund:
+    """One entry of a Refund Payments call: how much goes back to one payment."""
+
+    payment_id: str
+    amount: Decimal
+    external: bool = False
+
+
+def customer_reason(reason: str | None, reference: str | None) -> str | None:
+    """Return the ``customerReason`` text: the reason, shortened so the reference tag always fits."""
+    tag = REFERENCE_TAG.format(reference=reference) if reference else ""
+    text = (reason or "").strip()
+    room = MAX_CUSTOMER_REASON - len(tag)
+    if len(text) > room:
+        text = text[: max(room - 1, 0)].rstrip() + "…" if room > 0 else ""
+    combined = (text + tag).strip()
+    return combined or None
+
+
+def reference_tag(reference: str) -> str:
+    """Return the tag that marks a refund made for ``reference`` (as found in its reason)."""
+    return REFERENCE_TAG.format(reference=reference).strip()
+
+
+def refund_payments(
+    order_id: str,
+    payment_refunds: Sequence[PaymentRefund],
+    *,
+    reason: str | None = None,
+    notify_customer: bool = False,
+) -> WireCall[OrderTransactions]:
+    """Return the Refund Payments call; its answer holds the order's transactions after it.
+
+    Raises:
+        InvalidRequest: no refunds, more than 50, a non-positive amount, or a
+            reason longer than Wix's 200 characters.
+    """
+    order_id = check_id(order_id, field="order_id")
+    if not 1 <= len(payment_refunds) <= MAX_PAYMENT_REFUNDS:
+        raise InvalidRequest(
+            "payment_refunds", f"Wix takes 1 to {MAX_PAYMENT_REFUNDS} payments, got {len(payment_refunds)}"
+        )
+    if reason is not None and len(reason) > MAX_CUSTOMER_REASON:
+        raise InvalidRequest("reason", f"Wix takes at most {MAX_CUSTOMER_REASON} characters, got {len(reason)}")
+    entries = []
+    for refund in payment_refunds:
+        check_id(refund.payment_id, field="payment_id")
+        if not refund.amount.is_finite() or refund.amount <= 0:
+            raise InvalidRequest("amount", f"{refund.amount} is not a positive amount")
+        entries.append(
+            {
+                "paymentId": refund.payment_id,
+                "amount": {"amount": format_amount(refund.amount)},
+                "externalRefund": refund.external,
+            }
+        )
+    body: dict[str, Any] = {
+        "orderId": order_id,
+        "paymentRefunds": entries,
+        "sideEffects": {"notifications": {"sendCustomerEmail": notify_customer}},
+    }
+    if reason:
+        body["customerReason"] = reason
+    return WireCall(
+        operation="refund_payments",
+        method="POST",
+        path="/ecom/v1/order-billing/refund-payments",
+        parse=parse_refund_response,
+        permission=_STORES_MANAGE,
+        body=body,
+        write=True,
+        target=order_id,
+    )
+
+
+def get_site_properties() -> WireCall[Mapping[str, Any]]:
+    """Return the Get Site Properties call (the Business Info check)."""
+    return WireCall(
+        operation="get_site_properties",
+        method="GET",
+        path="/site-properties/v4/properties",
+        parse=parse_site_properties,
+        permission="Business Info",
+    )
+
+
+def query_sites(site_id: str) -> WireCall[tuple[str, ...]]:
+    """Return the account-level Query Sites call filtered to ``site_id`` (the Sites check)."""
+    return WireCall(
+        operation="query_sites",
+        method="POST",
+        path="/site-list/v2/sites/query",
+        parse=parse_sites,
+        permission="Sites (Get Sites List)",
+        body={"query": {"filter": {"id": {"$in": [site_id]}}, "cursorPaging": {"limit": 1}}},
+        account_level=True,
+    )
+
+
+def search_one_order() -> WireCall[list[Any]]:
+    """Return a Search Orders call for at most one order (the Wix Stores check)."""
+    return WireCall(
+        operation="search_orders",
+        method="POST",
+        path="/ecom/v1/orders/search",
+        parse=parse_list("orders"),
+        permission=_STORES_READ,
+        body={"search": {"cursorPaging": {"limit": 1}}},
+    )
+
+
+def list_currencies() -> WireCall[list[Any]]:
+    """Return the List Currencies call (the Wix Currencies check)."""
+    return WireCall(
+        operation="list_currencies",
+        method="GET",
+        path="/currency_converter/v1/currencies",
+        parse=parse_list("currencies"),
+        permission="Wix Currencies",
+    )
+
+
+# --- responses --------------------------------------------------------------------
+
+
+def decode_json(body: bytes) -> object:
+    """Return the JSON value in ``body``; raise ValueError if it is not JSON."""
+    return json.loads(body)
+
+
+def _describe_body(body: bytes, content_type: str) -> tuple[str | None, str | None]:
+    """Return Wix's error (code, message) from an error body, or a description of a non-JSON one."""
+    if not body.strip():
+        return None, "empty body"
+    try:
+        data = json.loads(body)
+    except ValueError:
+        text = body[:2000].decode("utf-8", "replace")
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+        if "html" in content_type.lower() or text.lstrip().startswith("<"):
+            shown = title.group(1).strip() if title else "no title"
+            return None, f"an HTML page, not JSON ({shown[:80]!r}), probably from a proxy"
+        return None, f"a body that is not JSON ({text[:80]!r})"
+    if not isinstance(data, dict):
+        return None, "a JSON body that is not an object"
+    message = data.get("message") if isinstance(data.get("message"), str) else None
+    details = data.get("details") if isinstance(data.get("details"), dict) else {}
+    assert isinstance(details, dict)
+    app = details.get("applicationError")
+    if isinstance(app, dict):
+        code = app.get("code") if isinstance(app.get("code"), str) else None
+        description = app.get("description") if isinstance(app.get("description"), str) else None
+        return code, description or message
+    validation = details.get("validationError")
+    if isinstance(validation, dict):
+        violations = validation.get("fieldViolations")
+        parts = []
+        if isinstance(violations, list):
+            for v in violations:
+                if isinstance(v, dict):
+                    parts.append(f"{v.get('field')}: {v.get('description')}")
+        return "INVALID_ARGUMENT", "; ".join(parts) or message
+    return None, message or None
+
+
+_HINTS = {
+    401: "Wix refused the API key (revoked, mistyped or expired). Create or copy the key again in "
+    "Account Settings > API Keys.",
+}
+
+
+def error_from_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    call: WireCall[Any],
+    *,
+    site_id: str,
+    retry_after: float | None = None,
+) -> WixAPIError:
+    """Return the typed error for an HTTP error status. This is the one status-to-error map."""
+    code, wix_message = _describe_body(body, headers.get("content-type", ""))
+    request_id = headers.get(REQUEST_ID_HEADER)
+    detail = f"{wix_message}" if wix_message else "no message"
+    prefix = f"{call.operation} ({call.method} {call.path}) got HTTP {status}"
+    fields: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "wix_message": wix_message,
+        "request_id": request_id,
+        "operation": call.operation,
+    }
+    suffix = f" [request id {request_id}]" if request_id else ""
+    if status == 401:
+        return WixAuthError(f"{prefix}: {_HINTS[401]} Wix said: {detail}{suffix}", **fields)
+    if status == 403:
+        where = "the account" if call.account_level else f"site {site_id}"
+        return WixAuthError(
+            f"Wix refused the API key for {where} ({call.operation}, HTTP 403): the key likely lacks the "
+            f"{call.permission} permission or cannot reach this site. Edit the key in Account Settings > "
+            f"API Keys. Wix said: {detail}{suffix}",
+            **fields,
+        )
+    if status == 404:
+        return WixNotFound(f"{prefix}: not found. Wix said: {detail}{suffix}", **fields)
+    if status == 428:
+        return WixPreconditionFailed(f"{prefix}: Wix refused the change. Wix said: {detail}{suffix}", **fields)
+    if status == 429:
+        wait = f"; Wix asked to wait {retry_after:g}s" if retry_after is not None else ""
+        return WixRateLimited(
+            f"{prefix}: too many requests{wait}. Wix said: {detail}{suffix}", retry_after=retry_after, **fields
+        )
+    if status >= 500:
+        return WixServerError(f"{prefix}: Wix or a proxy failed; {detail}{suffix}", **fields)
+    return WixAPIError(f"{prefix}: {detail}{suffix}", **fields)
