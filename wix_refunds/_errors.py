@@ -44,6 +44,9 @@ __all__ = [
 class WixRefundError(Exception):
     """Base class of every error wix_refunds raises on purpose."""
 
+    #: How many attempts the failing call made (set by the client).
+    attempts: int = 1
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

@@ -1,0 +1,462 @@
+"""WixClient and AsyncWixClient: send ``_wire`` calls over httpx with the retry policy."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any, TypeVar
+
+import attrs
+import httpx
+
+from . import _wire
+from ._credentials import WixCredentials
+from ._errors import (
+    InvalidOrderData,
+    InvalidRequest,
+    WixAPIError,
+    WixConnectionError,
+    WixInvalidResponse,
+    WixOutcomeUnknown,
+    WixRefundError,
+    WixServerError,
+)
+from ._orders import Fulfillment, Order, OrderTransactions, PaymentRefundability
+from ._retry import RateLimiter, RetryPolicy, parse_retry_after
+from ._version import __version__
+from ._wire import PaymentRefund, WireCall
+
+__all__ = ["AsyncWixClient", "PermissionCheck", "VerifyReport", "WixClient"]
+
+T = TypeVar("T")
+log = logging.getLogger("wix_refunds")
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+DEFAULT_RATE_LIMIT = (200, 60.0)
+_LOOPBACK_NAMES = {"localhost"}
+
+
+def _check_base_url(base_url: str) -> str:
+    url = httpx.URL(base_url)
+    host = url.host
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in _LOOPBACK_NAMES
+    if url.scheme == "https" or (url.scheme == "http" and loopback):
+        return str(url).rstrip("/")
+    raise InvalidRequest("base_url", f"{base_url!r} must use https (plain http only on a loopback host)")
+
+
+def _connection_error(exc: httpx.HTTPError, call: WireCall[Any]) -> WixConnectionError:
+    """Return the WixConnectionError for an httpx failure. The one place httpx errors are translated."""
+    never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    stage = "before sending" if never_sent else "after the request may have reached Wix"
+    return WixConnectionError(
+        f"{call.operation} ({call.method} {call.path}) failed {stage}: {type(exc).__name__}: {exc}",
+        request_sent=not never_sent,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class PermissionCheck:
+    """One line of the onboarding check: a permission, whether it passed, and what to fix."""
+
+    name: str
+    passed: bool
+    detail: str
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        mark = "ok  " if self.passed else "FAIL"
+        line = f"[{mark}] {self.name}: {self.detail}"
+        return line if self.fix is None else f"{line}\n       fix: {self.fix}"
+
+
+@attrs.frozen(kw_only=True)
+class VerifyReport:
+    """The result of ``verify()``: one check per permission the library needs."""
+
+    site_id: str
+    checks: tuple[PermissionCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Return whether every check passed."""
+        return all(check.passed for check in self.checks)
+
+    def __str__(self) -> str:
+        head = f"Wix site {self.site_id}: " + ("all permissions present" if self.ok else "some checks failed")
+        return "\n".join([head, *(str(check) for check in self.checks)])
+
+
+_FIX = "Edit the API key in Wix: Account Settings > API Keys, and tick the {permission} permission."
+
+
+class _BaseClient:
+    """What the sync and async clients share: URLs, headers, responses, errors."""
+
+    def __init__(
+        self,
+        credentials: WixCredentials,
+        *,
+        base_url: str = _wire.DEFAULT_BASE_URL,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+    ) -> None:
+        if not isinstance(credentials, WixCredentials):
+            raise InvalidRequest("credentials", "expected WixCredentials")
+        self.credentials = credentials
+        self.base_url = _check_base_url(base_url)
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.limiter = None if rate_limit is None else RateLimiter(*rate_limit)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(site_id={self.credentials.site_id!r}, base_url={self.base_url!r})"
+
+    def _request_args(self, call: WireCall[Any]) -> dict[str, Any]:
+        headers = {
+            "Authorization": self.credentials.api_key,
+            "Accept": "application/json",
+            "User-Agent": f"wix-refunds/{__version__}",
+        }
+        if call.account_level:
+            headers["wix-account-id"] = self.credentials.account_id
+        else:
+            headers["wix-site-id"] = self.credentials.site_id
+        args: dict[str, Any] = {"method": call.method, "url": self.base_url + call.path, "headers": headers}
+        if call.body is not None:
+            headers["Content-Type"] = "application/json"
+            args["content"] = json.dumps(call.body, separators=(",", ":")).encode()
+        return args
+
+    def _read(self, call: WireCall[T], response: httpx.Response) -> T:
+        """Return the parsed answer of a response, or raise its typed error."""
+        status = response.status_code
+        if status >= 400 or status < 200:
+            retry_after = None
+            if status == 429 or status == 503:
+                retry_after = parse_retry_after(response.headers.get("retry-after"), now=datetime.now(timezone.utc))
+            raise _wire.error_from_response(
+                status,
+                response.headers,
+                response.content,
+                call,
+                site_id=self.credentials.site_id,
+                retry_after=retry_after,
+            )
+        try:
+            data = _wire.decode_json(response.content)
+        except ValueError as exc:
+            raise WixInvalidResponse(
+                f"{call.operation} got HTTP {status} with a body that is not JSON",
+                status=status,
+                request_id=response.headers.get(_wire.REQUEST_ID_HEADER),
+                operation=call.operation,
+            ) from exc
+        return call.parse(data)
+
+    def _unknown_if_write(self, call: WireCall[Any], exc: WixRefundError) -> WixRefundError:
+        """Return WixOutcomeUnknown for a write that may have been applied; otherwise ``exc``."""
+        if not call.write:
+            return exc
+        maybe_applied = (
+            isinstance(exc, WixServerError)
+            or (isinstance(exc, WixConnectionError) and exc.request_sent)
+            or (isinstance(exc, (WixInvalidResponse, InvalidOrderData)))
+        )
+        if not maybe_applied:
+            return exc
+        return WixOutcomeUnknown(
+            f"{call.operation} on {call.target} may or may not have been applied by Wix ({exc}); "
+            "re-read the order before doing anything else",
+            operation=call.operation,
+        )
+
+    def _log_sent(self, call: WireCall[Any], attempts: int) -> None:
+        log.debug("%s %s done after %d attempt(s)", call.operation, call.target or "", attempts)
+
+    def _verify_calls(self) -> list[tuple[str, WireCall[Any]]]:
+        return [
+            ("Business Info", _wire.get_site_properties()),
+            ("Sites", _wire.query_sites(self.credentials.site_id)),
+            ("Wix Stores", _wire.search_one_order()),
+            ("Wix Currencies", _wire.list_currencies()),
+        ]
+
+    def _check(self, name: str, call: WireCall[Any], result: object, error: WixRefundError | None) -> PermissionCheck:
+        fix = _FIX.format(permission=name)
+        if error is None:
+            if call.operation == "query_sites" and self.credentials.site_id not in result:  # type: ignore[operator]
+                return PermissionCheck(
+                    name=name,
+                    passed=False,
+                    detail=f"site {self.credentials.site_id} is not in account {self.credentials.account_id}",
+                    fix="Check the account ID (API Keys Manager) and the site ID (the GUID after /dashboard/ "
+                    "in the site's dashboard URL), and give the key access to this site.",
+                )
+            return PermissionCheck(name=name, passed=True, detail=f"{call.operation} answered")
+        if isinstance(error, WixAPIError) and error.status in (401, 403):
+            return PermissionCheck(name=name, passed=False, detail=f"Wix refused ({error.status})", fix=fix)
+        return PermissionCheck(name=name, passed=False, detail=f"could not check: {error}", fix=None)
+
+
+@attrs.frozen
+class Sent:
+    """A call's parsed answer and how many attempts it took."""
+
+    value: Any
+    attempts: int
+
+
+class WixClient(_BaseClient):
+    """A synchronous Wix client; a context manager that reuses one connection pool.
+
+    Pass ``http_client`` to use your own ``httpx.Client`` (proxies, transports such
+    as ``httpx.MockTransport`` or ``FakeWix.transport()``); it is then yours to close.
+    """
+
+    def __init__(
+        self,
+        credentials: WixCredentials,
+        *,
+        base_url: str = _wire.DEFAULT_BASE_URL,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(credentials, base_url=base_url, timeout=timeout, retry=retry, rate_limit=rate_limit)
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
+
+    def __enter__(self) -> WixClient:
+        return self
+
+    def __exit__(
+        self, *exc_info: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool, if this client created it."""
+        if self._owns_http:
+            self._http.close()
+
+    def _attempt(self, call: WireCall[T]) -> T:
+        if self.limiter is not None:
+            delay = self.limiter.reserve()
+            if delay > 0:
+                self.retry.sleep(delay)
+        try:
+            response = self._http.request(**self._request_args(call))
+        except httpx.HTTPError as exc:
+            raise _connection_error(exc, call) from exc
+        return self._read(call, response)
+
+    def send_counted(self, call: WireCall[T]) -> Sent:
+        """Return the call's parsed answer and its attempt count, retrying by the policy.
+
+        Raises:
+            WixOutcomeUnknown: a write may have been applied; re-read before anything else.
+            WixRefundError: any other failure, typed.
+        """
+        attempts = 0
+
+        def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
+            return self._attempt(call)
+
+        try:
+            value: T = self.retry.retrying(call.operation, write=call.write)(attempt)
+        except WixRefundError as exc:
+            final = self._unknown_if_write(call, exc)
+            final.attempts = attempts
+            if final is exc:
+                raise
+            raise final from exc
+        self._log_sent(call, attempts)
+        return Sent(value, attempts)
+
+    def send(self, call: WireCall[T]) -> T:
+        """Return the call's parsed answer (see ``send_counted``)."""
+        value: T = self.send_counted(call).value
+        return value
+
+    def get_order(self, order_id: str) -> Order:
+        """Return the order ``order_id``."""
+        return self.send(_wire.get_order(order_id))
+
+    def list_fulfillments(self, order_id: str) -> tuple[Fulfillment, ...]:
+        """Return the fulfilments of an order."""
+        return self.send(_wire.list_fulfillments(order_id))
+
+    def delete_fulfillment(self, order_id: str, fulfillment_id: str) -> tuple[Fulfillment, ...]:
+        """Delete one fulfilment; return the fulfilments that remain."""
+        return self.send(_wire.delete_fulfillment(order_id, fulfillment_id))
+
+    def cancel_order(
+        self, order_id: str, *, restock: bool = False, notify_customer: bool = False, message: str | None = None
+    ) -> Order:
+        """Cancel an order; return it as Wix has it after the cancel."""
+        return self.send(
+            _wire.cancel_order(order_id, restock=restock, notify_customer=notify_customer, message=message)
+        )
+
+    def list_transactions(self, order_id: str) -> OrderTransactions:
+        """Return an order's payments and refunds."""
+        return self.send(_wire.list_transactions(order_id))
+
+    def get_refundability(self, order_id: str) -> tuple[PaymentRefundability, ...]:
+        """Return how Wix can refund each payment of an order."""
+        return self.send(_wire.get_refundability(order_id))
+
+    def refund_payments(
+        self,
+        order_id: str,
+        payment_refunds: Sequence[PaymentRefund],
+        *,
+        reason: str | None = None,
+        notify_customer: bool = False,
+    ) -> OrderTransactions:
+        """Refund payments of an order (no idempotency on Wix!); return its transactions after."""
+        return self.send(
+            _wire.refund_payments(order_id, payment_refunds, reason=reason, notify_customer=notify_customer)
+        )
+
+    def verify(self) -> VerifyReport:
+        """Return the onboarding check: one entry per permission the library needs."""
+        checks = []
+        for name, call in self._verify_calls():
+            try:
+                result, error = self.send(call), None
+            except WixRefundError as exc:
+                result, error = None, exc
+            checks.append(self._check(name, call, result, error))
+        return VerifyReport(site_id=self.credentials.site_id, checks=tuple(checks))
+
+
+class AsyncWixClient(_BaseClient):
+    """The asynchronous twin of ``WixClient`` (an ``httpx.AsyncClient`` inside)."""
+
+    def __init__(
+        self,
+        credentials: WixCredentials,
+        *,
+        base_url: str = _wire.DEFAULT_BASE_URL,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(credentials, base_url=base_url, timeout=timeout, retry=retry, rate_limit=rate_limit)
+        self._owns_http = http_client is None
+        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+
+    async def __aenter__(self) -> AsyncWixClient:
+        return self
+
+    async def __aexit__(
+        self, *exc_info: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool, if this client created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def _attempt(self, call: WireCall[T]) -> T:
+        if self.limiter is not None:
+            delay = self.limiter.reserve()
+            if delay > 0:
+                await self.retry.async_sleep(delay)
+        try:
+            response = await self._http.request(**self._request_args(call))
+        except httpx.HTTPError as exc:
+            raise _connection_error(exc, call) from exc
+        return self._read(call, response)
+
+    async def send_counted(self, call: WireCall[T]) -> Sent:
+        """Return the call's parsed answer and its attempt count (see ``WixClient.send_counted``)."""
+        attempts = 0
+
+        async def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
+            return await self._attempt(call)
+
+        try:
+            value: T = await self.retry.async_retrying(call.operation, write=call.write)(attempt)
+        except WixRefundError as exc:
+            final = self._unknown_if_write(call, exc)
+            final.attempts = attempts
+            if final is exc:
+                raise
+            raise final from exc
+        self._log_sent(call, attempts)
+        return Sent(value, attempts)
+
+    async def send(self, call: WireCall[T]) -> T:
+        """Return the call's parsed answer."""
+        value: T = (await self.send_counted(call)).value
+        return value
+
+    async def get_order(self, order_id: str) -> Order:
+        """Return the order ``order_id``."""
+        return await self.send(_wire.get_order(order_id))
+
+    async def list_fulfillments(self, order_id: str) -> tuple[Fulfillment, ...]:
+        """Return the fulfilments of an order."""
+        return await self.send(_wire.list_fulfillments(order_id))
+
+    async def delete_fulfillment(self, order_id: str, fulfillment_id: str) -> tuple[Fulfillment, ...]:
+        """Delete one fulfilment; return the fulfilments that remain."""
+        return await self.send(_wire.delete_fulfillment(order_id, fulfillment_id))
+
+    async def cancel_order(
+        self, order_id: str, *, restock: bool = False, notify_customer: bool = False, message: str | None = None
+    ) -> Order:
+        """Cancel an order; return it as Wix has it after the cancel."""
+        return await self.send(
+            _wire.cancel_order(order_id, restock=restock, notify_customer=notify_customer, message=message)
+        )
+
+    async def list_transactions(self, order_id: str) -> OrderTransactions:
+        """Return an order's payments and refunds."""
+        return await self.send(_wire.list_transactions(order_id))
+
+    async def get_refundability(self, order_id: str) -> tuple[PaymentRefundability, ...]:
+        """Return how Wix can refund each payment of an order."""
+        return await self.send(_wire.get_refundability(order_id))
+
+    async def refund_payments(
+        self,
+        order_id: str,
+        payment_refunds: Sequence[PaymentRefund],
+        *,
+        reason: str | None = None,
+        notify_customer: bool = False,
+    ) -> OrderTransactions:
+        """Refund payments of an order (no idempotency on Wix!); return its transactions after."""
+        return await self.send(
+            _wire.refund_payments(order_id, payment_refunds, reason=reason, notify_customer=notify_customer)
+        )
+
+    async def verify(self) -> VerifyReport:
+        """Return the onboarding check: one entry per permission the library needs."""
+        checks = []
+        for name, call in self._verify_calls():
+            try:
+                result, error = await self.send(call), None
+            except WixRefundError as exc:
+                result, error = None, exc
+            checks.append(self._check(name, call, result, error))
+        return VerifyReport(site_id=self.credentials.site_id, checks=tuple(checks))

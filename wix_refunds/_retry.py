@@ -1,0 +1,154 @@
+"""The one retry policy (tenacity) and the client-side rate limiter.
+
+What is retryable is a pure predicate, ``is_retryable``; how long to wait is
+``RetryPolicy.wait_seconds``. Nothing here relies on tenacity's defaults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import random
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import attrs
+import tenacity
+
+from ._errors import WixConnectionError, WixRateLimited, WixServerError
+
+__all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
+
+log = logging.getLogger("wix_refunds")
+
+
+def is_retryable(exc: BaseException, *, write: bool) -> bool:
+    """Return whether a failed call may be sent again.
+
+    Reads retry on network errors, timeouts, 429 and 5xx. A write is resent
+    only when Wix surely never received it (connection refused, connect or pool
+    timeout) or answered 429; any other failure leaves its outcome unknown.
+    """
+    if isinstance(exc, WixRateLimited):
+        return True
+    if isinstance(exc, WixConnectionError):
+        return not write or not exc.request_sent
+    if isinstance(exc, WixServerError):
+        return not write
+    return False
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Return the seconds a ``Retry-After`` header asks for (seconds or an HTTP date), or None."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max((when - now).total_seconds(), 0.0)
+    if seconds != seconds or seconds < 0:  # NaN or negative
+        return None
+    return seconds
+
+
+def _full_jitter() -> float:
+    return random.random()
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How often and how long to retry a Wix call.
+
+    Stops after ``max_attempts`` or before ``deadline`` seconds, whichever comes
+    first; a wait that would end past the deadline raises at once instead of
+    sleeping. Waits honour ``Retry-After`` (capped at ``max_retry_after``),
+    otherwise full-jitter exponential backoff from ``backoff`` up to ``max_backoff``.
+    """
+
+    max_attempts: int = 5
+    deadline: float = 60.0
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+    sleep: Callable[[float], None] = time.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    jitter: Callable[[], float] = _full_jitter
+
+    def wait_seconds(self, attempt: int, exc: BaseException | None) -> float:
+        """Return how long to wait after failed attempt number ``attempt`` (1-based)."""
+        if isinstance(exc, WixRateLimited) and exc.retry_after is not None:
+            return min(exc.retry_after, self.max_retry_after)
+        ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
+        return ceiling * self.jitter()
+
+    def _tenacity_kwargs(self, operation: str, write: bool) -> dict[str, Any]:
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            return self.wait_seconds(state.attempt_number, exc)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "retrying %s: attempt %d failed, waiting %.2fs: %s",
+                operation,
+                state.attempt_number,
+                state.upcoming_sleep,
+                exc,
+            )
+
+        return {
+            "retry": tenacity.retry_if_exception(lambda exc: is_retryable(exc, write=write)),
+            "stop": tenacity.stop_after_attempt(self.max_attempts) | tenacity.stop_before_delay(self.deadline),
+            "wait": wait,
+            "before_sleep": before_sleep,
+            "reraise": True,
+        }
+
+    def retrying(self, operation: str, *, write: bool) -> tenacity.Retrying:
+        """Return a tenacity controller for one synchronous call."""
+        return tenacity.Retrying(sleep=self.sleep, **self._tenacity_kwargs(operation, write))
+
+    def async_retrying(self, operation: str, *, write: bool) -> tenacity.AsyncRetrying:
+        """Return a tenacity controller for one asynchronous call."""
+        return tenacity.AsyncRetrying(sleep=self.async_sleep, **self._tenacity_kwargs(operation, write))
+
+
+class RateLimiter:
+    """Keeps one client under ``requests`` per ``per`` seconds, shared by threads and tasks.
+
+    A sliding window: a request may start once the request ``requests`` places
+    before it started at least ``per`` seconds ago.
+    """
+
+    def __init__(self, requests: int, per: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if requests < 1 or per <= 0:
+            raise ValueError("rate_limit takes (requests >= 1, seconds > 0)")
+        self.requests = requests
+        self.per = per
+        self._clock = clock
+        self._starts: collections.deque[float] = collections.deque(maxlen=requests)
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Return how long to wait before sending, reserving the slot it waits for."""
+        with self._lock:
+            now = self._clock()
+            start = now
+            if len(self._starts) == self.requests:
+                start = max(now, self._starts[0] + self.per)
+            if self._starts and start < self._starts[-1]:
+                start = self._starts[-1]
+            self._starts.append(start)
+            return start - now
