@@ -1,0 +1,868 @@
+"""FakeWix: a stateful, strict fake of the Wix endpoints wix_refunds uses.
+
+Use it in your own tests::
+
+    from wix_refunds.testing import FakeWix
+
+    fake = FakeWix()
+    order_id = fake.add_order(created="2024-03-01T10:00:00Z", fulfillments=2)
+    with httpx.Client(transport=fake.transport()) as http:
+        client = WixClient(fake.credentials, base_url=FakeWix.BASE_URL, http_client=http)
+        refund_order(client, order_id)
+
+The fake is a model of Wix, not of this library: it writes and reads Wix's JSON
+itself and shares no wire-format code with the client, so that one mistake
+cannot hide in both. Like Wix it has no idempotency: the same partial refund
+sent twice refunds twice.
+
+Choices the Wix docs leave open (``shared/wix-api.md``) are made here as the
+library makes them; in particular a request that sends both ``wix-site-id`` and
+``wix-account-id`` is answered 400 (undocumented on Wix).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import http.server
+import json
+import random
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import httpx
+
+from ._credentials import WixCredentials
+from ._routing import STANDARD_REFUND_CUTOFF
+
+__all__ = ["ALL_SCOPES", "FakeWix", "LoggedRequest"]
+
+ALL_SCOPES = frozenset({"orders.read", "orders.manage", "sites.read", "business-info.read", "currencies.manage"})
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_G = r"([^/]+)"
+
+# (method, path pattern, handler name, scope, site-level?)
+_ROUTES: tuple[tuple[str, re.Pattern[str], str, str, bool], ...] = tuple(
+    (method, re.compile(f"^{pattern}$"), handler, scope, site_level)
+    for method, pattern, handler, scope, site_level in (
+        ("GET", f"/ecom/v1/orders/{_G}", "get_order", "orders.read", True),
+        ("POST", "/ecom/v1/orders/search", "search_orders", "orders.read", True),
+        ("POST", f"/ecom/v1/orders/{_G}/cancel", "cancel_order", "orders.manage", True),
+        ("GET", f"/ecom/v1/fulfillments/orders/{_G}", "list_fulfillments", "orders.read", True),
+        ("POST", "/ecom/v1/fulfillments/list-by-ids", "list_fulfillments_by_ids", "orders.read", True),
+        ("DELETE", f"/ecom/v1/fulfillments/{_G}/orders/{_G}", "delete_fulfillment", "orders.manage", True),
+        ("GET", f"/ecom/v1/payments/orders/{_G}", "list_transactions", "orders.read", True),
+        ("POST", "/ecom/v1/order-billing/get-order-refundability", "get_refundability", "orders.manage", True),
+        ("POST", "/ecom/v1/order-billing/refund-payments", "refund_payments", "orders.manage", True),
+        ("GET", "/site-properties/v4/properties", "site_properties", "business-info.read", True),
+        ("POST", "/site-list/v2/sites/query", "query_sites", "sites.read", False),
+        ("GET", "/currency_converter/v1/currencies", "list_currencies", "currencies.manage", True),
+    )
+)
+
+
+@attrs.frozen(kw_only=True)
+class LoggedRequest:
+    """One request the fake received; the API key is masked."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any
+    status: int | None
+    outcome: str = "answered"
+
+
+@attrs.define
+class _Fault:
+    method: str
+    path: str
+    kind: str
+    remaining: int | None
+    status: int = 503
+    retry_after: str | None = None
+    html: bool = False
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method in ("*", method)) and fnmatch.fnmatchcase(path, self.path)
+
+
+@attrs.define
+class _Answer:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = attrs.Factory(dict)
+    lose: bool = False
+    refuse: bool = False
+
+
+class _Error(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.body = body
+
+
+def _app_error(status: int, code: str, message: str) -> _Error:
+    return _Error(
+        status,
+        {"message": message, "details": {"applicationError": {"code": code, "description": message, "data": {}}}},
+    )
+
+
+def _invalid(field: str, description: str) -> _Error:
+    return _Error(
+        400,
+        {
+            "message": f"{field}: {description}",
+            "details": {
+                "validationError": {
+                    "fieldViolations": [
+                        {"field": field, "description": description, "violatedRule": "FORMAT", "ruleName": "INVALID"}
+                    ]
+                }
+            },
+        },
+    )
+
+
+def _money(amount: Decimal) -> dict[str, str]:
+    """A Price object with the kind of unnormalised amount text Wix sends ("35.0", "0", "2.5")."""
+    text = format(amount.normalize(), "f")
+    if "." not in text and amount != 0:
+        text += ".0"
+    return {"amount": text, "formattedAmount": f"${amount:.2f}"}
+
+
+def _dec(value: Decimal | int | str) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+class FakeWix:
+    """A stateful fake of Wix's orders, fulfilments, billing and credential endpoints.
+
+    Args:
+        api_key, account_id, site_id: the credentials it accepts (generated when omitted).
+        cutoff: orders created before it are old: not refundable through Wix billing.
+        seed: seeds the generated IDs, so that a test sees the same IDs every run.
+        sticky_fulfilled: keep ``fulfillmentStatus`` FULFILLED after fulfilments are
+            deleted (a quirk reported on Wix's forum).
+        over_refund_status: 400 or 428, the status for a refund above what is left.
+        cancel_error_code: the ``applicationError.code`` of a refused cancel.
+    """
+
+    BASE_URL = "http://127.0.0.1:9"
+    """A base URL for ``transport()`` clients; no socket is ever opened to it."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        account_id: str | None = None,
+        site_id: str | None = None,
+        cutoff: datetime = STANDARD_REFUND_CUTOFF,
+        seed: int | None = 0,
+        sticky_fulfilled: bool = False,
+        over_refund_status: int = 400,
+        cancel_error_code: str = "ORDER_CANNOT_BE_CANCELED",
+    ) -> None:
+        self._random = random.Random(seed)
+        self.api_key = api_key or "IST.fake-" + uuid.UUID(int=self._random.getrandbits(128)).hex
+        self.account_id = account_id or self._new_id()
+        self.site_id = site_id or self._new_id()
+        self.cutoff = cutoff
+        self.sticky_fulfilled = sticky_fulfilled
+        self.over_refund_status = over_refund_status
+        self.cancel_error_code = cancel_error_code
+        self.keys: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {self.api_key: (ALL_SCOPES, None)}
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.fulfillments: dict[str, list[dict[str, Any]]] = {}
+        self.payments: dict[str, list[dict[str, Any]]] = {}
+        self.refunds: dict[str, list[dict[str, Any]]] = {}
+        self.manual_payments: set[str] = set()
+        self.requests: list[LoggedRequest] = []
+        self.writes: list[tuple[str, str, str]] = []
+        self.latency = 0.0
+        self._faults: list[_Fault] = []
+        self._rate: tuple[int, float, bool] | None = None
+        self._recent: list[float] = []
+        self._lock = threading.RLock()
+        self._number = 10000
+
+    # --- seeding -------------------------------------------------------------------
+
+    @property
+    def credentials(self) -> WixCredentials:
+        """Return credentials this fake accepts."""
+        return WixCredentials(api_key=self.api_key, account_id=self.account_id, site_id=self.site_id)
+
+    def _new_id(self) -> str:
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def add_key(
+        self, api_key: str, *, scopes: Sequence[str] = tuple(ALL_SCOPES), sites: Sequence[str] | None = None
+    ) -> None:
+        """Accept another key, with only ``scopes`` and (if given) only ``sites``."""
+        self.keys[api_key] = (frozenset(scopes), None if sites is None else frozenset(sites))
+
+    def add_order(
+        self,
+        *,
+        created: datetime | str = "2024-06-01T12:00:00.000Z",
+        total: Decimal | int | str = "35.00",
+        currency: str = "USD",
+        fulfillments: int = 0,
+        payments: str | Sequence[tuple[Decimal | int | str, str]] = "online",
+        status: str = "APPROVED",
+        payment_status: str | None = None,
+        fulfillment_status: str | None = None,
+        partially_fulfilled: bool = False,
+        refunded: Decimal | int | str | None = None,
+        line_items: int | None = None,
+        archived: bool = False,
+        channel: str = "WEB",
+        order_id: str | None = None,
+    ) -> str:
+        """Add an order and return its ID.
+
+        Args:
+            created: ``createdDate``, a datetime or ISO text (written out as Wix writes it).
+            fulfillments: how many fulfilment records; each covers its own line item, so
+                more than zero makes the order FULFILLED (PARTIALLY_FULFILLED with
+                ``partially_fulfilled``, which adds one line item no fulfilment covers).
+            payments: ``"online"``, ``"offline"``, ``"refund_disabled"``, ``"gift_card"``,
+                ``"manual"`` (a provider Wix cannot refund through), ``"none"``, or a
+                list of ``(amount, kind)`` pairs with those kinds.
+            refunded: an amount already refunded from the first payment.
+            payment_status, fulfillment_status: override what is derived.
+        """
+        with self._lock:
+            oid = order_id or self._new_id()
+            total_d = _dec(total)
+            if isinstance(created, datetime):
+                created_text = (
+                    created.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+                )
+            else:
+                created_text = created
+            count = line_items if line_items is not None else max(1, fulfillments) + (1 if partially_fulfilled else 0)
+            items = [
+                {
+                    "id": f"00000000-0000-0000-0000-{i + 1:012d}",
+                    "quantity": 1,
+                    "refundQuantity": 0,
+                    "restockQuantity": 0,
+                    "productName": {"original": f"Item {i + 1}", "translated": f"Item {i + 1}"},
+                    "price": _money(total_d / count if count else total_d),
+                    "itemType": {"preset": "PHYSICAL"},
+                    "paymentOption": "FULL_PAYMENT_ONLINE",
+                }
+                for i in range(count)
+            ]
+            self._number += 1
+            self.fulfillments[oid] = [
+                {
+                    "id": self._new_id(),
+                    "createdDate": created_text,
+                    "lineItems": [{"id": items[i % len(items)]["id"], "quantity": 1}],
+                    "trackingInfo": {"trackingNumber": f"TRACK{i}", "shippingProvider": "ups"},
+                    "completed": True,
+                }
+                for i in range(fulfillments)
+            ]
+            if isinstance(payments, str):
+                plan: list[tuple[Decimal, str]] = [] if payments == "none" else [(total_d, payments)]
+            else:
+                plan = [(_dec(a), kind) for a, kind in payments]
+            self.payments[oid] = [self._payment(amount, kind, created_text) for amount, kind in plan]
+            self.refunds[oid] = []
+            self.orders[oid] = {
+                "id": oid,
+                "number": str(self._number),
+                "createdDate": created_text,
+                "updatedDate": created_text,
+                "status": status,
+                "paymentStatus": "NOT_PAID",
+                "fulfillmentStatus": "NOT_FULFILLED",
+                "currency": currency,
+                "archived": archived,
+                "channelInfo": {"type": channel},
+                "taxIncludedInPrices": False,
+                "priceSummary": {
+                    "subtotal": _money(total_d),
+                    "shipping": _money(Decimal(0)),
+                    "tax": _money(Decimal(0)),
+                    "discount": _money(Decimal(0)),
+                    "total": _money(total_d),
+                    "totalPrice": _money(total_d),
+                },
+                "balanceSummary": {"balance": _money(Decimal(0)), "refunded": _money(Decimal(0))},
+                "lineItems": items,
+                "activities": [{"createdDate": created_text, "type": "ORDER_PLACED"}],
+            }
+            self._recompute_fulfillment(oid)
+            if refunded is not None and self.payments[oid]:
+                self._record_refund(
+                    oid, [(self.payments[oid][0]["id"], _dec(refunded), False)], "refunded before the test"
+                )
+            self._recompute_payment(oid)
+            if payment_status is not None:
+                self.orders[oid]["paymentStatus"] = payment_status
+            if fulfillment_status is not None:
+                self.orders[oid]["fulfillmentStatus"] = fulfillment_status
+            return oid
+
+    def _payment(self, amount: Decimal, kind: str, created: str) -> dict[str, Any]:
+        kinds = {"online", "offline", "refund_disabled", "gift_card", "manual"}
+        if kind not in kinds:
+            raise ValueError(f"payment kind {kind!r} is not one of {sorted(kinds)}")
+        payment: dict[str, Any] = {
+            "id": self._new_id(),
+            "createdDate": created,
+            "updatedDate": created,
+            "amount": _money(amount),
+            "refundDisabled": kind == "refund_disabled",
+        }
+        if kind == "gift_card":
+            payment["giftcardPaymentDetails"] = {
+                "giftCardPaymentId": self._new_id(),
+                "giftCardId": self._new_id(),
+                "voided": False,
+            }
+        else:
+            payment["regularPaymentDetails"] = {
+                "offlinePayment": kind == "offline",
+                "status": "APPROVED",
+                "paymentMethod": {"manual": "Square", "offline": "Cash"}.get(kind, "Stripe"),
+                "gatewayTransactionId": self._new_id(),
+            }
+        if kind == "manual":
+            self.manual_payments.add(payment["id"])
+        return payment
+
+    # --- inspecting ----------------------------------------------------------------
+
+    def refunded_total(self, order_id: str) -> Decimal:
+        """Return what has been refunded on an order (every refund transaction not FAILED)."""
+        with self._lock:
+            return sum(
+                (
+                    Decimal(t["amount"]["amount"])
+                    for r in self.refunds[order_id]
+                    for t in r["transactions"]
+                    if t["refundStatus"] != "FAILED"
+                ),
+                Decimal(0),
+            )
+
+    def count_writes(self, operation: str, order_id: str | None = None) -> int:
+        """Return how many times a write (``cancel``, ``delete_fulfillment``, ``refund``) was applied."""
+        with self._lock:
+            return sum(1 for op, oid, _ in self.writes if op == operation and (order_id is None or oid == order_id))
+
+    def calls(self, *, method: str | None = None, path: str = "*") -> list[LoggedRequest]:
+        """Return the logged requests matching ``method`` and a glob ``path``."""
+        with self._lock:
+            return [
+                r for r in self.requests if (method is None or r.method == method) and fnmatch.fnmatchcase(r.path, path)
+            ]
+
+    # --- faults --------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        path: str,
+        status: int = 503,
+        *,
+        times: int = 1,
+        retry_after: float | str | None = None,
+        html: bool = False,
+    ) -> None:
+        """Answer the next ``times`` requests matching ``method`` and glob ``path`` with ``status``, unapplied."""
+        with self._lock:
+            after = None if retry_after is None else str(retry_after)
+            self._faults.append(_Fault(method, path, "fail", times, status, after, html))
+
+    def lose_response_next(self, method: str, path: str, *, times: int = 1) -> None:
+        """Apply the next matching requests, then lose the answer (the client sees a network error)."""
+        with self._lock:
+            self._faults.append(_Fault(method, path, "lose", times))
+
+    def refuse_connections(self, *, times: int | None = 1, method: str = "*", path: str = "*") -> None:
+        """Refuse the next ``times`` connections (``None``: until ``clear_faults``).
+
+        In-process (``transport()``) this is ``httpx.ConnectError``; over ``serve()``
+        the connection is closed before the request is read.
+        """
+        with self._lock:
+            self._faults.append(_Fault(method, path, "refuse", times))
+
+    def clear_faults(self) -> None:
+        """Remove every scripted fault."""
+        with self._lock:
+            self._faults.clear()
+
+    def set_rate_limit(self, requests: int | None, per: float = 60.0, *, retry_after: bool = True) -> None:
+        """Answer 429 past ``requests`` per ``per`` seconds (``None`` turns it off)."""
+        with self._lock:
+            self._rate = None if requests is None else (requests, per, retry_after)
+            self._recent.clear()
+
+    # --- handling ------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> _Answer:
+        """Return the answer to one request (applying it, faults and all)."""
+        headers = {k.lower(): v for k, v in headers.items()}
+        with self._lock:
+            fault = self._take_fault(method, path)
+            parsed: Any = None
+            if body:
+                try:
+                    parsed = json.loads(body)
+                except ValueError:
+                    parsed = body.decode("utf-8", "replace")
+            masked = {k: ("***" if k == "authorization" else v) for k, v in headers.items()}
+            if fault is not None and fault.kind == "refuse":
+                self.requests.append(
+                    LoggedRequest(method=method, path=path, headers=masked, json=parsed, status=None, outcome="refused")
+                )
+                return _Answer(0, refuse=True)
+            answer = self._answer(method, path, headers, body, fault)
+            outcome = "lost" if answer.lose else "answered"
+            self.requests.append(
+                LoggedRequest(
+                    method=method, path=path, headers=masked, json=parsed, status=answer.status, outcome=outcome
+                )
+            )
+            return answer
+
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.matches(method, path):
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+    def _answer(self, method: str, path: str, headers: dict[str, str], body: bytes, fault: _Fault | None) -> _Answer:
+        if fault is not None and fault.kind == "fail":
+            return self._fault_answer(fault)
+        if self._rate is not None:
+            limit, per, send_after = self._rate
+            now = time.monotonic()
+            self._recent = [t for t in self._recent if now - t < per]
+            if len(self._recent) >= limit:
+                wait = per - (now - self._recent[0])
+                extra = {"Retry-After": f"{max(wait, 0.001):.3f}"} if send_after else {}
+                return self._error_answer(_app_error(429, "RESOURCE_EXHAUSTED", "Too many requests"), extra)
+            self._recent.append(now)
+        try:
+            status, data = self._dispatch(method, path, headers, body)
+        except _Error as exc:
+            return self._error_answer(exc)
+        answer = _Answer(
+            status,
+            json.dumps(data).encode(),
+            {"Content-Type": "application/json", "x-wix-request-id": self._new_id()},
+        )
+        answer.lose = fault is not None and fault.kind == "lose"
+        return answer
+
+    def _fault_answer(self, fault: _Fault) -> _Answer:
+        headers = {"x-wix-request-id": self._new_id()}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = fault.retry_after
+        if fault.html:
+            headers["Content-Type"] = "text/html"
+            page = f"<html><head><title>{fault.status} Bad Gateway</title></head><body>cloudflare</body></html>"
+            return _Answer(fault.status, page.encode(), headers)
+        if fault.status >= 500:
+            headers["Content-Type"] = "application/json"
+            return _Answer(fault.status, b'{"message": "", "details": {}}', headers)
+        code = {429: "RESOURCE_EXHAUSTED", 428: "FAILED_PRECONDITION", 404: "NOT_FOUND"}.get(fault.status, "ERROR")
+        return self._error_answer(_app_error(fault.status, code, f"scripted {fault.status}"), headers)
+
+    def _error_answer(self, exc: _Error, extra: dict[str, str] | None = None) -> _Answer:
+        headers = {"Content-Type": "application/json", "x-wix-request-id": self._new_id(), **(extra or {})}
+        return _Answer(exc.status, json.dumps(exc.body).encode(), headers)
+
+    def _dispatch(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
+        for route_method, pattern, handler, scope, site_level in _ROUTES:
+            match = pattern.match(path)
+            if match and route_method == method:
+                self._authorize(headers, scope, site_level)
+                for value in match.groups():
+                    if not _GUID.match(value):
+                        raise _invalid("id", f"{value!r} is not a valid GUID")
+                data: Any = {}
+                if method in ("POST", "PATCH"):
+                    if headers.get("content-type", "").split(";")[0].strip() != "application/json":
+                        raise _invalid("body", "expected Content-Type: application/json")
+                    try:
+                        data = json.loads(body or b"{}")
+                    except ValueError:
+                        raise _invalid("body", "is not valid JSON") from None
+                    if not isinstance(data, dict):
+                        raise _invalid("body", "must be a JSON object")
+                result: tuple[int, Any] = getattr(self, "_h_" + handler)(data, *match.groups())
+                return result
+        if any(p.match(path) for _, p, *_ in _ROUTES):
+            raise _app_error(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {path}")
+        raise _app_error(404, "NOT_FOUND", f"no such endpoint: {path}")
+
+    def _authorize(self, headers: dict[str, str], scope: str, site_level: bool) -> None:
+        key = headers.get("authorization")
+        if not key or key not in self.keys:
+            raise _app_error(401, "UNAUTHENTICATED", "Unauthenticated: the API key is missing or invalid")
+        scopes, sites = self.keys[key]
+        site_header, account_header = headers.get("wix-site-id"), headers.get("wix-account-id")
+        if site_header and account_header:
+            raise _invalid("headers", "send wix-site-id or wix-account-id, not both")
+        if site_level:
+            if not site_header:
+                raise _app_error(403, "PERMISSION_DENIED", "wix-site-id header is required")
+            if site_header != self.site_id or (sites is not None and site_header not in sites):
+                raise _app_error(403, "PERMISSION_DENIED", "the key cannot access this site")
+        else:
+            if not account_header:
+                raise _app_error(403, "PERMISSION_DENIED", "wix-account-id header is required")
+            if account_header != self.account_id:
+                raise _app_error(403, "PERMISSION_DENIED", "the key does not belong to this account")
+        if scope not in scopes:
+            raise _app_error(403, "PERMISSION_DENIED", f"the key lacks the {scope} permission")
+
+    # --- state rules -----------------------------------------------------------------
+
+    def _order(self, order_id: str) -> dict[str, Any]:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise _app_error(404, "NOT_FOUND", f"order {order_id} not found")
+        return order
+
+    def _created(self, order: dict[str, Any]) -> datetime:
+        return datetime.fromisoformat(order["createdDate"].replace("Z", "+00:00"))
+
+    def _recompute_fulfillment(self, order_id: str) -> None:
+        order = self.orders[order_id]
+        if self.sticky_fulfilled and order["fulfillmentStatus"] == "FULFILLED":
+            return
+        covered: dict[str, int] = {}
+        for f in self.fulfillments[order_id]:
+            for item in f["lineItems"]:
+                covered[item["id"]] = covered.get(item["id"], 0) + item["quantity"]
+        if not covered:
+            order["fulfillmentStatus"] = "NOT_FULFILLED"
+        elif all(covered.get(i["id"], 0) >= i["quantity"] for i in order["lineItems"]):
+            order["fulfillmentStatus"] = "FULFILLED"
+        else:
+            order["fulfillmentStatus"] = "PARTIALLY_FULFILLED"
+
+    def _paid(self, order_id: str) -> Decimal:
+        return sum((Decimal(p["amount"]["amount"]) for p in self.payments[order_id]), Decimal(0))
+
+    def _recompute_payment(self, order_id: str) -> None:
+        order = self.orders[order_id]
+        total = Decimal(order["priceSummary"]["total"]["amount"])
+        paid, refunded = self._paid(order_id), self.refunded_total(order_id)
+        if refunded > 0:
+            order["paymentStatus"] = "FULLY_REFUNDED" if refunded >= total else "PARTIALLY_REFUNDED"
+        elif paid <= 0:
+            order["paymentStatus"] = "NOT_PAID"
+        else:
+            order["paymentStatus"] = "PAID" if paid >= total else "PARTIALLY_PAID"
+        order["balanceSummary"]["refunded"] = _money(refunded)
+
+    def _refunded_for(self, order_id: str, payment_id: str) -> Decimal:
+        return sum(
+            (
+                Decimal(t["amount"]["amount"])
+                for r in self.refunds[order_id]
+                for t in r["transactions"]
+                if t["paymentId"] == payment_id and t["refundStatus"] != "FAILED"
+            ),
+            Decimal(0),
+        )
+
+    def _refundability(self, order_id: str, payment: dict[str, Any]) -> tuple[str, str | None]:
+        order = self.orders[order_id]
+        if self._created(order) < self.cutoff:
+            return "nonRefundable", "ORDER_CREATED_BEFORE_BILLING_MIGRATION"
+        if order["paymentStatus"] in ("NOT_PAID", "PENDING") or order["status"] in ("INITIALIZED", "REJECTED"):
+            return "nonRefundable", "ORDER_NOT_PAID"
+        if payment["refundDisabled"]:
+            return "nonRefundable", "REFUND_DISABLED"
+        if "giftcardPaymentDetails" in payment:
+            return "nonRefundable", "GIFT_CARD_PAYMENT"
+        if payment["regularPaymentDetails"]["offlinePayment"]:
+            return "manuallyRefundable", "OFFLINE_PAYMENT"
+        if payment["id"] in self.manual_payments:
+            return "manuallyRefundable", "PROVIDER_DOES_NOT_SUPPORT_REFUNDS"
+        return "refundable", None
+
+    def _transactions(self, order_id: str) -> dict[str, Any]:
+        return {"orderId": order_id, "payments": self.payments[order_id], "refunds": self.refunds[order_id]}
+
+    def _record_refund(
+        self, order_id: str, parts: list[tuple[str, Decimal, bool]], reason: str | None
+    ) -> dict[str, Any]:
+        refund: dict[str, Any] = {
+            "id": self._new_id(),
+            "createdDate": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "transactions": [
+                {"paymentId": pid, "amount": _money(amount), "refundStatus": "SUCCEEDED", "externalRefund": external}
+                for pid, amount, external in parts
+            ],
+            "details": {"reason": reason} if reason else {},
+        }
+        self.refunds[order_id].append(refund)
+        return refund
+
+    # --- endpoints -------------------------------------------------------------------
+
+    def _h_get_order(self, _: Any, order_id: str) -> tuple[int, Any]:
+        return 200, {"order": self._order(order_id)}
+
+    def _h_search_orders(self, data: dict[str, Any]) -> tuple[int, Any]:
+        search = data.get("search") or {}
+        paging = search.get("cursorPaging") or {}
+        limit = paging.get("limit", 100)
+        if not isinstance(limit, int) or not 0 <= limit <= 100:
+            raise _invalid("search.cursorPaging.limit", "must be 0 to 100")
+        found = sorted(
+            (o for o in self.orders.values() if o["status"] != "INITIALIZED"),
+            key=lambda o: self._created(o),
+            reverse=True,
+        )
+        return 200, {
+            "orders": found[:limit],
+            "metadata": {"count": min(limit, len(found)), "hasNext": len(found) > limit},
+        }
+
+    def _h_cancel_order(self, data: dict[str, Any], order_id: str) -> tuple[int, Any]:
+        order = self._order(order_id)
+        for field in ("sendOrderCanceledEmail", "restockAllItems"):
+            if field in data and not isinstance(data[field], bool):
+                raise _invalid(field, "must be a boolean")
+        if "customMessage" in data and not isinstance(data["customMessage"], str):
+            raise _invalid("customMessage", "must be a string")
+        if order["status"] == "CANCELED":
+            raise _app_error(428, self.cancel_error_code, "Order is already canceled")
+        if order["fulfillmentStatus"] in ("FULFILLED", "PARTIALLY_FULFILLED"):
+            raise _app_error(428, self.cancel_error_code, "Cannot cancel an order that is fulfilled")
+        if order["status"] != "APPROVED":
+            raise _app_error(428, self.cancel_error_code, f"Cannot cancel an order in status {order['status']}")
+        order["status"] = "CANCELED"
+        if data.get("restockAllItems"):
+            for item in order["lineItems"]:
+                item["restockQuantity"] = item["quantity"]
+        order["activities"].append({"type": "ORDER_CANCELED"})
+        self.writes.append(("cancel", order_id, order_id))
+        return 200, {"order": order}
+
+    def _h_list_fulfillments(self, _: Any, order_id: str) -> tuple[int, Any]:
+        self._order(order_id)
+        return 200, {"orderWithFulfillments": {"orderId": order_id, "fulfillments": self.fulfillments[order_id]}}
+
+    def _h_list_fulfillments_by_ids(self, data: dict[str, Any]) -> tuple[int, Any]:
+        ids = data.get("orderIds")
+        if not isinstance(ids, list) or not all(isinstance(i, str) and _GUID.match(i) for i in ids):
+            raise _invalid("orderIds", "must be a list of GUIDs")
+        return 200, {
+            "ordersWithFulfillments": [
+                {"orderId": i, "fulfillments": self.fulfillments.get(i, [])} for i in ids if i in self.orders
+            ]
+        }
+
+    def _h_delete_fulfillment(self, _: Any, fulfillment_id: str, order_id: str) -> tuple[int, Any]:
+        self._order(order_id)
+        remaining = [f for f in self.fulfillments[order_id] if f["id"] != fulfillment_id]
+        if len(remaining) == len(self.fulfillments[order_id]):
+            raise _app_error(404, "FULFILLMENT_NOT_FOUND", f"fulfillment {fulfillment_id} not found")
+        self.fulfillments[order_id] = remaining
+        self._recompute_fulfillment(order_id)
+        self.writes.append(("delete_fulfillment", order_id, fulfillment_id))
+        return 200, {"orderWithFulfillments": {"orderId": order_id, "fulfillments": remaining}}
+
+    def _h_list_transactions(self, _: Any, order_id: str) -> tuple[int, Any]:
+        self._order(order_id)
+        return 200, {"orderTransactions": self._transactions(order_id)}
+
+    def _h_get_refundability(self, data: dict[str, Any]) -> tuple[int, Any]:
+        order_id = data.get("orderId")
+        if not isinstance(order_id, str) or not _GUID.match(order_id):
+            raise _invalid("orderId", "must be a GUID")
+        self._order(order_id)
+        entries = []
+        for payment in self.payments[order_id]:
+            kind, reason = self._refundability(order_id, payment)
+            entry: dict[str, Any] = {"paymentId": payment["id"], kind: {} if reason is None else {"reason": reason}}
+            entries.append(entry)
+        return 200, {"payments": entries}
+
+    def _h_refund_payments(self, data: dict[str, Any]) -> tuple[int, Any]:
+        order_id = data.get("orderId")
+        if not isinstance(order_id, str) or not _GUID.match(order_id):
+            raise _invalid("orderId", "must be a GUID")
+        refunds = data.get("paymentRefunds")
+        if not isinstance(refunds, list) or not 1 <= len(refunds) <= 50:
+            raise _invalid("paymentRefunds", "must hold 1 to 50 entries")
+        reason = data.get("customerReason")
+        if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
+            raise _invalid("customerReason", "must be a string of at most 200 characters")
+        order = self._order(order_id)
+        if self._created(order) < self.cutoff:
+            raise _app_error(
+                428, "ORDER_NOT_REFUNDABLE", "orders created before the billing migration cannot be refunded"
+            )
+        payments = {p["id"]: p for p in self.payments[order_id]}
+        parts: list[tuple[str, Decimal, bool]] = []
+        for index, entry in enumerate(refunds):
+            where = f"paymentRefunds[{index}]"
+            if not isinstance(entry, dict):
+                raise _invalid(where, "must be an object")
+            pid = entry.get("paymentId")
+            if not isinstance(pid, str) or not _GUID.match(pid):
+                raise _invalid(f"{where}.paymentId", "must be a GUID")
+            money = entry.get("amount")
+            if not isinstance(money, dict) or not isinstance(money.get("amount"), str):
+                raise _invalid(f"{where}.amount", "must be a Price object with a decimal string amount")
+            try:
+                amount = Decimal(money["amount"])
+            except ArithmeticError:
+                raise _invalid(f"{where}.amount.amount", "is not a decimal") from None
+            if not amount.is_finite() or amount <= 0:
+                raise _invalid(f"{where}.amount.amount", "must be above zero")
+            external = entry.get("externalRefund", False)
+            if not isinstance(external, bool):
+                raise _invalid(f"{where}.externalRefund", "must be a boolean")
+            if pid not in payments:
+                raise _app_error(404, "PAYMENT_NOT_FOUND", f"payment {pid} not found on order {order_id}")
+            kind, why = self._refundability(order_id, payments[pid])
+            if kind == "nonRefundable" or (kind == "manuallyRefundable" and not external):
+                raise _app_error(428, "PAYMENT_NOT_REFUNDABLE", f"payment {pid} is {kind} ({why})")
+            already = self._refunded_for(order_id, pid) + sum((a for p, a, _ in parts if p == pid), Decimal(0))
+            if already + amount > Decimal(payments[pid]["amount"]["amount"]):
+                raise _app_error(
+                    self.over_refund_status,
+                    "REFUND_AMOUNT_EXCEEDS_REFUNDABLE",
+                    f"amount exceeds what payment {pid} has left",
+                )
+            parts.append((pid, amount, external))
+        refund = self._record_refund(order_id, parts, reason)
+        self._recompute_payment(order_id)
+        self.writes.append(("refund", order_id, refund["id"]))
+        return 200, {"refund": refund, "orderTransactions": self._transactions(order_id)}
+
+    def _h_site_properties(self, _: Any) -> tuple[int, Any]:
+        return 200, {
+            "version": "3",
+            "properties": {
+                "businessName": "Fake Shop",
+                "paymentCurrency": "USD",
+                "locale": {"languageCode": "en", "country": "US"},
+                "timeZone": "UTC",
+            },
+        }
+
+    def _h_query_sites(self, data: dict[str, Any]) -> tuple[int, Any]:
+        query = data.get("query") or {}
+        wanted = (((query.get("filter") or {}).get("id") or {}).get("$in")) or [self.site_id]
+        sites = [{"id": self.site_id, "displayName": "Fake Shop", "premium": True}] if self.site_id in wanted else []
+        return 200, {"sites": sites, "metadata": {"count": len(sites)}}
+
+    def _h_list_currencies(self, _: Any) -> tuple[int, Any]:
+        return 200, {"currencies": [{"code": "USD", "symbol": "$"}, {"code": "EUR", "symbol": "€"}]}
+
+    # --- transports ------------------------------------------------------------------
+
+    def transport(self) -> _FakeTransport:
+        """Return an in-process httpx transport (sync and async) that talks to this fake."""
+        return _FakeTransport(self)
+
+    @contextlib.contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve this fake over HTTP on loopback in a background thread; yield its base URL."""
+        fake = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.fake = fake
+        server = _Server((host, port), Handler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        try:
+            yield f"http://{host}:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+
+class _FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    def __init__(self, fake: FakeWix) -> None:
+        self.fake = fake
+
+    def _respond(self, request: httpx.Request, answer: _Answer) -> httpx.Response:
+        if answer.refuse:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        if answer.lose:
+            raise httpx.ReadTimeout("the response was lost", request=request)
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        if self.fake.latency:
+            time.sleep(self.fake.latency)
+        return self._respond(request, self.fake.handle(request.method, request.url.path, dict(request.headers), body))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        if self.fake.latency:
+            await asyncio.sleep(self.fake.latency)
+        return self._respond(request, self.fake.handle(request.method, request.url.path, dict(request.headers), body))
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    fake: FakeWix
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if self.fake.latency:
+            time.sleep(self.fake.latency)
+        answer = self.fake.handle(self.command, self.path.split("?")[0], dict(self.headers.items()), body)
+        if answer.refuse or answer.lose:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+    do_GET = do_POST = do_DELETE = do_PATCH = _serve
