@@ -1,5 +1,7 @@
 """Refund Wix store orders correctly, exactly once, whatever the network does."""
 
+from ._client import AsyncWixClient, PermissionCheck, VerifyReport, WixClient
+from ._credentials import WixCredentials
 from ._errors import (
     InvalidCredentials,
     InvalidOrderData,
@@ -15,6 +17,14 @@ from ._errors import (
     WixRateLimited,
     WixRefundError,
     WixServerError,
+)
+from ._execute import (
+    OutcomeStatus,
+    RefundOutcome,
+    StepRecord,
+    refund_order,
+    refund_order_async,
+    refund_orders_async,
 )
 from ._orders import (
     Fulfillment,
@@ -41,9 +51,12 @@ from ._routing import (
     RefundRoute,
     decide_refund,
 )
+from ._retry import RetryPolicy
 from ._version import __version__
+from ._wire import PaymentRefund
 
 __all__ = [
+    "AsyncWixClient",
     "CancelOrder",
     "DeleteFulfillments",
     "Fulfillment",
@@ -55,10 +68,14 @@ __all__ = [
     "Order",
     "OrderStatus",
     "OrderTransactions",
+    "OutcomeStatus",
     "Payment",
+    "PaymentRefund",
     "PaymentRefundability",
     "PaymentStatus",
+    "PermissionCheck",
     "RefundNotSupported",
+    "RefundOutcome",
     "RefundPayments",
     "RefundPlan",
     "RefundRecord",
@@ -67,10 +84,15 @@ __all__ = [
     "RefundStatus",
     "RefundTransaction",
     "Refundability",
+    "RetryPolicy",
     "STANDARD_REFUND_CUTOFF",
+    "StepRecord",
+    "VerifyReport",
     "WixAPIError",
     "WixAuthError",
+    "WixClient",
     "WixConnectionError",
+    "WixCredentials",
     "WixInvalidResponse",
     "WixNotFound",
     "WixOutcomeUnknown",
@@ -80,4 +102,7 @@ __all__ = [
     "WixServerError",
     "__version__",
     "decide_refund",
+    "refund_order",
+    "refund_order_async",
+    "refund_orders_async",
 ]
