@@ -186,7 +186,7 @@ def test_verify_reports_each_permission_and_what_to_fix(kind: str) -> None:
             return httpx.Response(200, json={"orders": []})
         return httpx.Response(200, json={"version": "1", "properties": {"businessName": "Shop"}})
 
-    transport, seen = recording(respond)
+    transport, _ = recording(respond)
     report = run_call(kind, transport, "verify", retry=fast_policy(Sleeps()))
     assert [(c.name, c.passed) for c in report.checks] == [
         ("Business Info", True),
@@ -296,7 +296,7 @@ def test_success_with_a_body_that_is_not_json_is_a_typed_error(kind: str, body: 
 @pytest.mark.parametrize("kind", KINDS)
 def test_success_with_the_wrong_json_shape_names_the_field(kind: str) -> None:
     transport, _ = recording(lambda request: httpx.Response(200, json={"order": {"id": ORDER_ID}}))
-    with pytest.raises(InvalidOrderData, match="order.number"):
+    with pytest.raises(InvalidOrderData, match=r"order\.number"):
         run_call(kind, transport, "get_order", ORDER_ID)
 
 
