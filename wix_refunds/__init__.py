@@ -41,6 +41,7 @@ from ._orders import (
     RefundStatus,
     RefundTransaction,
 )
+from ._retry import RetryPolicy
 from ._routing import (
     STANDARD_REFUND_CUTOFF,
     CancelOrder,
@@ -51,7 +52,6 @@ from ._routing import (
     RefundRoute,
     decide_refund,
 )
-from ._retry import RetryPolicy
 from ._version import __version__
 from ._wire import PaymentRefund
 
