@@ -1,0 +1,371 @@
+"""FakeWix checked through raw httpx requests, so that it can be trusted as a reference."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from wix_refunds.testing import FakeWix
+
+OLD = "2024-03-01T10:00:00.000Z"
+
+
+class Raw:
+    """Raw requests to a fake, with its credentials unless told otherwise."""
+
+    def __init__(self, fake: FakeWix, http: httpx.Client) -> None:
+        self.fake = fake
+        self.http = http
+
+    def headers(self, **extra: str | None) -> dict[str, str]:
+        base: dict[str, str | None] = {"Authorization": self.fake.api_key, "wix-site-id": self.fake.site_id}
+        base.update(extra)
+        return {k: v for k, v in base.items() if v is not None}
+
+    def get(self, path: str, **headers: str | None) -> httpx.Response:
+        return self.http.get(path, headers=self.headers(**headers))
+
+    def post(self, path: str, body: Any, **headers: str | None) -> httpx.Response:
+        return self.http.post(path, json=body, headers=self.headers(**headers))
+
+    def delete(self, path: str) -> httpx.Response:
+        return self.http.delete(path, headers=self.headers())
+
+    def refund(self, order_id: str, *parts: tuple[str, str, bool], reason: str | None = None) -> httpx.Response:
+        body: dict[str, Any] = {
+            "orderId": order_id,
+            "paymentRefunds": [{"paymentId": p, "amount": {"amount": a}, "externalRefund": e} for p, a, e in parts],
+        }
+        if reason is not None:
+            body["customerReason"] = reason
+        return self.post("/ecom/v1/order-billing/refund-payments", body)
+
+
+@pytest.fixture
+def fake() -> FakeWix:
+    return FakeWix()
+
+
+@pytest.fixture
+def raw(fake: FakeWix) -> Any:
+    with httpx.Client(transport=fake.transport(), base_url=FakeWix.BASE_URL) as http:
+        yield Raw(fake, http)
+
+
+def _code(response: httpx.Response) -> str:
+    return str(response.json()["details"]["applicationError"]["code"])
+
+
+def test_get_order_has_wix_shape_with_unnormalised_price_strings(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="35.00", created=OLD)
+    response = raw.get(f"/ecom/v1/orders/{oid}")
+    assert response.status_code == 200
+    order = response.json()["order"]
+    assert order["id"] == oid
+    assert isinstance(order["number"], str)
+    assert order["createdDate"] == OLD
+    assert order["priceSummary"]["total"] == {"amount": "35.0", "formattedAmount": "$35.00"}
+    assert order["paymentStatus"] == "PAID"
+    assert order["fulfillmentStatus"] == "NOT_FULFILLED"
+
+
+def test_unknown_order_is_404_and_malformed_id_is_400_with_validation_error(fake: FakeWix, raw: Raw) -> None:
+    missing = raw.get("/ecom/v1/orders/0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd")
+    assert missing.status_code == 404
+    assert "applicationError" in missing.json()["details"]
+    bad = raw.get("/ecom/v1/orders/not-a-guid")
+    assert bad.status_code == 400
+    assert bad.json()["details"]["validationError"]["fieldViolations"][0]["field"] == "id"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Authorization": None}, 401),
+        ({"Authorization": "IST.someone-else"}, 401),
+        ({"wix-site-id": None}, 403),
+        ({"wix-site-id": "0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd"}, 403),
+        ({"wix-account-id": "0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd"}, 400),
+    ],
+)
+def test_auth_gate_on_site_level_routes(fake: FakeWix, raw: Raw, headers: dict[str, str | None], status: int) -> None:
+    oid = fake.add_order()
+    assert raw.get(f"/ecom/v1/orders/{oid}", **headers).status_code == status
+
+
+def test_key_without_a_scope_or_site_gets_403(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order()
+    fake.add_key("IST.read-only-key-000000000", scopes=["orders.read"])
+    fake.add_key("IST.other-site-key-00000000", sites=["0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd"])
+    assert raw.get(f"/ecom/v1/orders/{oid}", Authorization="IST.read-only-key-000000000").status_code == 200
+    cancel = raw.http.post(
+        f"/ecom/v1/orders/{oid}/cancel", json={}, headers=raw.headers(Authorization="IST.read-only-key-000000000")
+    )
+    assert cancel.status_code == 403
+    assert _code(cancel) == "PERMISSION_DENIED"
+    assert raw.get(f"/ecom/v1/orders/{oid}", Authorization="IST.other-site-key-00000000").status_code == 403
+    assert fake.orders[oid]["status"] == "APPROVED"
+
+
+def test_cancel_sets_canceled_restocks_when_asked_and_never_refunds(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(created=OLD, line_items=2)
+    response = raw.post(f"/ecom/v1/orders/{oid}/cancel", {"restockAllItems": True, "sendOrderCanceledEmail": False})
+    assert response.status_code == 200
+    order = response.json()["order"]
+    assert order["status"] == "CANCELED"
+    assert [i["restockQuantity"] for i in order["lineItems"]] == [1, 1]
+    assert order["paymentStatus"] == "PAID"
+    assert fake.refunds[oid] == []
+    again = raw.post(f"/ecom/v1/orders/{oid}/cancel", {})
+    assert again.status_code == 428
+    assert _code(again) == "ORDER_CANNOT_BE_CANCELED"
+
+
+def test_cancel_of_a_fulfilled_order_is_refused_with_428(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(created=OLD, fulfillments=1)
+    assert raw.post(f"/ecom/v1/orders/{oid}/cancel", {}).status_code == 428
+    assert fake.orders[oid]["status"] == "APPROVED"
+
+
+def test_deleting_fulfilments_recomputes_the_fulfilment_status(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(created=OLD, fulfillments=2)
+    listed = raw.get(f"/ecom/v1/fulfillments/orders/{oid}").json()["orderWithFulfillments"]
+    assert listed["orderId"] == oid
+    first, second = (f["id"] for f in listed["fulfillments"])
+    after = raw.delete(f"/ecom/v1/fulfillments/{first}/orders/{oid}").json()["orderWithFulfillments"]
+    assert [f["id"] for f in after["fulfillments"]] == [second]
+    assert fake.orders[oid]["fulfillmentStatus"] == "PARTIALLY_FULFILLED"
+    last = raw.delete(f"/ecom/v1/fulfillments/{second}/orders/{oid}").json()
+    assert last == {"orderWithFulfillments": {"orderId": oid, "fulfillments": []}}
+    assert fake.orders[oid]["fulfillmentStatus"] == "NOT_FULFILLED"
+    assert raw.delete(f"/ecom/v1/fulfillments/{second}/orders/{oid}").status_code == 404
+
+
+def test_partly_fulfilled_order_and_sticky_fulfilled_quirk() -> None:
+    fake = FakeWix(sticky_fulfilled=True)
+    partly = fake.add_order(created=OLD, fulfillments=1, partially_fulfilled=True)
+    assert fake.orders[partly]["fulfillmentStatus"] == "PARTIALLY_FULFILLED"
+    sticky = fake.add_order(created=OLD, fulfillments=1)
+    with httpx.Client(transport=fake.transport(), base_url=FakeWix.BASE_URL) as http:
+        raw = Raw(fake, http)
+        (fid,) = (f["id"] for f in fake.fulfillments[sticky])
+        assert raw.delete(f"/ecom/v1/fulfillments/{fid}/orders/{sticky}").status_code == 200
+    assert fake.orders[sticky]["fulfillmentStatus"] == "FULFILLED"
+
+
+def test_list_by_ids_returns_the_wrapper_for_many_orders(fake: FakeWix, raw: Raw) -> None:
+    one, two = fake.add_order(fulfillments=1), fake.add_order()
+    answer = raw.post("/ecom/v1/fulfillments/list-by-ids", {"orderIds": [one, two]}).json()
+    assert [(o["orderId"], len(o["fulfillments"])) for o in answer["ordersWithFulfillments"]] == [(one, 1), (two, 0)]
+
+
+def test_transactions_and_refundability_for_each_kind_of_payment(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(
+        total="50",
+        payments=[
+            ("10", "online"),
+            ("10", "offline"),
+            ("10", "gift_card"),
+            ("10", "refund_disabled"),
+            ("10", "manual"),
+        ],
+    )
+    transactions = raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]
+    payments = transactions["payments"]
+    assert transactions["refunds"] == []
+    assert payments[0]["regularPaymentDetails"]["offlinePayment"] is False
+    assert payments[1]["regularPaymentDetails"]["offlinePayment"] is True
+    assert "giftcardPaymentDetails" in payments[2]
+    assert payments[3]["refundDisabled"] is True
+    answer = raw.post("/ecom/v1/order-billing/get-order-refundability", {"orderId": oid}).json()
+    kinds = [next(k for k in entry if k != "paymentId") for entry in answer["payments"]]
+    assert kinds == ["refundable", "manuallyRefundable", "nonRefundable", "nonRefundable", "manuallyRefundable"]
+
+
+def test_old_orders_are_non_refundable_and_refund_payments_answers_428(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(created=OLD)
+    answer = raw.post("/ecom/v1/order-billing/get-order-refundability", {"orderId": oid}).json()
+    assert "nonRefundable" in answer["payments"][0]
+    pid = fake.payments[oid][0]["id"]
+    assert raw.refund(oid, (pid, "35", False)).status_code == 428
+    assert fake.refunds[oid] == []
+
+
+def test_refunds_move_payment_status_and_same_partial_refund_twice_refunds_twice(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="30")
+    pid = fake.payments[oid][0]["id"]
+    first = raw.refund(oid, (pid, "10.00", False), reason="late")
+    assert first.status_code == 200
+    body = first.json()
+    assert body["refund"]["transactions"][0]["refundStatus"] == "SUCCEEDED"
+    assert body["refund"]["details"]["reason"] == "late"
+    assert len(body["orderTransactions"]["refunds"]) == 1
+    assert fake.orders[oid]["paymentStatus"] == "PARTIALLY_REFUNDED"
+    assert raw.refund(oid, (pid, "10.00", False), reason="late").status_code == 200
+    assert fake.refunded_total(oid) == Decimal("20.00")
+    assert raw.refund(oid, (pid, "10.01", False)).status_code == 400  # more than is left
+    assert raw.refund(oid, (pid, "10", False)).status_code == 200
+    assert fake.orders[oid]["paymentStatus"] == "FULLY_REFUNDED"
+    assert fake.count_writes("refund", oid) == 3
+
+
+def test_manual_payments_need_external_refund(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(payments="offline")
+    pid = fake.payments[oid][0]["id"]
+    assert raw.refund(oid, (pid, "35", False)).status_code == 428
+    response = raw.refund(oid, (pid, "35", True))
+    assert response.status_code == 200
+    assert response.json()["refund"]["transactions"][0]["externalRefund"] is True
+
+
+def _entry(pid: str, amount: Any = None) -> dict[str, Any]:
+    return {"paymentId": pid, "amount": amount if amount is not None else {"amount": "1"}}
+
+
+BAD_BODIES: list[tuple[Any, str]] = [
+    (lambda oid, pid: {"orderId": "nope", "paymentRefunds": [_entry(pid)]}, "orderId"),
+    (lambda oid, pid: {"paymentRefunds": [_entry(pid)]}, "orderId"),
+    (lambda oid, pid: {"orderId": oid, "paymentRefunds": []}, "paymentRefunds"),
+    (lambda oid, pid: {"orderId": oid, "paymentRefunds": [_entry(pid, "5")]}, "paymentRefunds[0].amount"),
+    (
+        lambda oid, pid: {"orderId": oid, "paymentRefunds": [_entry(pid, {"amount": "-5"})]},
+        "paymentRefunds[0].amount.amount",
+    ),
+    (lambda oid, pid: {"orderId": oid, "paymentRefunds": [_entry("x")]}, "paymentRefunds[0].paymentId"),
+    (lambda oid, pid: {"orderId": oid, "paymentRefunds": [_entry(pid)] * 51}, "paymentRefunds"),
+    (lambda oid, pid: {"orderId": oid, "paymentRefunds": [_entry(pid)], "customerReason": "x" * 201}, "customerReason"),
+]
+
+
+@pytest.mark.parametrize(("make_body", "field"), BAD_BODIES)
+def test_refund_payments_validates_its_body_with_400(fake: FakeWix, raw: Raw, make_body: Any, field: str) -> None:
+    oid = fake.add_order()
+    pid = fake.payments[oid][0]["id"]
+    response = raw.post("/ecom/v1/order-billing/refund-payments", make_body(oid, pid))
+    assert response.status_code == 400
+    assert response.json()["details"]["validationError"]["fieldViolations"][0]["field"] == field
+    assert fake.refunds[oid] == []
+
+
+def test_search_never_returns_initialized_orders_and_sorts_newest_first(fake: FakeWix, raw: Raw) -> None:
+    old = fake.add_order(created=OLD)
+    new = fake.add_order(created="2025-01-01T00:00:00Z")
+    fake.add_order(status="INITIALIZED", payments="none")
+    orders = raw.post("/ecom/v1/orders/search", {"search": {}}).json()["orders"]
+    assert [o["id"] for o in orders] == [new, old]
+    one = raw.post("/ecom/v1/orders/search", {"search": {"cursorPaging": {"limit": 1}}}).json()["orders"]
+    assert [o["id"] for o in one] == [new]
+
+
+def test_credential_check_endpoints(fake: FakeWix, raw: Raw) -> None:
+    assert raw.get("/site-properties/v4/properties").json()["properties"]["businessName"]
+    assert raw.get("/currency_converter/v1/currencies").json()["currencies"]
+    account = {"wix-site-id": None, "wix-account-id": fake.account_id}
+    query = {"query": {"filter": {"id": {"$in": [fake.site_id]}}, "cursorPaging": {"limit": 1}}}
+    assert raw.post("/site-list/v2/sites/query", query, **account).json()["sites"][0]["id"] == fake.site_id
+    other = {"query": {"filter": {"id": {"$in": ["0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd"]}}}}
+    assert raw.post("/site-list/v2/sites/query", other, **account).json()["sites"] == []
+    assert raw.post("/site-list/v2/sites/query", query).status_code == 403  # site header on an account call
+
+
+def test_fail_next_answers_unapplied_with_status_retry_after_or_html(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(created=OLD)
+    fake.fail_next("POST", "/ecom/v1/orders/*/cancel", 503, times=2)
+    fake.fail_next("GET", "/ecom/v1/orders/*", 429, retry_after=3)
+    fake.fail_next("GET", "/ecom/v1/payments/*", 502, html=True)
+    for _ in range(2):
+        failed = raw.post(f"/ecom/v1/orders/{oid}/cancel", {})
+        assert failed.status_code == 503
+        assert failed.json() == {"message": "", "details": {}}
+    assert fake.orders[oid]["status"] == "APPROVED"
+    limited = raw.get(f"/ecom/v1/orders/{oid}")
+    assert (limited.status_code, limited.headers["retry-after"]) == (429, "3")
+    page = raw.get(f"/ecom/v1/payments/orders/{oid}")
+    assert page.status_code == 502
+    assert page.headers["content-type"] == "text/html"
+    assert raw.post(f"/ecom/v1/orders/{oid}/cancel", {}).status_code == 200
+
+
+def test_lost_response_is_applied_then_the_client_sees_a_network_error(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order()
+    pid = fake.payments[oid][0]["id"]
+    fake.lose_response_next("POST", "/ecom/v1/order-billing/refund-payments")
+    with pytest.raises(httpx.ReadTimeout):
+        raw.refund(oid, (pid, "5", False))
+    assert fake.refunded_total(oid) == Decimal("5")
+    assert fake.requests[-1].outcome == "lost"
+
+
+def test_refused_connections_reach_nothing(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(created=OLD)
+    fake.refuse_connections(times=1)
+    with pytest.raises(httpx.ConnectError):
+        raw.post(f"/ecom/v1/orders/{oid}/cancel", {})
+    assert fake.orders[oid]["status"] == "APPROVED"
+    assert raw.post(f"/ecom/v1/orders/{oid}/cancel", {}).status_code == 200
+
+
+def test_rate_limit_answers_429_with_retry_after_then_recovers(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order()
+    fake.set_rate_limit(3, per=0.2)
+    statuses = [raw.get(f"/ecom/v1/orders/{oid}").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = raw.get(f"/ecom/v1/orders/{oid}")
+    assert 0 < float(limited.headers["retry-after"]) <= 0.2
+    assert _code(limited) == "RESOURCE_EXHAUSTED"
+    time.sleep(0.25)
+    assert raw.get(f"/ecom/v1/orders/{oid}").status_code == 200
+
+
+def test_request_log_masks_the_key_and_keeps_body_and_status(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(created=OLD)
+    raw.post(f"/ecom/v1/orders/{oid}/cancel", {"restockAllItems": False})
+    (logged,) = fake.calls(method="POST", path="/ecom/v1/orders/*/cancel")
+    assert logged.headers["authorization"] == "***"
+    assert logged.json == {"restockAllItems": False}
+    assert logged.status == 200
+    assert fake.api_key not in repr(fake.requests)
+
+
+def test_served_fake_speaks_http_on_loopback_and_stops_cleanly(fake: FakeWix) -> None:
+    oid = fake.add_order(total="100")
+    pid = fake.payments[oid][0]["id"]
+    with fake.serve() as base_url:
+        assert base_url.startswith("http://127.0.0.1:")
+
+        def refund_one() -> None:
+            with httpx.Client(base_url=base_url) as http:
+                response = Raw(fake, http).refund(oid, (pid, "1.00", False))
+                assert response.status_code == 200
+
+        threads = [threading.Thread(target=refund_one) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        fake.lose_response_next("GET", "/ecom/v1/orders/*")
+        with httpx.Client(base_url=base_url) as http, pytest.raises(httpx.RemoteProtocolError):
+            Raw(fake, http).get(f"/ecom/v1/orders/{oid}")
+    assert fake.refunded_total(oid) == Decimal("20.00")
+    assert len(fake.refunds[oid]) == 20
+    with pytest.raises(httpx.ConnectError), httpx.Client(base_url=base_url) as http:
+        http.get("/")
+
+
+def test_latency_is_added_to_each_request(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order()
+    fake.latency = 0.05
+    started = time.monotonic()
+    raw.get(f"/ecom/v1/orders/{oid}")
+    assert time.monotonic() - started >= 0.05
+
+
+def test_credentials_are_accepted_by_the_fake(fake: FakeWix) -> None:
+    creds = fake.credentials
+    assert (creds.api_key, creds.account_id, creds.site_id) == (fake.api_key, fake.account_id, fake.site_id)
+    assert FakeWix(seed=7).site_id == FakeWix(seed=7).site_id
