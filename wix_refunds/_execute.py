@@ -369,7 +369,7 @@ async def refund_orders_async(
     else:
         source = _as_async(iter(requests))
     take = asyncio.Lock()
-    results: asyncio.Queue[RefundOutcome | Exception | None] = asyncio.Queue(maxsize=concurrency * 2)
+    results: asyncio.Queue[RefundOutcome | Exception | None] = asyncio.Queue(maxsize=concurrency)
 
     async def worker() -> None:
         try:
