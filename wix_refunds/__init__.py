@@ -1,5 +1,7 @@
 """Refund Wix store orders correctly, exactly once, whatever the network does."""
 
+import logging as _logging
+
 from ._client import AsyncWixClient, PermissionCheck, VerifyReport, WixClient
 from ._credentials import WixCredentials
 from ._errors import (
@@ -54,6 +56,9 @@ from ._routing import (
 )
 from ._version import __version__
 from ._wire import PaymentRefund
+
+# A library logs; the application decides where logs go.
+_logging.getLogger("wix_refunds").addHandler(_logging.NullHandler())
 
 __all__ = [
     "AsyncWixClient",

@@ -1,0 +1,423 @@
+"""The wix-refunds command: parse, call the library, print, exit with a documented code.
+
+Exit codes:
+    0  success
+    1  some orders failed (or Wix could not be reached)
+    2  usage error (bad arguments, a bad CSV, no --yes without a terminal)
+    3  credentials missing, malformed or refused by Wix
+    4  refund refused by the rules (or by Wix's refundability)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import getpass
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any, TextIO
+
+from ._client import AsyncWixClient, WixClient
+from ._credentials import WixCredentials
+from ._errors import (
+    InvalidCredentials,
+    InvalidRequest,
+    RefundNotSupported,
+    WixAuthError,
+    WixRefundError,
+)
+from ._execute import OutcomeStatus, RefundOutcome, refund_order, refund_orders_async
+from ._routing import RefundPlan, RefundRequest, RefundRoute, decide_refund
+from ._version import __version__
+from ._wire import DEFAULT_BASE_URL, is_guid
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS, EXIT_REFUSED = 0, 1, 2, 3, 4
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called."""
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """Return the documented exit code for an error."""
+    if isinstance(exc, (InvalidCredentials, WixAuthError)):
+        return EXIT_CREDENTIALS
+    if isinstance(exc, RefundNotSupported):
+        return EXIT_REFUSED
+    if isinstance(exc, (UsageError, InvalidRequest)):
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON on standard output")
+    common.add_argument("--base-url", default=DEFAULT_BASE_URL, help="Wix API base URL (a fake or a proxy)")
+    common.add_argument("--site-id", help="site ID or dashboard URL (default: $WIX_SITE_ID)")
+    common.add_argument("--account-id", help="account ID (default: $WIX_ACCOUNT_ID)")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="log to standard error (-vv: debug)")
+
+    parser = argparse.ArgumentParser(
+        prog="wix-refunds",
+        description="Refund Wix store orders exactly once. The API key is read from $WIX_API_KEY "
+        "(or asked for, hidden); it is never taken as an argument.",
+        epilog="Exit codes: 0 success, 1 some orders failed, 2 usage error, 3 credentials refused, "
+        "4 refund refused by the rules.",
+    )
+    parser.add_argument("--version", action="version", version=f"wix-refunds {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("verify", parents=[common], help="check that the key has every permission needed")
+    plan = commands.add_parser("plan", parents=[common], help="show how orders would be refunded (no write)")
+    plan.add_argument("order_ids", nargs="+", metavar="ORDER_ID")
+    refund = commands.add_parser("refund", parents=[common], help="refund one order, after confirmation")
+    refund.add_argument("order_id", metavar="ORDER_ID")
+    refund.add_argument("--amount", help="amount to refund (default: everything still refundable)")
+    refund.add_argument("--reason", help="reason shown to the buyer (at most 200 characters)")
+    refund.add_argument("--reference", help="your ID for this refund; makes a re-run recognise it")
+    refund.add_argument("--restock", action="store_true", help="restock the items (cancelled orders)")
+    refund.add_argument("--notify-customer", action="store_true", help="let Wix email the buyer")
+    refund.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    batch = commands.add_parser("batch", parents=[common], help="refund the orders listed in a CSV file")
+    batch.add_argument("file", metavar="FILE.csv", help="columns: order_id, and optional amount, reason, reference")
+    batch.add_argument("--concurrency", type=int, default=8, help="orders refunded at once (default 8)")
+    batch.add_argument("--dry-run", action="store_true", help="plan every order, send no write")
+    batch.add_argument(
+        "--report", metavar="FILE.jsonl", help="append one JSON line per order; re-runs skip done orders"
+    )
+    commands.add_parser("demo", parents=[common], help="refund one order of each kind on a bundled fake Wix")
+    return parser
+
+
+def _credentials(args: argparse.Namespace) -> WixCredentials:
+    env = dict(os.environ)
+    if args.site_id:
+        env["WIX_SITE_ID"] = args.site_id
+    if args.account_id:
+        env["WIX_ACCOUNT_ID"] = args.account_id
+    if not env.get("WIX_API_KEY", "").strip() and sys.stdin.isatty():
+        env["WIX_API_KEY"] = getpass.getpass("Wix API key (input hidden): ")
+    return WixCredentials.from_env(env)
+
+
+def _request(amount: str | None, reason: str | None, reference: str | None, **flags: bool) -> RefundRequest:
+    value = None
+    if amount is not None and amount.strip():
+        try:
+            value = Decimal(amount.strip())
+        except ArithmeticError:
+            raise InvalidRequest("amount", f"{amount!r} is not a decimal amount") from None
+    return RefundRequest(amount=value, reason=reason or None, reference=reference or None, **flags)
+
+
+def _print(out: TextIO, text: str = "") -> None:
+    out.write(text + "\n")
+
+
+def _describe_plan(plan: RefundPlan, number: str) -> list[str]:
+    lines = [f"order {plan.order_id} (#{number}): {plan.route}", f"  {plan.reason}"]
+    lines += [f"  {i}. {step.describe()}" for i, step in enumerate(plan.steps, 1)] or ["  nothing to do"]
+    return lines
+
+
+def _plan_dict(plan: RefundPlan) -> dict[str, Any]:
+    return {
+        "order_id": plan.order_id,
+        "route": plan.route.value,
+        "reason": plan.reason,
+        "steps": [step.describe() for step in plan.steps],
+    }
+
+
+def _money(amount: Decimal, currency: str | None) -> str:
+    shown = amount.quantize(Decimal("0.01")) if amount.as_tuple().exponent > -2 else amount  # type: ignore[operator]
+    return f"{shown} {currency or ''}".strip()
+
+
+def _describe_outcome(outcome: RefundOutcome) -> list[str]:
+    head = f"order {outcome.order_id}: {outcome.status}"
+    if outcome.route is not None:
+        head += f" ({outcome.route})"
+    lines = [head]
+    if outcome.reason:
+        lines.append(f"  {outcome.reason}")
+    for step in outcome.steps:
+        amount = f" {_money(step.amount, outcome.currency)}" if step.amount is not None else ""
+        plural = "" if step.attempts == 1 else "s"
+        lines.append(f"  - {step.action} {step.target}{amount}: {step.result} ({step.attempts} attempt{plural})")
+    if outcome.error is not None:
+        lines.append(f"  error: {outcome.error}")
+    elif outcome.status is not OutcomeStatus.DRY_RUN:
+        status = outcome.final_status.value if outcome.final_status else "?"
+        payment = outcome.final_payment_status.value if outcome.final_payment_status else "?"
+        if outcome.route is RefundRoute.STANDARD_REFUND:
+            lines.append(f"  refunded through Wix: {_money(outcome.refunded, outcome.currency)}; payment {payment}")
+        else:
+            lines.append(f"  order {status}, payment {payment} (a cancel refunds nothing on Wix)")
+    return lines
+
+
+def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    with WixClient(_credentials(args), base_url=args.base_url) as client:
+        report = client.verify()
+    if args.json:
+        checks = [{"name": c.name, "passed": c.passed, "detail": c.detail, "fix": c.fix} for c in report.checks]
+        _print(out, json.dumps({"ok": report.ok, "site_id": report.site_id, "checks": checks}))
+    else:
+        _print(out, str(report))
+    return EXIT_OK if report.ok else EXIT_CREDENTIALS
+
+
+def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    code = EXIT_OK
+    results: list[dict[str, Any]] = []
+    with WixClient(_credentials(args), base_url=args.base_url) as client:
+        for order_id in args.order_ids:
+            try:
+                order = client.get_order(order_id)
+                plan = decide_refund(order)
+            except (InvalidCredentials, WixAuthError):
+                raise
+            except WixRefundError as exc:
+                code = max(code, exit_code_for(exc))
+                results.append({"order_id": order_id, "error": str(exc)})
+                if not args.json:
+                    _print(out, f"order {order_id}: cannot be refunded: {exc}")
+                continue
+            results.append(_plan_dict(plan))
+            if not args.json:
+                _print(out, "\n".join(_describe_plan(plan, order.number)))
+    if args.json:
+        _print(out, json.dumps(results))
+    return code
+
+
+def _cmd_refund(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    request = _request(
+        args.amount, args.reason, args.reference, restock=args.restock, notify_customer=args.notify_customer
+    )
+    if not args.yes and not sys.stdin.isatty():
+        raise UsageError("standard input is not a terminal: add --yes to refund without confirmation")
+    with WixClient(_credentials(args), base_url=args.base_url) as client:
+        order = client.get_order(args.order_id)
+        plan = decide_refund(order, request)
+        if not args.json or not args.yes:
+            err.write("\n".join(_describe_plan(plan, order.number)) + "\n")
+        if not args.yes:
+            err.write("Go ahead? [y/N] ")
+            err.flush()
+            if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+                _print(err, "Nothing was done.")
+                return EXIT_FAILED
+        outcome = refund_order(client, args.order_id, request)
+    _print(out, json.dumps(outcome.to_dict()) if args.json else "\n".join(_describe_outcome(outcome)))
+    return EXIT_OK
+
+
+def _read_done(report: str | None) -> set[str]:
+    done: set[str] = set()
+    if report is None or not os.path.exists(report):
+        return done
+    with open(report, encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by an interruption
+            if isinstance(entry, dict) and entry.get("status") in ("COMPLETED", "ALREADY_DONE"):
+                done.add(str(entry.get("order_id")))
+    return done
+
+
+def _rows(
+    path: str, bad: list[tuple[int, str]], skip: set[str], skipped: Counter[str]
+) -> Iterator[tuple[str, RefundRequest | None]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or "order_id" not in [f.strip() for f in reader.fieldnames]:
+            raise UsageError(f"{path}: line 1 must be a header with an order_id column")
+        for row in reader:
+            line = reader.line_num
+            row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+            order_id = row.get("order_id", "")
+            if not order_id and not any(row.values()):
+                continue
+            if not is_guid(order_id):
+                bad.append((line, f"order_id {order_id!r} is not a Wix order ID"))
+                continue
+            if order_id in skip:
+                skipped["skipped"] += 1
+                continue
+            try:
+                request = _request(row.get("amount"), row.get("reason"), row.get("reference"))
+            except InvalidRequest as exc:
+                bad.append((line, str(exc)))
+                continue
+            yield order_id, request
+
+
+def _count_rows(path: str) -> int:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+
+
+class _Progress:
+    def __init__(self, total: int, err: TextIO) -> None:
+        self.total, self.err = total, err
+        self.done = self.failed = 0
+        self.started = self.shown = time.monotonic()
+        self.tty = err.isatty()
+
+    def add(self, outcome: RefundOutcome) -> None:
+        self.done += 1
+        self.failed += outcome.status is OutcomeStatus.FAILED
+        now = time.monotonic()
+        if now - self.shown >= (0.2 if self.tty else 2.0) or self.done == self.total:
+            self.shown = now
+            rate = self.done / max(now - self.started, 1e-9)
+            left = max(self.total - self.done, 0) / rate if rate else 0.0
+            text = f"{self.done}/{self.total} done, {self.failed} failed, {rate:.1f}/s, {left:.0f}s left"
+            self.err.write(("\r" + text) if self.tty else (text + "\n"))
+            self.err.flush()
+
+
+def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    if not os.path.exists(args.file):
+        raise UsageError(f"{args.file}: no such file")
+    credentials = _credentials(args)
+    skip = _read_done(args.report)
+    bad: list[tuple[int, str]] = []
+    skipped: Counter[str] = Counter()
+    progress = _Progress(_count_rows(args.file) - len(skip), err)
+    statuses: Counter[str] = Counter()
+    refunded: Counter[str] = Counter()
+    report = open(args.report, "a", encoding="utf-8") if args.report else None  # noqa: SIM115
+
+    async def run() -> None:
+        async with AsyncWixClient(credentials, base_url=args.base_url) as client:
+            rows = _rows(args.file, bad, skip, skipped)
+            async for outcome in refund_orders_async(client, rows, concurrency=args.concurrency, dry_run=args.dry_run):
+                statuses[outcome.status.value] += 1
+                if outcome.refunded:
+                    refunded[outcome.currency or "?"] += outcome.refunded  # type: ignore[assignment]
+                data = outcome.to_dict()
+                if report is not None:
+                    report.write(json.dumps(data) + "\n")
+                    report.flush()
+                if args.json:
+                    _print(out, json.dumps(data))
+                progress.add(outcome)
+
+    try:
+        asyncio.run(run())
+    finally:
+        if report is not None:
+            report.close()
+        if progress.tty:
+            err.write("\n")
+    for line, problem in bad:
+        _print(err, f"{args.file}:{line}: skipped: {problem}")
+    if not args.json:
+        _print(out, "status          orders")
+        for status in ("COMPLETED", "ALREADY_DONE", "DRY_RUN", "FAILED"):
+            if statuses[status]:
+                _print(out, f"{status:<15} {statuses[status]:>6}")
+        if skipped["skipped"]:
+            _print(out, f"{'SKIPPED (report)':<15} {skipped['skipped']:>6}")
+        if bad:
+            _print(out, f"{'BAD ROWS':<15} {len(bad):>6}")
+        for currency, amount in sorted(refunded.items()):
+            _print(out, f"refunded through Wix: {_money(Decimal(amount), currency)}")
+    return EXIT_FAILED if statuses["FAILED"] or bad else EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .testing import FakeWix
+
+    fake = FakeWix()
+    old = "2024-03-01T10:00:00.000Z"
+    orders = [
+        ("old order, not fulfilled", fake.add_order(created=old), None),
+        ("old order, two fulfilments", fake.add_order(created=old, fulfillments=2), RefundRequest(restock=True)),
+        ("old order, already cancelled", fake.add_order(created=old, status="CANCELED"), None),
+        ("new order, paid online", fake.add_order(total="42.50"), None),
+        ("new order, paid offline", fake.add_order(payments="offline"), None),
+        (
+            "new order, partial refund",
+            fake.add_order(total="80"),
+            RefundRequest(amount=Decimal("20"), reason="late delivery", reference="demo-1"),
+        ),
+        ("new order, paid by gift card (refused)", fake.add_order(payments="gift_card"), None),
+    ]
+    labels = {oid: label for label, oid, _ in orders}
+
+    async def run() -> list[RefundOutcome]:
+        with fake.serve() as base_url:
+            async with AsyncWixClient(fake.credentials, base_url=base_url) as client:
+                pairs = [(oid, request) for _, oid, request in orders]
+                return [o async for o in refund_orders_async(client, pairs, concurrency=4)]
+
+    outcomes = sorted(asyncio.run(run()), key=lambda o: list(labels).index(o.order_id))
+    if args.json:
+        _print(out, json.dumps([{"kind": labels[o.order_id], **o.to_dict()} for o in outcomes]))
+        return EXIT_OK
+    _print(out, f"wix-refunds demo: {len(orders)} orders on a fake Wix at loopback, refunded through the real client\n")
+    for outcome in outcomes:
+        _print(out, f"[{labels[outcome.order_id]}]")
+        _print(out, "\n".join(_describe_outcome(outcome)) + "\n")
+    writes = Counter(op for op, _, _ in fake.writes)
+    _print(
+        out,
+        f"Wix saw {len(fake.requests)} requests: {writes['cancel']} cancels, "
+        f"{writes['delete_fulfillment']} fulfilment deletes, {writes['refund']} refunds.",
+    )
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command; return its exit code."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(
+            stream=err,
+            level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    handlers = {
+        "verify": lambda: _cmd_verify(args, out),
+        "plan": lambda: _cmd_plan(args, out, err),
+        "refund": lambda: _cmd_refund(args, out, err),
+        "batch": lambda: _cmd_batch(args, out, err),
+        "demo": lambda: _cmd_demo(args, out, err),
+    }
+    try:
+        code: int = handlers[args.command]()
+    except (WixRefundError, UsageError) as exc:
+        if args.verbose:
+            traceback.print_exc(file=err)
+        if args.json:
+            _print(out, json.dumps({"error": {"type": type(exc).__name__, "message": str(exc)}}))
+        _print(err, f"wix-refunds: {exc}")
+        return exit_code_for(exc)
+    except KeyboardInterrupt:
+        _print(err, "wix-refunds: interrupted; running the same command again is safe")
+        return EXIT_FAILED
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
