@@ -271,23 +271,29 @@ def _count_rows(path: str) -> int:
 
 
 class _Progress:
-    def __init__(self, total: int, err: TextIO) -> None:
-        self.total, self.err = total, err
-        self.done = self.failed = 0
+    """Done/total, failures, rate and time left on standard error (rows skipped count as done)."""
+
+    def __init__(self, total: int, err: TextIO, bad: list[tuple[int, str]], skipped: Counter[str]) -> None:
+        self.total, self.err, self.bad, self.skipped = total, err, bad, skipped
+        self.outcomes = self.failed = 0
         self.started = self.shown = time.monotonic()
         self.tty = err.isatty()
 
     def add(self, outcome: RefundOutcome) -> None:
-        self.done += 1
+        self.outcomes += 1
         self.failed += outcome.status is OutcomeStatus.FAILED
-        now = time.monotonic()
-        if now - self.shown >= (0.2 if self.tty else 2.0) or self.done == self.total:
-            self.shown = now
-            rate = self.done / max(now - self.started, 1e-9)
-            left = max(self.total - self.done, 0) / rate if rate else 0.0
-            text = f"{self.done}/{self.total} done, {self.failed} failed, {rate:.1f}/s, {left:.0f}s left"
-            self.err.write(("\r" + text) if self.tty else (text + "\n"))
-            self.err.flush()
+        if time.monotonic() - self.shown >= (0.2 if self.tty else 2.0):
+            self.show()
+
+    def show(self, final: bool = False) -> None:
+        now = self.shown = time.monotonic()
+        done = self.outcomes + len(self.bad) + self.skipped["skipped"]
+        rate = self.outcomes / max(now - self.started, 1e-9)
+        left = max(self.total - done, 0) / rate if rate else 0.0
+        text = f"{done}/{self.total} done, {self.failed + len(self.bad)} failed, {rate:.1f} orders/s"
+        text += "" if final else f", {left:.0f}s left"
+        self.err.write(("\r" + text + ("\n" if final else "")) if self.tty else (text + "\n"))
+        self.err.flush()
 
 
 def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -299,7 +305,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     skip = _read_done(args.report)
     bad: list[tuple[int, str]] = []
     skipped: Counter[str] = Counter()
-    progress = _Progress(_count_rows(args.file) - len(skip), err)
+    progress = _Progress(_count_rows(args.file), err, bad, skipped)
     statuses: Counter[str] = Counter()
     refunded: Counter[str] = Counter()
     report = open(args.report, "a", encoding="utf-8") if args.report else None  # noqa: SIM115
@@ -324,8 +330,7 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         if report is not None:
             report.close()
-        if progress.tty:
-            err.write("\n")
+    progress.show(final=True)
     for line, problem in bad:
         _print(err, f"{args.file}:{line}: skipped: {problem}")
     if not args.json:
