@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wix_refunds import FulfillmentStatus, InvalidOrderData, Order, OrderStatus, PaymentStatus
 
@@ -123,3 +126,51 @@ def test_malformed_order_payload_is_refused_naming_the_field(case: str, payload:
         Order.from_wix(payload)
     assert info.value.field == field
     assert field in str(info.value)
+
+
+# The fast path of parse_order must agree with the careful path on every input.
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True),
+    st.sampled_from(["", "USD", "usd", "U1D", "35.0", "-1", "NaN", "APPROVED", "2024-04-22T00:00:00+0000"]),
+    st.just([]),
+    st.just({}),
+)
+_KEYS = st.sampled_from(
+    ["id", "number", "createdDate", "status", "paymentStatus", "fulfillmentStatus", "currency", "archived", "lineItems"]
+)
+
+
+@given(st.dictionaries(_KEYS, _VALUES, max_size=3), st.booleans())
+def test_fast_and_careful_parsing_agree(changes: dict[str, Any], wrapped: bool) -> None:
+    from wix_refunds._wire import _parse_order_checked, parse_order
+
+    data = order_json(**changes)
+    payload = data if wrapped else data["order"]
+    try:
+        expected: object = _parse_order_checked(payload)
+    except InvalidOrderData as exc:
+        expected = exc.field
+    try:
+        got: object = parse_order(payload)
+    except InvalidOrderData as exc:
+        got = exc.field
+    assert got == expected
+
+
+@given(
+    st.datetimes(timezones=st.integers(-720, 840).map(lambda m: timezone(timedelta(minutes=m)))),
+    st.decimals(min_value=0, max_value=10**9, places=2),
+    st.integers(0, 5),
+)
+def test_fast_and_careful_parsing_agree_on_valid_orders(created: Any, total: Decimal, items: int) -> None:
+    from wix_refunds._wire import _parse_order_checked, _parse_order_fast
+
+    data = order_json(
+        createdDate=created.isoformat(),
+        priceSummary={"total": {"amount": str(total)}},
+        lineItems=[{"id": f"00000000-0000-0000-0000-{i:012d}", "quantity": i} for i in range(items)],
+    )
+    assert _parse_order_fast(data) == _parse_order_checked(data)

@@ -119,10 +119,7 @@ class Order:
         Raises:
             InvalidOrderData: a field is missing or malformed; the error names it.
         """
-        # Imported here: _wire builds Orders, so it imports this module first.
-        from ._wire import parse_order
-
-        return parse_order(data)
+        return _wire.parse_order(data)
 
 
 @attrs.frozen(kw_only=True)
@@ -213,3 +210,7 @@ class PaymentRefundability:
     payment_id: str
     refundability: Refundability
     reason: str | None = None
+
+
+# At the end: _wire builds these values, so it needs them defined before it loads.
+from . import _wire  # noqa: E402

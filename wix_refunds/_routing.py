@@ -142,13 +142,29 @@ Step = Union[DeleteFulfillments, CancelOrder, RefundPayments]
 
 @attrs.frozen(kw_only=True)
 class RefundPlan:
-    """What must happen to refund an order: the route, its ordered steps and why."""
+    """What must happen to refund an order: the route, its ordered steps and why.
+
+    ``reason`` is one sentence naming the rule applied; it is built from the
+    plan's facts when read, since most plans are executed, not printed.
+    """
 
     order_id: str
     route: RefundRoute
     steps: tuple[Step, ...]
-    reason: str
+    placed: datetime
+    cutoff: datetime = STANDARD_REFUND_CUTOFF
+    state: str = ""
     request: RefundRequest = attrs.field(factory=RefundRequest)
+
+    @property
+    def reason(self) -> str:
+        """Return the rule applied, as a sentence a person can read."""
+        return f"{_when(self.placed, self.cutoff)}, and {self.state}: {_STEP_TEXT[self.route]}"
+
+
+def _when(placed: datetime, cutoff: datetime) -> str:
+    side = "on or after" if placed >= cutoff else "before"
+    return f"placed {format_instant(placed)}, {side} the {cutoff.date().isoformat()} cutoff"
 
 
 # --- the rules table --------------------------------------------------------------
@@ -234,6 +250,19 @@ def _expand(rules: tuple[_Row, ...]) -> dict[_Key, _Outcome]:
 RULES_TABLE = _expand(_RULES)
 """Every (era, status, payment status, fulfilment status, amount kind) the rules cover."""
 
+_FULL_REFUND = RefundRequest()
+# Steps are immutable values: the few cancel plans are built once.
+_CANCEL_STEPS: dict[tuple[RefundRoute, bool, bool], tuple[Step, ...]] = {
+    (route, restock, notify): (
+        (DeleteFulfillments(), CancelOrder(restock=restock, notify_customer=notify))
+        if route is RefundRoute.UNFULFILL_THEN_CANCEL
+        else (CancelOrder(restock=restock, notify_customer=notify),)
+    )
+    for route in (RefundRoute.CANCEL, RefundRoute.UNFULFILL_THEN_CANCEL)
+    for restock in (False, True)
+    for notify in (False, True)
+}
+
 _STEP_TEXT = {
     RefundRoute.STANDARD_REFUND: "refund its payments through Wix",
     RefundRoute.CANCEL: "cancel it",
@@ -260,57 +289,51 @@ def decide_refund(
         RefundNotSupported: the rules refuse this order or amount; the message says why.
         InvalidRequest: ``cutoff`` is a naive datetime.
     """
-    if cutoff.tzinfo is None or cutoff.utcoffset() is None:
+    if cutoff is not STANDARD_REFUND_CUTOFF and (cutoff.tzinfo is None or cutoff.utcoffset() is None):
         raise InvalidRequest("cutoff", "must be an aware datetime")
-    request = request or RefundRequest()
-    era = _Era.AFTER if order.created_at >= cutoff else _Era.BEFORE
-    if request.amount is not None and request.amount > order.total:
+    if request is None:
+        request = _FULL_REFUND
+    era = _AFTER if order.created_at >= cutoff else _BEFORE
+    amount = request.amount
+    if amount is not None and amount > order.total:
         raise RefundNotSupported(
-            f"order {order.number} ({order.id}): {request.amount} {order.currency} is more than the order total "
+            f"order {order.number} ({order.id}): {amount} {order.currency} is more than the order total "
             f"{order.total} {order.currency}",
             order_id=order.id,
         )
-    amount = _Amount.FULL if request.amount is None or request.amount == order.total else _Amount.PARTIAL
-    key = (era, order.status, order.payment_status, order.fulfillment_status, amount)
-    when = (
-        f"placed {format_instant(order.created_at)}, "
-        f"{'on or after' if era is _Era.AFTER else 'before'} the {cutoff.date().isoformat()} cutoff"
-    )
-    state = f"status {order.raw_status or order.status}, payment {order.raw_payment_status or order.payment_status}"
-    outcome = RULES_TABLE.get(key)
-    if outcome is None:
-        unknown = _unknown_fields(order)
-        why = (
-            f"Wix reported {', '.join(unknown)}, which the refund rules do not know"
-            if unknown
-            else f"no refund rule covers {state}, fulfilment {order.fulfillment_status} ({amount.value} refund)"
-        )
-        raise RefundNotSupported(f"order {order.number} ({order.id}), {when}: {why}", order_id=order.id)
-    if not isinstance(outcome, RefundRoute):
-        why = outcome.format(status=order.raw_status or order.status)
-        raise RefundNotSupported(f"order {order.number} ({order.id}), {when}: refused, {why}", order_id=order.id)
+    kind = _Amount.FULL if amount is None or amount == order.total else _Amount.PARTIAL
+    outcome = RULES_TABLE.get((era, order.status, order.payment_status, order.fulfillment_status, kind))
+    if outcome is None or outcome.__class__ is not RefundRoute:
+        raise RefundNotSupported(_refusal(order, cutoff, kind, outcome), order_id=order.id)
     steps: tuple[Step, ...]
     if outcome is RefundRoute.STANDARD_REFUND:
-        steps = (RefundPayments(amount=request.amount, currency=order.currency),)
-        detail = f"paid ({order.payment_status})"
-    elif outcome is RefundRoute.CANCEL:
-        steps = (CancelOrder(restock=request.restock, notify_customer=request.notify_customer),)
-        detail = str(order.fulfillment_status)
-    elif outcome is RefundRoute.UNFULFILL_THEN_CANCEL:
-        steps = (
-            DeleteFulfillments(),
-            CancelOrder(restock=request.restock, notify_customer=request.notify_customer),
-        )
-        detail = str(order.fulfillment_status)
-    else:
+        steps = (RefundPayments(amount=amount, currency=order.currency),)
+        state = f"paid ({order.raw_payment_status})"
+    elif outcome is RefundRoute.NOTHING_TO_DO:
         steps = ()
-        detail = "already " + (
-            "CANCELED" if order.status is S.CANCELED and era is _Era.BEFORE else str(order.payment_status)
-        )
+        canceled = order.status is S.CANCELED and era is _BEFORE
+        state = f"already {order.raw_status if canceled else order.raw_payment_status}"
+    else:
+        steps = _CANCEL_STEPS[outcome, request.restock, request.notify_customer]
+        state = order.raw_fulfillment_status
     return RefundPlan(
         order_id=order.id,
         route=outcome,
         steps=steps,
-        reason=f"{when}, and {detail}: {_STEP_TEXT[outcome]}",
+        placed=order.created_at,
+        cutoff=cutoff,
+        state=state,
         request=request,
     )
+
+
+def _refusal(order: Order, cutoff: datetime, kind: _Amount, outcome: _Outcome | None) -> str:
+    """Return why the rules refuse ``order``, as a sentence."""
+    head = f"order {order.number} ({order.id}), {_when(order.created_at, cutoff)}"
+    if outcome is not None:
+        return f"{head}: refused, {str(outcome).format(status=order.raw_status or order.status)}"
+    unknown = _unknown_fields(order)
+    if unknown:
+        return f"{head}: Wix reported {', '.join(unknown)}, which the refund rules do not know"
+    state = f"status {order.raw_status}, payment {order.raw_payment_status}, fulfilment {order.raw_fulfillment_status}"
+    return f"{head}: no refund rule covers {state} ({kind.value} refund)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
@@ -167,9 +168,101 @@ def _enum_text(data: Mapping[str, Any], key: str, path: str) -> str:
 def parse_order(data: object) -> Order:
     """Return the ``Order`` in a Get Order response or a bare order object.
 
+    Well-formed orders take a fast path; anything it doubts is read again by the
+    careful path, which accepts what it can (dateutil's timestamp forms, say) and
+    otherwise raises the error that names the field.
+
     Raises:
         InvalidOrderData: a field is missing or malformed; the error names it.
     """
+    try:
+        return _parse_order_fast(data)
+    except (LookupError, TypeError, ValueError, ArithmeticError, AttributeError):
+        return _parse_order_checked(data)
+
+
+_ORDER_STATUSES = OrderStatus._value2member_map_
+_PAYMENT_STATUSES = PaymentStatus._value2member_map_
+_FULFILLMENT_STATUSES = FulfillmentStatus._value2member_map_
+_GUID_MATCH = _GUID.fullmatch
+# Line items are immutable and their IDs repeat across orders (Wix numbers them per
+# order: ...0001, ...0002), so equal ones are shared instead of built again.
+_LINE_ITEMS: dict[tuple[str, int], LineItem] = {}
+
+
+def _parse_order_fast(data: Any) -> Order:
+    # Every check of _parse_order_checked, inline; any failure raises a builtin
+    # error and sends the order to the careful path. A test holds both paths equal.
+    order = data.get("order", data)
+    oid = order["id"]
+    if type(oid) is not str or _GUID_MATCH(oid) is None:
+        raise ValueError
+    number = order["number"]
+    if type(number) is int:
+        number = str(number)
+    elif type(number) is not str or not number:
+        raise ValueError
+    created = datetime.fromisoformat(order["createdDate"])
+    zone = created.tzinfo
+    if zone is not timezone.utc:
+        if zone is None or created.utcoffset() is None:
+            raise ValueError
+        created = created.astimezone(timezone.utc)
+    status, payment, fulfillment = order["status"], order["paymentStatus"], order["fulfillmentStatus"]
+    if type(status) is not str or type(payment) is not str or type(fulfillment) is not str:
+        raise TypeError
+    currency = order["currency"]
+    if (
+        type(currency) is not str
+        or len(currency) != 3
+        or not (currency.isascii() and currency.isalpha() and currency.isupper())
+    ):
+        raise ValueError
+    amount = order["priceSummary"]["total"]["amount"]
+    if type(amount) is not str and type(amount) is not int:
+        raise TypeError
+    total = Decimal(amount)
+    if not total.is_finite() or total < 0:
+        raise ValueError
+    archived = order.get("archived")
+    if archived is None:
+        archived = False
+    elif type(archived) is not bool:
+        raise TypeError
+    items = order.get("lineItems")
+    line_items = []
+    if items is not None:
+        if type(items) is not list:
+            raise TypeError
+        for item in items:
+            item_id, quantity = item["id"], item["quantity"]
+            if type(item_id) is not str or not item_id or type(quantity) is not int or quantity < 0:
+                raise ValueError
+            key = (item_id, quantity)
+            line_item = _LINE_ITEMS.get(key)
+            if line_item is None:
+                if len(_LINE_ITEMS) >= 4096:
+                    _LINE_ITEMS.clear()
+                line_item = _LINE_ITEMS[key] = LineItem(id=item_id, quantity=quantity)
+            line_items.append(line_item)
+    return Order(
+        id=oid,
+        number=number,
+        created_at=created,
+        status=_ORDER_STATUSES.get(status, OrderStatus.UNKNOWN),  # type: ignore[arg-type]
+        payment_status=_PAYMENT_STATUSES.get(payment, PaymentStatus.UNKNOWN),  # type: ignore[arg-type]
+        fulfillment_status=_FULFILLMENT_STATUSES.get(fulfillment, FulfillmentStatus.UNKNOWN),  # type: ignore[arg-type]
+        currency=currency,
+        total=total,
+        archived=archived,
+        line_items=tuple(line_items),
+        raw_status=status,
+        raw_payment_status=payment,
+        raw_fulfillment_status=fulfillment,
+    )
+
+
+def _parse_order_checked(data: object) -> Order:
     top = _obj(data, "order")
     order = _obj(top["order"], "order") if "order" in top else top
     path = "order"

@@ -1,0 +1,34 @@
+"""Shared helpers for the benchmarks: timing by interleaved repeats and medians."""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+
+def machine() -> str:
+    """Return a one-line description of the machine the figures come from."""
+    import os
+
+    return (
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
+    )
+
+
+def per_call(function: Callable[[], object], number: int) -> float:
+    """Return the mean seconds per call over ``number`` calls."""
+    started = time.perf_counter()
+    for _ in range(number):
+        function()
+    return (time.perf_counter() - started) / number
+
+
+def compare(a: Callable[[], object], b: Callable[[], object], *, number: int, rounds: int) -> tuple[float, float]:
+    """Return the median seconds per call of ``a`` and of ``b``, measured in interleaved rounds."""
+    first, second = [], []
+    for _ in range(rounds):
+        first.append(per_call(a, number))
+        second.append(per_call(b, number))
+    return statistics.median(first), statistics.median(second)
