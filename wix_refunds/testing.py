@@ -838,11 +838,17 @@ class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # socketserver's backlog of 5 resets connections when many clients connect at once.
+    request_queue_size = 256
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     fake: FakeWix
     protocol_version = "HTTP/1.1"
+    # One write per response, sent at once: headers and body in separate small
+    # segments would wait on delayed ACKs (about 40 ms each on Linux).
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
