@@ -3,11 +3,13 @@
 One generator, ``_Run.flow``, holds the loop; it yields the Wix calls it needs
 and receives their answers. The sync and async drivers only send those calls
 (the async one awaits), so both behave the same and the same tests cover both.
+
+asyncio is imported inside the async functions: whoever runs them has it loaded
+already, and synchronous callers are spared its import time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import enum
 import logging
@@ -15,7 +17,7 @@ import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -26,6 +28,9 @@ from ._errors import WixNotFound, WixOutcomeUnknown, WixPreconditionFailed, WixR
 from ._orders import OrderStatus, PaymentStatus
 from ._routing import STANDARD_REFUND_CUTOFF, RefundPlan, RefundRequest, RefundRoute, decide_refund
 from ._wire import WireCall
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["OutcomeStatus", "RefundOutcome", "StepRecord", "refund_order", "refund_order_async", "refund_orders_async"]
 
@@ -131,6 +136,8 @@ class _OrderLocks:
 
     @contextlib.asynccontextmanager
     async def hold_async(self, order_id: str) -> AsyncIterator[None]:
+        import asyncio
+
         lock = self._enter(order_id)
         try:
             delay = 0.001
@@ -362,6 +369,8 @@ async def refund_orders_async(
     failed order yields an outcome with status ``FAILED`` and its error; it never
     stops the others. The client's rate limiter keeps the batch under Wix's limit.
     """
+    import asyncio
+
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if isinstance(requests, AsyncIterable):

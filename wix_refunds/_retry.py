@@ -6,7 +6,6 @@ What is retryable is a pure predicate, ``is_retryable``; how long to wait is
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import logging
 import random
@@ -63,6 +62,14 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     return seconds
 
 
+async def _async_sleep(seconds: float) -> None:
+    # asyncio is imported by whoever runs the event loop; importing it here, not at
+    # the top, spares synchronous callers its import time.
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 def _full_jitter() -> float:
     return random.random()
 
@@ -83,7 +90,7 @@ class RetryPolicy:
     max_backoff: float = 8.0
     max_retry_after: float = 60.0
     sleep: Callable[[float], None] = time.sleep
-    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = _async_sleep
     jitter: Callable[[], float] = _full_jitter
 
     def wait_seconds(self, attempt: int, exc: BaseException | None) -> float:
