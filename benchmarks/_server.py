@@ -72,7 +72,8 @@ def served(*args: str) -> Iterator[dict[str, Any]]:
     process = subprocess.Popen(
         [sys.executable, __file__, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout is not None
+    assert process.stdin is not None
     info: dict[str, Any] = json.loads(process.stdout.readline())
     try:
         yield info

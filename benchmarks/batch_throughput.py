@@ -121,10 +121,12 @@ def main() -> None:
         peaks.append(float(report["rss_mib"]))  # type: ignore[arg-type]
         print(f"\n{orders} orders: {report['statuses']} in {float(report['elapsed']):.1f} s")  # type: ignore[arg-type]
         print(
-            f"  calls per refund {calls_per_refund:.2f} (+{stats['429'] / orders:.2f} retried 429s); 429s answered by the fake {stats['429']}, reaching the caller {report['limited']}"
+            f"  calls per refund {calls_per_refund:.2f} (+{stats['429'] / orders:.2f} retried 429s); "
+            f"429s answered by the fake {stats['429']}, reaching the caller {report['limited']}"
         )
         print(
-            f"  bound: min({CONCURRENCY} / {per_call * 1e3:.1f} ms, {RATE[0]} / {RATE[1]} s) = {bound_calls:.0f} calls/s = {bound:.1f} refunds/s"
+            f"  bound: min({CONCURRENCY} / {per_call * 1e3:.1f} ms, {RATE[0]} / {RATE[1]} s) "
+            f"= {bound_calls:.0f} calls/s = {bound:.1f} refunds/s"
         )
         print(f"  measured {rate:.1f} refunds/s = {rate / bound:.0%} of the bound (goal >= 90%)")
         print(f"  client peak RSS {report['rss_mib']:.1f} MiB, client CPU {report['cpu_s']:.1f} s")
