@@ -269,3 +269,24 @@ def test_core_modules_do_no_io_and_read_no_clock(name: str) -> None:
     assert not imported & {"httpx", "tenacity", "time", "socket", "asyncio", "threading", "logging", "os"}
     for banned in ("datetime.now", "datetime.utcnow", "date.today", "time.time", "open("):
         assert banned not in source
+
+
+def test_steps_describe_themselves_for_people() -> None:
+    old = decide_refund(make_order(OLD, fulfilment="FULFILLED"), RefundRequest(restock=True, notify_customer=True))
+    assert [step.describe() for step in old.steps] == [
+        "delete every fulfilment",
+        "cancel the order (restock, email the buyer)",
+    ]
+    assert decide_refund(make_order(OLD)).steps[0].describe() == "cancel the order"
+    assert decide_refund(make_order(NEW)).steps[0].describe() == "refund everything still refundable"
+    partial = decide_refund(make_order(NEW), RefundRequest(amount=Decimal("5.5")))
+    assert partial.steps[0].describe() == "refund 5.5 USD"
+    assert str(partial.route) == "STANDARD_REFUND"
+
+
+def test_overlapping_rules_are_refused_when_the_table_is_built() -> None:
+    from wix_refunds._routing import _AFTER, _ANY_A, _ANY_F, _ANY_P, _LIVE, _expand
+
+    row = (_AFTER, _LIVE, _ANY_P, _ANY_F, _ANY_A, RefundRoute.STANDARD_REFUND)
+    with pytest.raises(AssertionError, match="two refund rules cover"):
+        _expand((row, row))

@@ -52,8 +52,7 @@ class RefundRoute(str, enum.Enum):
 def _check_amount(_: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None) -> None:
     if value is None:
         return
-    if not isinstance(value, Decimal):
-        raise InvalidRequest("amount", f"expected a Decimal, got {type(value).__name__} (floats lose cents)")
+    # _to_amount has made it a Decimal already.
     if not value.is_finite():
         raise InvalidRequest("amount", f"{value} is not a finite amount")
     if value <= 0:
