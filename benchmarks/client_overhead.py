@@ -40,7 +40,7 @@ def main() -> None:
         for _ in range(50):  # warm both connections
             bare()
             wix()
-        wix_s, bare_s = compare(wix, bare, number=200, rounds=9)
+        wix_s, bare_s = compare(wix, bare, number=100, rounds=30)
     print(f"machine: {machine()}")
     print(f"bare httpx.Client GET + json: {bare_s * 1e6:8.1f} us per read")
     print(f"WixClient.get_order:          {wix_s * 1e6:8.1f} us per read")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 import httpx
@@ -26,7 +27,7 @@ from ._errors import (
     WixServerError,
 )
 from ._orders import Fulfillment, Order, OrderTransactions, PaymentRefundability
-from ._retry import RateLimiter, RetryPolicy, parse_retry_after
+from ._retry import RateLimiter, RetryPolicy, is_retryable, parse_retry_after
 from ._version import __version__
 from ._wire import PaymentRefund, WireCall
 
@@ -179,8 +180,21 @@ class _BaseClient:
             operation=call.operation,
         )
 
-    def _log_sent(self, call: WireCall[Any], attempts: int) -> None:
+    def _sent(self, call: WireCall[Any], value: object, attempts: int) -> Sent:
         log.debug("%s %s done after %d attempt(s)", call.operation, call.target or "", attempts)
+        return Sent(value, attempts)
+
+    def _fail(self, call: WireCall[Any], exc: WixRefundError, attempts: int) -> NoReturn:
+        """Raise the final error of a call: WixOutcomeUnknown for a write that may have landed."""
+        final = self._unknown_if_write(call, exc)
+        final.attempts = attempts
+        if final is exc:
+            raise exc
+        raise final from exc
+
+    def _fail_unless_retryable(self, call: WireCall[Any], exc: WixRefundError) -> None:
+        if self.retry.max_attempts <= 1 or not is_retryable(exc, write=call.write):
+            self._fail(call, exc, 1)
 
     def _verify_calls(self) -> list[tuple[str, WireCall[Any]]]:
         return [
@@ -205,6 +219,25 @@ class _BaseClient:
         if isinstance(error, WixAPIError) and error.status in (401, 403):
             return PermissionCheck(name=name, passed=False, detail=f"Wix refused ({error.status})", fix=fix)
         return PermissionCheck(name=name, passed=False, detail=f"could not check: {error}", fix=None)
+
+
+class _Replay:
+    """Hands the first attempt's failure to tenacity as its attempt 1, then counts real attempts.
+
+    The first attempt runs outside tenacity, since most calls succeed at once;
+    when it fails retryably, tenacity takes over exactly as if it had made it.
+    """
+
+    def __init__(self, first: WixRefundError) -> None:
+        self.first: WixRefundError | None = first
+        self.attempts = 1
+
+    def next(self) -> None:
+        """Raise the first failure once; afterwards count the attempt about to be made."""
+        if self.first is not None:
+            first, self.first = self.first, None
+            raise first
+        self.attempts += 1
 
 
 @attrs.frozen
@@ -267,23 +300,23 @@ class WixClient(_BaseClient):
             WixOutcomeUnknown: a write may have been applied; re-read before anything else.
             WixRefundError: any other failure, typed.
         """
-        attempts = 0
+        started = time.monotonic()
+        try:
+            return self._sent(call, self._attempt(call), 1)
+        except WixRefundError as exc:
+            self._fail_unless_retryable(call, exc)
+            replay = _Replay(exc)
 
         def attempt() -> T:
-            nonlocal attempts
-            attempts += 1
+            replay.next()
             return self._attempt(call)
 
         try:
-            value: T = self.retry.retrying(call.operation, write=call.write)(attempt)
+            retrying = self.retry.retrying(call.operation, write=call.write, elapsed=time.monotonic() - started)
+            value: T = retrying(attempt)
         except WixRefundError as exc:
-            final = self._unknown_if_write(call, exc)
-            final.attempts = attempts
-            if final is exc:
-                raise
-            raise final from exc
-        self._log_sent(call, attempts)
-        return Sent(value, attempts)
+            self._fail(call, exc, replay.attempts)
+        return self._sent(call, value, replay.attempts)
 
     def send(self, call: WireCall[T]) -> T:
         """Return the call's parsed answer (see ``send_counted``)."""
@@ -386,23 +419,24 @@ class AsyncWixClient(_BaseClient):
 
     async def send_counted(self, call: WireCall[T]) -> Sent:
         """Return the call's parsed answer and its attempt count (see ``WixClient.send_counted``)."""
-        attempts = 0
+        started = time.monotonic()
+        try:
+            first: T = await self._attempt(call)
+            return self._sent(call, first, 1)
+        except WixRefundError as exc:
+            self._fail_unless_retryable(call, exc)
+            replay = _Replay(exc)
 
         async def attempt() -> T:
-            nonlocal attempts
-            attempts += 1
+            replay.next()
             return await self._attempt(call)
 
         try:
-            value: T = await self.retry.async_retrying(call.operation, write=call.write)(attempt)
+            retrying = self.retry.async_retrying(call.operation, write=call.write, elapsed=time.monotonic() - started)
+            value: T = await retrying(attempt)
         except WixRefundError as exc:
-            final = self._unknown_if_write(call, exc)
-            final.attempts = attempts
-            if final is exc:
-                raise
-            raise final from exc
-        self._log_sent(call, attempts)
-        return Sent(value, attempts)
+            self._fail(call, exc, replay.attempts)
+        return self._sent(call, value, replay.attempts)
 
     async def send(self, call: WireCall[T]) -> T:
         """Return the call's parsed answer."""

@@ -100,7 +100,7 @@ class RetryPolicy:
         ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         return ceiling * self.jitter()
 
-    def _tenacity_kwargs(self, operation: str, write: bool) -> dict[str, Any]:
+    def _tenacity_kwargs(self, operation: str, write: bool, elapsed: float) -> dict[str, Any]:
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             return self.wait_seconds(state.attempt_number, exc)
@@ -117,19 +117,20 @@ class RetryPolicy:
 
         return {
             "retry": tenacity.retry_if_exception(lambda exc: is_retryable(exc, write=write)),
-            "stop": tenacity.stop_after_attempt(self.max_attempts) | tenacity.stop_before_delay(self.deadline),
+            "stop": tenacity.stop_after_attempt(self.max_attempts)
+            | tenacity.stop_before_delay(max(self.deadline - elapsed, 0.0)),
             "wait": wait,
             "before_sleep": before_sleep,
             "reraise": True,
         }
 
-    def retrying(self, operation: str, *, write: bool) -> tenacity.Retrying:
-        """Return a tenacity controller for one synchronous call."""
-        return tenacity.Retrying(sleep=self.sleep, **self._tenacity_kwargs(operation, write))
+    def retrying(self, operation: str, *, write: bool, elapsed: float = 0.0) -> tenacity.Retrying:
+        """Return a tenacity controller for one synchronous call, ``elapsed`` seconds into it."""
+        return tenacity.Retrying(sleep=self.sleep, **self._tenacity_kwargs(operation, write, elapsed))
 
-    def async_retrying(self, operation: str, *, write: bool) -> tenacity.AsyncRetrying:
-        """Return a tenacity controller for one asynchronous call."""
-        return tenacity.AsyncRetrying(sleep=self.async_sleep, **self._tenacity_kwargs(operation, write))
+    def async_retrying(self, operation: str, *, write: bool, elapsed: float = 0.0) -> tenacity.AsyncRetrying:
+        """Return a tenacity controller for one asynchronous call, ``elapsed`` seconds into it."""
+        return tenacity.AsyncRetrying(sleep=self.async_sleep, **self._tenacity_kwargs(operation, write, elapsed))
 
 
 class RateLimiter:
