@@ -204,10 +204,10 @@ class _BaseClient:
             ("Wix Currencies", _wire.list_currencies()),
         ]
 
-    def _check(self, name: str, call: WireCall[Any], result: object, error: WixRefundError | None) -> PermissionCheck:
+    def _check(self, name: str, call: WireCall[Any], result: Any, error: WixRefundError | None) -> PermissionCheck:
         fix = _FIX.format(permission=name)
         if error is None:
-            if call.operation == "query_sites" and self.credentials.site_id not in result:  # type: ignore[operator]
+            if call.operation == "query_sites" and self.credentials.site_id not in (result or ()):
                 return PermissionCheck(
                     name=name,
                     passed=False,

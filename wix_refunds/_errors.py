@@ -55,31 +55,29 @@ class WixRefundError(Exception):
         return self.message
 
 
-class InvalidOrderData(WixRefundError):
+class _FieldError(WixRefundError):
+    """An error about one named field: ``field`` and what is wrong with it, ``problem``."""
+
+    template = "invalid {field}: {problem}"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(self.template.format(field=field, problem=problem))
+        self.field = field
+        self.problem = problem
+
+
+class InvalidOrderData(_FieldError):
     """A Wix payload is missing a field or holds a value that cannot be read."""
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"invalid Wix data at {field!r}: {problem}")
-        self.field = field
-        self.problem = problem
+    template = "invalid Wix data at {field!r}: {problem}"
 
 
-class InvalidRequest(WixRefundError):
+class InvalidRequest(_FieldError):
     """A value given to the library is refused before anything is sent."""
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"invalid {field}: {problem}")
-        self.field = field
-        self.problem = problem
 
-
-class InvalidCredentials(WixRefundError):
+class InvalidCredentials(_FieldError):
     """A credential is malformed; the message never repeats the API key."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"invalid {field}: {problem}")
-        self.field = field
-        self.problem = problem
 
 
 class RefundNotSupported(WixRefundError):
