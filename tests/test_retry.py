@@ -136,3 +136,17 @@ def test_async_client_waits_for_the_limiter_without_blocking_the_loop() -> None:
     asyncio.run(go())
     assert len(sleeps) == 1
     assert 59.0 < sleeps[0] <= 60.0
+
+
+@pytest.mark.parametrize("kwargs", [{"max_attempts": 0}, {"deadline": 0}, {"backoff": -1}])
+def test_a_retry_policy_that_could_not_work_is_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("limit", [(0, 60.0), (10, 0.0), (10, float("nan"))])
+def test_a_rate_limit_that_could_not_work_is_refused(limit: tuple[int, float]) -> None:
+    from wix_refunds import InvalidRequest
+
+    with pytest.raises(InvalidRequest, match="rate_limit"):
+        RateLimiter(*limit)

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import tenacity
 
-from ._errors import WixConnectionError, WixRateLimited, WixServerError
+from ._errors import InvalidRequest, WixConnectionError, WixRateLimited, WixServerError
 
 __all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
@@ -84,11 +84,11 @@ class RetryPolicy:
     otherwise full-jitter exponential backoff from ``backoff`` up to ``max_backoff``.
     """
 
-    max_attempts: int = 5
-    deadline: float = 60.0
-    backoff: float = 0.5
-    max_backoff: float = 8.0
-    max_retry_after: float = 60.0
+    max_attempts: int = attrs.field(default=5, validator=attrs.validators.ge(1))
+    deadline: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
+    backoff: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    max_backoff: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
+    max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Callable[[float], Awaitable[None]] = _async_sleep
     jitter: Callable[[], float] = _full_jitter
@@ -141,8 +141,8 @@ class RateLimiter:
     """
 
     def __init__(self, requests: int, per: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if requests < 1 or per <= 0:
-            raise ValueError("rate_limit takes (requests >= 1, seconds > 0)")
+        if requests < 1 or not per > 0:
+            raise InvalidRequest("rate_limit", f"takes (requests >= 1, seconds > 0), got ({requests}, {per})")
         self.requests = requests
         self.per = per
         self._clock = clock
