@@ -370,3 +370,12 @@ def test_credentials_are_accepted_by_the_fake(fake: FakeWix) -> None:
     creds = fake.credentials
     assert (creds.api_key, creds.account_id, creds.site_id) == (fake.api_key, fake.account_id, fake.site_id)
     assert FakeWix(seed=7).site_id == FakeWix(seed=7).site_id
+
+
+def test_add_order_takes_an_aware_datetime_and_refuses_a_naive_one(fake: FakeWix) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    oid = fake.add_order(created=datetime(2024, 4, 21, 20, tzinfo=timezone(timedelta(hours=-4))))
+    assert fake.orders[oid]["createdDate"] == "2024-04-22T00:00:00.000Z"
+    with pytest.raises(ValueError, match="naive"):
+        fake.add_order(created=datetime(2024, 4, 21, 20))

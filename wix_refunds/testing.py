@@ -248,6 +248,8 @@ class FakeWix:
             oid = order_id or self._new_id()
             total_d = _dec(total)
             if isinstance(created, datetime):
+                if created.tzinfo is None or created.utcoffset() is None:
+                    raise ValueError(f"created={created!r} is naive: give an aware datetime (Wix's times are UTC)")
                 created_text = (
                     created.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
                 )
