@@ -238,9 +238,13 @@ def _read_done(report: str | None) -> set[str]:
     return done
 
 
-def _rows(
-    path: str, bad: list[tuple[int, str]], skip: set[str], skipped: Counter[str]
-) -> Iterator[tuple[str, RefundRequest | None]]:
+def _rows(path: str, skip: set[str], tally: Counter[str], err: TextIO) -> Iterator[tuple[str, RefundRequest | None]]:
+    """Yield the (order ID, request) of each good row, reporting bad rows on ``err`` as they come."""
+
+    def bad(line: int, problem: str) -> None:
+        tally["bad"] += 1
+        _print(err, f"{path}:{line}: skipped: {problem}")
+
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or "order_id" not in [f.strip() for f in reader.fieldnames]:
@@ -252,15 +256,15 @@ def _rows(
             if not order_id and not any(row.values()):
                 continue
             if not is_guid(order_id):
-                bad.append((line, f"order_id {order_id!r} is not a Wix order ID"))
+                bad(line, f"order_id {order_id!r} is not a Wix order ID")
                 continue
             if order_id in skip:
-                skipped["skipped"] += 1
+                tally["skipped"] += 1
                 continue
             try:
                 request = _request(row.get("amount"), row.get("reason"), row.get("reference"))
             except InvalidRequest as exc:
-                bad.append((line, str(exc)))
+                bad(line, str(exc))
                 continue
             yield order_id, request
 
@@ -273,8 +277,8 @@ def _count_rows(path: str) -> int:
 class _Progress:
     """Done/total, failures, rate and time left on standard error (rows skipped count as done)."""
 
-    def __init__(self, total: int, err: TextIO, bad: list[tuple[int, str]], skipped: Counter[str]) -> None:
-        self.total, self.err, self.bad, self.skipped = total, err, bad, skipped
+    def __init__(self, total: int, err: TextIO, tally: Counter[str]) -> None:
+        self.total, self.err, self.tally = total, err, tally
         self.outcomes = self.failed = 0
         self.started = self.shown = time.monotonic()
         self.tty = err.isatty()
@@ -287,10 +291,10 @@ class _Progress:
 
     def show(self, final: bool = False) -> None:
         now = self.shown = time.monotonic()
-        done = self.outcomes + len(self.bad) + self.skipped["skipped"]
+        done = self.outcomes + self.tally["bad"] + self.tally["skipped"]
         rate = self.outcomes / max(now - self.started, 1e-9)
         left = max(self.total - done, 0) / rate if rate else 0.0
-        text = f"{done}/{self.total} done, {self.failed + len(self.bad)} failed, {rate:.1f} orders/s"
+        text = f"{done}/{self.total} done, {self.failed + self.tally['bad']} failed, {rate:.1f} orders/s"
         text += "" if final else f", {left:.0f}s left"
         self.err.write(("\r" + text + ("\n" if final else "")) if self.tty else (text + "\n"))
         self.err.flush()
@@ -303,16 +307,15 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"{args.file}: no such file")
     credentials = _credentials(args)
     skip = _read_done(args.report)
-    bad: list[tuple[int, str]] = []
-    skipped: Counter[str] = Counter()
-    progress = _Progress(_count_rows(args.file), err, bad, skipped)
+    tally: Counter[str] = Counter()
+    progress = _Progress(_count_rows(args.file), err, tally)
     statuses: Counter[str] = Counter()
     refunded: Counter[str] = Counter()
     report = open(args.report, "a", encoding="utf-8") if args.report else None  # noqa: SIM115
 
     async def run() -> None:
         async with AsyncWixClient(credentials, base_url=args.base_url) as client:
-            rows = _rows(args.file, bad, skip, skipped)
+            rows = _rows(args.file, skip, tally, err)
             async for outcome in refund_orders_async(client, rows, concurrency=args.concurrency, dry_run=args.dry_run):
                 statuses[outcome.status.value] += 1
                 if outcome.refunded:
@@ -331,20 +334,18 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if report is not None:
             report.close()
     progress.show(final=True)
-    for line, problem in bad:
-        _print(err, f"{args.file}:{line}: skipped: {problem}")
     if not args.json:
         _print(out, "status          orders")
         for status in ("COMPLETED", "ALREADY_DONE", "DRY_RUN", "FAILED"):
             if statuses[status]:
                 _print(out, f"{status:<15} {statuses[status]:>6}")
-        if skipped["skipped"]:
-            _print(out, f"{'SKIPPED (report)':<15} {skipped['skipped']:>6}")
-        if bad:
-            _print(out, f"{'BAD ROWS':<15} {len(bad):>6}")
+        if tally["skipped"]:
+            _print(out, f"{'SKIPPED (report)':<15} {tally['skipped']:>6}")
+        if tally["bad"]:
+            _print(out, f"{'BAD ROWS':<15} {tally['bad']:>6}")
         for currency, amount in sorted(refunded.items()):
             _print(out, f"refunded through Wix: {_money(Decimal(amount), currency)}")
-    return EXIT_FAILED if statuses["FAILED"] or bad else EXIT_OK
+    return EXIT_FAILED if statuses["FAILED"] or tally["bad"] else EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
