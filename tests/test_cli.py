@@ -99,17 +99,22 @@ def test_plan_prints_route_reason_and_steps_and_sends_no_write(fake: FakeWix, se
     assert "UNFULFILL_THEN_CANCEL" in result.stdout
     assert "1. delete every fulfilment" in result.stdout
     assert "2. cancel the order" in result.stdout
+    assert f"first write: delete_fulfillment {fake.fulfillments[old][0]['id']}" in result.stdout
     assert "STANDARD_REFUND" in result.stdout
+    assert f"first write: refund_payments {new} 35.00 USD" in result.stdout
     assert fake.writes == []
     data = json.loads(cli(fake, served, "plan", "--json", old).stdout)
     assert data[0]["route"] == "UNFULFILL_THEN_CANCEL"
 
 
-def test_plan_of_an_order_the_rules_refuse_exits_4(fake: FakeWix, served: str) -> None:
+def test_plan_of_an_order_the_rules_or_wix_refuse_exits_4(fake: FakeWix, served: str) -> None:
     unpaid = fake.add_order(payments="none")
-    result = cli(fake, served, "plan", unpaid)
+    gift_card = fake.add_order(payments="gift_card")
+    result = cli(fake, served, "plan", unpaid, gift_card)
     assert result.returncode == 4
     assert "never paid" in result.stdout
+    assert "GIFT_CARD_PAYMENT" in result.stdout
+    assert fake.writes == []
 
 
 def test_refund_with_yes_prints_the_outcome(fake: FakeWix, served: str) -> None:

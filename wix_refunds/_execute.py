@@ -78,6 +78,7 @@ class RefundOutcome:
     final_status: OrderStatus | None = None
     final_payment_status: PaymentStatus | None = None
     error: WixRefundError | None = None
+    plan: RefundPlan | None = attrs.field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the outcome as plain JSON-ready data."""
@@ -101,6 +102,7 @@ class RefundOutcome:
             "final_status": None if self.final_status is None else self.final_status.value,
             "final_payment_status": None if self.final_payment_status is None else self.final_payment_status.value,
             "error": None if self.error is None else {"type": type(self.error).__name__, "message": str(self.error)},
+            "plan_steps": [] if self.plan is None else [step.describe() for step in self.plan.steps],
         }
 
 
@@ -268,6 +270,7 @@ class _Run:
             final_status=None if order is None else order.status,
             final_payment_status=payment_status,
             error=error,
+            plan=self.plan,
         )
 
 

@@ -151,6 +151,7 @@ class RefundPlan:
     route: RefundRoute
     steps: tuple[Step, ...]
     placed: datetime
+    order_number: str = ""
     cutoff: datetime = STANDARD_REFUND_CUTOFF
     state: str = ""
     request: RefundRequest = attrs.field(factory=RefundRequest)
@@ -317,6 +318,7 @@ def decide_refund(
         state = order.raw_fulfillment_status
     return RefundPlan(
         order_id=order.id,
+        order_number=order.number,
         route=outcome,
         steps=steps,
         placed=order.created_at,

@@ -35,7 +35,7 @@ from ._errors import (
     WixRefundError,
 )
 from ._execute import OutcomeStatus, RefundOutcome, refund_order, refund_orders_async
-from ._routing import RefundPlan, RefundRequest, RefundRoute, decide_refund
+from ._routing import RefundRequest, RefundRoute
 from ._version import __version__
 from ._wire import DEFAULT_BASE_URL, is_guid
 
@@ -123,24 +123,30 @@ def _print(out: TextIO, text: str = "") -> None:
     out.write(text + "\n")
 
 
-def _describe_plan(plan: RefundPlan, number: str) -> list[str]:
-    lines = [f"order {plan.order_id} (#{number}): {plan.route}", f"  {plan.reason}"]
-    lines += [f"  {i}. {step.describe()}" for i, step in enumerate(plan.steps, 1)] or ["  nothing to do"]
-    return lines
-
-
-def _plan_dict(plan: RefundPlan) -> dict[str, Any]:
-    return {
-        "order_id": plan.order_id,
-        "route": plan.route.value,
-        "reason": plan.reason,
-        "steps": [step.describe() for step in plan.steps],
-    }
-
-
 def _money(amount: Decimal, currency: str | None) -> str:
     shown = amount.quantize(Decimal("0.01")) if amount.as_tuple().exponent > -2 else amount  # type: ignore[operator]
     return f"{shown} {currency or ''}".strip()
+
+
+def _describe_plan(preview: RefundOutcome) -> list[str]:
+    """Return a dry run's plan as lines: route, reason, steps, and the first write it would send."""
+    plan = preview.plan
+    assert plan is not None
+    lines = [f"order {plan.order_id} (#{plan.order_number}): {plan.route}", f"  {plan.reason}"]
+    lines += [f"  {i}. {step.describe()}" for i, step in enumerate(plan.steps, 1)]
+    for step in preview.steps:
+        amount = f" {_money(step.amount, preview.currency)}" if step.amount is not None else ""
+        lines.append(f"  first write: {step.action} {step.target}{amount}")
+    if not plan.steps:
+        lines.append("  nothing to do")
+    elif not preview.steps:
+        lines.append("  nothing left to do: Wix shows it done already")
+    return lines
+
+
+def _plan_dict(preview: RefundOutcome) -> dict[str, Any]:
+    data = preview.to_dict()
+    return {key: data[key] for key in ("order_id", "route", "reason", "plan_steps", "steps")}
 
 
 def _describe_outcome(outcome: RefundOutcome) -> list[str]:
@@ -183,8 +189,7 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with WixClient(_credentials(args), base_url=args.base_url) as client:
         for order_id in args.order_ids:
             try:
-                order = client.get_order(order_id)
-                plan = decide_refund(order)
+                preview = refund_order(client, order_id, dry_run=True)
             except (InvalidCredentials, WixAuthError):
                 raise
             except WixRefundError as exc:
@@ -193,9 +198,9 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 if not args.json:
                     _print(out, f"order {order_id}: cannot be refunded: {exc}")
                 continue
-            results.append(_plan_dict(plan))
+            results.append(_plan_dict(preview))
             if not args.json:
-                _print(out, "\n".join(_describe_plan(plan, order.number)))
+                _print(out, "\n".join(_describe_plan(preview)))
     if args.json:
         _print(out, json.dumps(results))
     return code
@@ -208,10 +213,9 @@ def _cmd_refund(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.yes and not sys.stdin.isatty():
         raise UsageError("standard input is not a terminal: add --yes to refund without confirmation")
     with WixClient(_credentials(args), base_url=args.base_url) as client:
-        order = client.get_order(args.order_id)
-        plan = decide_refund(order, request)
+        preview = refund_order(client, args.order_id, request, dry_run=True)
         if not args.json or not args.yes:
-            err.write("\n".join(_describe_plan(plan, order.number)) + "\n")
+            err.write("\n".join(_describe_plan(preview)) + "\n")
         if not args.yes:
             err.write("Go ahead? [y/N] ")
             err.flush()
