@@ -15,6 +15,7 @@ import attrs
 from ._errors import RefundNotSupported
 from ._orders import (
     Fulfillment,
+    FulfillmentStatus,
     Order,
     OrderStatus,
     OrderTransactions,
@@ -99,8 +100,7 @@ def carries_reference(transactions: OrderTransactions, reference: str) -> bool:
     """Return whether a refund that did not fail already carries ``reference`` in its reason."""
     tag = reference_tag(reference)
     return any(
-        tag in (refund.reason or "") and any(t.status.value != "FAILED" for t in refund.transactions)
-        for refund in transactions.refunds
+        tag in (refund.reason or "") and any(t.counted for t in refund.transactions) for refund in transactions.refunds
     )
 
 
@@ -126,7 +126,10 @@ def _next_cancel(plan: RefundPlan, seen: Observed) -> Action:
     if order.status is OrderStatus.CANCELED:
         return Finish()
     if seen.fulfillments is None:
-        if plan.route is RefundRoute.UNFULFILL_THEN_CANCEL or order.fulfillment_status.value != "NOT_FULFILLED":
+        if (
+            plan.route is RefundRoute.UNFULFILL_THEN_CANCEL
+            or order.fulfillment_status is not FulfillmentStatus.NOT_FULFILLED
+        ):
             return Read("fulfillments")
     elif seen.fulfillments:
         return DeleteOne(seen.fulfillments[0].id)

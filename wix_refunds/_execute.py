@@ -11,7 +11,6 @@ already, and synchronous callers are spared its import time.
 from __future__ import annotations
 
 import contextlib
-import enum
 import logging
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
@@ -25,7 +24,7 @@ from . import _wire
 from ._client import AsyncWixClient, Sent, WixClient
 from ._engine import Cancel, DeleteOne, Finish, Observed, Read, Refund, next_action, payment_status_after, refund_goal
 from ._errors import WixNotFound, WixOutcomeUnknown, WixPreconditionFailed, WixRefundError
-from ._orders import OrderStatus, PaymentStatus
+from ._orders import OrderStatus, PaymentStatus, _TextEnum
 from ._routing import STANDARD_REFUND_CUTOFF, RefundPlan, RefundRequest, RefundRoute, decide_refund
 from ._wire import WireCall
 
@@ -41,16 +40,13 @@ log = logging.getLogger("wix_refunds")
 _MAX_ACTIONS = 250
 
 
-class OutcomeStatus(str, enum.Enum):
+class OutcomeStatus(_TextEnum):
     """How a refund ended."""
 
     COMPLETED = "COMPLETED"
     ALREADY_DONE = "ALREADY_DONE"
     DRY_RUN = "DRY_RUN"
     FAILED = "FAILED"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @attrs.frozen(kw_only=True)

@@ -26,7 +26,14 @@ __all__ = [
 ]
 
 
-class _WixEnum(str, enum.Enum):
+class _TextEnum(str, enum.Enum):
+    """An enum of texts that prints as its text."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class _WixEnum(_TextEnum):
     """A Wix enum whose unknown values read as ``UNKNOWN`` instead of failing."""
 
     @classmethod
@@ -34,9 +41,6 @@ class _WixEnum(str, enum.Enum):
         """Return the member named ``raw``, or ``UNKNOWN`` for a value the library does not know."""
         member = cls._value2member_map_.get(raw)
         return member if member is not None else cls("UNKNOWN")
-
-    def __str__(self) -> str:
-        return str(self.value)
 
 
 class OrderStatus(_WixEnum):
@@ -151,6 +155,11 @@ class RefundTransaction:
     status: RefundStatus
     external: bool = False
 
+    @property
+    def counted(self) -> bool:
+        """Return whether this counts as refunded: every status but FAILED (in-flight ones too)."""
+        return self.status is not RefundStatus.FAILED
+
 
 @attrs.frozen(kw_only=True)
 class RefundRecord:
@@ -173,19 +182,14 @@ class OrderTransactions:
     def refunded_for(self, payment_id: str) -> Decimal:
         """Return what ``payment_id`` has had refunded, counting every refund not FAILED."""
         return sum(
-            (
-                t.amount
-                for r in self.refunds
-                for t in r.transactions
-                if t.payment_id == payment_id and t.status is not RefundStatus.FAILED
-            ),
+            (t.amount for r in self.refunds for t in r.transactions if t.payment_id == payment_id and t.counted),
             Decimal(0),
         )
 
     def refunded_total(self) -> Decimal:
         """Return the sum of every refund transaction that did not fail."""
         return sum(
-            (t.amount for r in self.refunds for t in r.transactions if t.status is not RefundStatus.FAILED),
+            (t.amount for r in self.refunds for t in r.transactions if t.counted),
             Decimal(0),
         )
 

@@ -14,7 +14,7 @@ import attrs
 from ._dates import format_instant
 from ._errors import InvalidRequest, RefundNotSupported
 from ._orders import FulfillmentStatus as F
-from ._orders import Order
+from ._orders import Order, _TextEnum
 from ._orders import OrderStatus as S
 from ._orders import PaymentStatus as P
 
@@ -37,16 +37,13 @@ MAX_REFERENCE = 64
 _REFERENCE = re.compile(r"[A-Za-z0-9._:/#@+-]+")
 
 
-class RefundRoute(str, enum.Enum):
+class RefundRoute(_TextEnum):
     """How an order is refunded."""
 
     STANDARD_REFUND = "STANDARD_REFUND"
     CANCEL = "CANCEL"
     UNFULFILL_THEN_CANCEL = "UNFULFILL_THEN_CANCEL"
     NOTHING_TO_DO = "NOTHING_TO_DO"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def _check_amount(_: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None) -> None:

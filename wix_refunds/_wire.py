@@ -400,11 +400,6 @@ def parse_refundability(data: object) -> tuple[PaymentRefundability, ...]:
     return tuple(result)
 
 
-def parse_refund_response(data: object) -> OrderTransactions:
-    """Return the order's transactions after a Refund Payments call."""
-    return parse_transactions(data)
-
-
 def parse_sites(data: object) -> tuple[str, ...]:
     """Return the site IDs in a Query Sites answer."""
     top = _obj(data, "response")
@@ -608,7 +603,7 @@ def refund_payments(
         operation="refund_payments",
         method="POST",
         path="/ecom/v1/order-billing/refund-payments",
-        parse=parse_refund_response,
+        parse=parse_transactions,
         permission=_STORES_MANAGE,
         body=body,
         write=True,

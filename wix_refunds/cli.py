@@ -110,13 +110,9 @@ def _credentials(args: argparse.Namespace) -> WixCredentials:
 
 
 def _request(amount: str | None, reason: str | None, reference: str | None, **flags: bool) -> RefundRequest:
-    value = None
-    if amount is not None and amount.strip():
-        try:
-            value = Decimal(amount.strip())
-        except ArithmeticError:
-            raise InvalidRequest("amount", f"{amount!r} is not a decimal amount") from None
-    return RefundRequest(amount=value, reason=reason or None, reference=reference or None, **flags)
+    # RefundRequest reads amount text itself (and refuses what is not a decimal).
+    text = (amount or "").strip() or None
+    return RefundRequest(amount=text, reason=reason or None, reference=reference or None, **flags)
 
 
 def _print(out: TextIO, text: str = "") -> None:
