@@ -212,9 +212,10 @@ class _Run:
                     self.goal = refund_goal(self.plan, sent.value)
                 continue
             call = self._write_call(action)
+            target = call.target or self.order_id
             amount = action.amount if isinstance(action, Refund) else None
             if self.dry_run:
-                self._record(call.operation, call.target or self.order_id, 0, "planned (dry run)", amount)
+                self._record(call.operation, target, 0, "planned (dry run)", amount)
                 return self.outcome(OutcomeStatus.DRY_RUN)
             try:
                 sent = yield call
@@ -230,14 +231,12 @@ class _Run:
                 result = {WixOutcomeUnknown: "outcome unknown", WixNotFound: "already gone"}.get(
                     type(exc), "refused by Wix"
                 )
-                self._record(
-                    call.operation, call.target or self.order_id, exc.attempts, f"{result}; re-reading", amount
-                )
+                self._record(call.operation, target, exc.attempts, f"{result}; re-reading", amount)
                 self.wrote = True
                 self.seen = Observed()
                 continue
             self.wrote = True
-            self._record(call.operation, call.target or self.order_id, sent.attempts, "done", amount)
+            self._record(call.operation, target, sent.attempts, "done", amount)
             if isinstance(action, DeleteOne):
                 self.seen = attrs.evolve(self.seen, fulfillments=sent.value)
             elif isinstance(action, Cancel):
