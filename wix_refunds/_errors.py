@@ -3,10 +3,14 @@
 Every error the library raises on purpose is a ``WixRefundError``::
 
     WixRefundError
-    ├── InvalidOrderData          a Wix payload that cannot be read (names the field)
+    ├── InvalidWixData            a Wix payload that cannot be read (names the field);
+    │                             ``InvalidOrderData`` is its older name
     ├── InvalidRequest            a RefundRequest or ID the library refuses to send
     ├── InvalidCredentials        a pasted credential that is malformed (names the field)
     ├── RefundNotSupported        the refund rules refuse this order (says why)
+    ├── RefundDeclined            Wix or the payment provider declined this call's refund
+    ├── LockUnavailable           another worker held the order's lock for longer than the wait
+    ├── LockLost                  the order's lock was lost; nothing more was sent
     ├── WixConnectionError        the network failed; ``request_sent`` says if Wix may have it
     ├── WixOutcomeUnknown         a write may or may not have happened: re-read, never resend
     └── WixAPIError               Wix answered with an error status
@@ -27,6 +31,10 @@ __all__ = [
     "InvalidCredentials",
     "InvalidOrderData",
     "InvalidRequest",
+    "InvalidWixData",
+    "LockLost",
+    "LockUnavailable",
+    "RefundDeclined",
     "RefundNotSupported",
     "WixAPIError",
     "WixAuthError",
@@ -66,10 +74,14 @@ class _FieldError(WixRefundError):
         self.problem = problem
 
 
-class InvalidOrderData(_FieldError):
+class InvalidWixData(_FieldError):
     """A Wix payload is missing a field or holds a value that cannot be read."""
 
     template = "invalid Wix data at {field!r}: {problem}"
+
+
+InvalidOrderData = InvalidWixData
+"""The older name of ``InvalidWixData``, kept so that existing ``except`` clauses still match."""
 
 
 class InvalidRequest(_FieldError):
@@ -88,6 +100,39 @@ class RefundNotSupported(WixRefundError):
         self.order_id = order_id
 
 
+class RefundDeclined(WixRefundError):
+    """Wix or the payment provider declined this call's refund (its transaction FAILED).
+
+    Nothing more is sent in the same call: a decline is an answer, not a glitch.
+    """
+
+    def __init__(
+        self, message: str, *, order_id: str, payment_id: str, status: str, reference: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.order_id = order_id
+        self.payment_id = payment_id
+        self.status = status
+        self.reference = reference
+
+
+class LockUnavailable(WixRefundError):
+    """Another worker held the order's lock for longer than this one may wait; nothing was sent."""
+
+    def __init__(self, message: str, *, key: str, waited: float) -> None:
+        super().__init__(message)
+        self.key = key
+        self.waited = waited
+
+
+class LockLost(WixRefundError):
+    """The order's lock was lost (a PostgreSQL session ended, say); no further write was sent."""
+
+    def __init__(self, message: str, *, key: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
 class WixConnectionError(WixRefundError):
     """The request failed in the network.
 
@@ -103,9 +148,13 @@ class WixConnectionError(WixRefundError):
 class WixOutcomeUnknown(WixRefundError):
     """A write may have been applied by Wix: re-read Wix before doing anything else."""
 
-    def __init__(self, message: str, *, operation: str) -> None:
+    def __init__(
+        self, message: str, *, operation: str, order_id: str | None = None, reference: str | None = None
+    ) -> None:
         super().__init__(message)
         self.operation = operation
+        self.order_id = order_id
+        self.reference = reference
 
 
 class WixAPIError(WixRefundError):
