@@ -32,6 +32,7 @@ from ._execute import (
     refund_order_async,
     refund_orders_async,
 )
+from ._money import MINOR_UNITS, format_money
 from ._orders import (
     Fulfillment,
     FulfillmentStatus,
@@ -77,6 +78,7 @@ __all__ = [
     "LineItem",
     "LockLost",
     "LockUnavailable",
+    "MINOR_UNITS",
     "Order",
     "OrderStatus",
     "OrderTransactions",
@@ -115,6 +117,7 @@ __all__ = [
     "WixServerError",
     "__version__",
     "decide_refund",
+    "format_money",
     "refund_order",
     "refund_order_async",
     "refund_orders_async",
