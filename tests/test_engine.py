@@ -237,7 +237,7 @@ def test_a_tag_matches_only_as_the_whole_token_at_the_end(reason: str) -> None:
 def test_same_reference_with_another_amount_is_refused_naming_both_amounts() -> None:
     plan = decide_refund(order(), RefundRequest(amount=Decimal("12"), reference=REF))
     tagged = transactions((P1, "10", "SUCCEEDED"), reason=f"[ref:{REF}]")
-    with pytest.raises(InvalidRequest, match=r"10 USD.*asks 12"):
+    with pytest.raises(InvalidRequest, match=r"10.00 USD.*asks 12.00 USD"):
         next_action(plan, seen_as(Observed(order=order(), transactions=tagged)))
 
 

@@ -25,6 +25,7 @@ from typing import Literal, Union
 import attrs
 
 from ._errors import InvalidRequest, RefundDeclined, RefundNotSupported, WixOutcomeUnknown, WixRefundError
+from ._money import format_money
 from ._orders import (
     Fulfillment,
     FulfillmentStatus,
@@ -302,18 +303,17 @@ def _settle_answer(case: _Case) -> Action:
 
 
 def _tag_on_wix(case: _Case) -> bool:
-    return bool(case.tagged())
+    # A failed refund from an earlier call is no refund: only this call's counts then.
+    tagged = case.tagged()
+    return any(r.counted for r in tagged) or (bool(tagged) and case.progress.sent is not None)
 
 
 def _finish_tagged(case: _Case) -> Action:
     tagged = case.tagged()
     counted = [r for r in tagged if r.counted]
     if not counted:
-        # Every refund with this reference failed. If this call sent it, it was
-        # declined: end the call. A failed one from an earlier call is no refund.
-        if case.progress.sent is not None:
-            raise _declined(case, tagged[-1])
-        return _next_write(case)
+        # Every refund with this reference failed, and this call sent one: declined.
+        raise _declined(case, tagged[-1])
     order = case.progress.seen.order
     assert order is not None
     asked = case.plan.request.amount
@@ -322,7 +322,8 @@ def _finish_tagged(case: _Case) -> Action:
         raise InvalidRequest(
             "amount",
             f"reference {case.progress.reference} is already on Wix for order {case.plan.order_id} with "
-            f"{found} {order.currency}, but this request asks {asked} {order.currency}; nothing was sent. "
+            f"{format_money(found, order.currency)}, but this request asks {format_money(asked, order.currency)}; "
+            "nothing was sent. "
             "Use a new reference for a different refund.",
         )
     return Finish()

@@ -106,6 +106,7 @@ class _Answer:
     headers: dict[str, str] = attrs.Factory(dict)
     lose: bool = False
     refuse: bool = False
+    hold: float = 0.0
 
 
 class _Error(Exception):
@@ -216,6 +217,7 @@ class FakeWix:
         self.decline: str | None = None
         self._hidden: dict[str, int] = {}
         self._hide_next: int | None = None
+        self._fail_later: set[str] = set()
         self._timers: list[threading.Timer] = []
         self.keys: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {self.api_key: (ALL_SCOPES, None)}
         self.orders: dict[str, dict[str, Any]] = {}
@@ -504,6 +506,7 @@ class FakeWix:
         """Return the answer to one request (applying it, faults and all)."""
         headers = {k.lower(): v for k, v in headers.items()}
         with self._lock:
+            foreign = self._take_fault(method, path, foreign=True)
             fault = self._take_fault(method, path)
             parsed: Any = None
             if body:
@@ -517,12 +520,11 @@ class FakeWix:
                     LoggedRequest(method=method, path=path, headers=masked, json=parsed, status=None, outcome="refused")
                 )
                 return _Answer(0, refuse=True)
-            if fault is not None and fault.kind == "foreign":
+            if foreign is not None:
                 order_id = _order_of(path, parsed)
-                if order_id in self.orders and self.payments[order_id] and fault.amount is not None:
-                    self._record_refund(order_id, [(self.payments[order_id][0]["id"], fault.amount, False)], None)
+                if order_id in self.orders and self.payments[order_id] and foreign.amount is not None:
+                    self._record_refund(order_id, [(self.payments[order_id][0]["id"], foreign.amount, False)], None)
                     self._recompute_payment(order_id)
-                fault = None
             if fault is not None and fault.kind == "late":
                 timer = threading.Timer(fault.delay, self._apply_late, args=(method, path, headers, body))
                 timer.daemon = True
@@ -531,7 +533,7 @@ class FakeWix:
                 self.requests.append(
                     LoggedRequest(method=method, path=path, headers=masked, json=parsed, status=None, outcome="late")
                 )
-                return _Answer(0, lose=True)
+                return _Answer(0, lose=True, hold=fault.delay)
             answer = self._answer(method, path, headers, body, fault)
             outcome = "lost" if answer.lose else "answered"
             self.requests.append(
@@ -545,9 +547,10 @@ class FakeWix:
         with self._lock, contextlib.suppress(_Error):
             self._dispatch(method, path, headers, body)
 
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
+    def _take_fault(self, method: str, path: str, *, foreign: bool = False) -> _Fault | None:
+        # Someone else's refund lands beside whatever else happens to the request.
         for fault in self._faults:
-            if fault.matches(method, path):
+            if fault.matches(method, path) and (fault.kind == "foreign") == foreign:
                 if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
@@ -774,17 +777,18 @@ class FakeWix:
         return {"orderId": order_id, "payments": self.payments[order_id], "refunds": refunds}
 
     def _read_transactions(self, order_id: str) -> dict[str, Any]:
-        """One List Transactions answer: lagging refunds stay hidden, pending declines fail now."""
+        """One List Transactions answer: pending declines fail now, lagging refunds stay hidden."""
+        for refund in self.refunds[order_id]:
+            if refund["id"] in self._fail_later:
+                self._fail_later.discard(refund["id"])
+                for t in refund["transactions"]:
+                    t["refundStatus"] = "FAILED"
+        self._recompute_payment(order_id)
         answer = self._transactions(order_id)
         for refund_id in list(self._hidden):
             self._hidden[refund_id] -= 1
             if self._hidden[refund_id] <= 0:
                 del self._hidden[refund_id]
-        for refund in self.refunds[order_id]:
-            for t in refund["transactions"]:
-                if t["refundStatus"] == "PENDING" and self.decline == "later":
-                    t["refundStatus"] = "FAILED"
-        self._recompute_payment(order_id)
         return answer
 
     def _record_refund(
@@ -950,6 +954,8 @@ class FakeWix:
             parts.append((pid, amount, external))
         status = {"now": "FAILED", "later": "PENDING"}.get(self.decline or "", "SUCCEEDED")
         refund = self._record_refund(order_id, parts, reason, status)
+        if self.decline == "later":
+            self._fail_later.add(refund["id"])
         self._recompute_payment(order_id)
         self.writes.append(("refund", order_id, refund["id"]))
         hide = None
@@ -1055,6 +1061,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.fake.latency:
             time.sleep(self.fake.latency)
         answer = self.fake.handle(self.command, self.path.split("?")[0], dict(self.headers.items()), body)
+        if answer.hold:
+            # Over a socket a late write keeps the client waiting until Wix applies it
+            # (a client whose timeout is shorter gives up first), then gets no answer.
+            time.sleep(answer.hold)
         if answer.refuse or answer.lose:
             self.close_connection = True
             with contextlib.suppress(OSError):
