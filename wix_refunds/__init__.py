@@ -32,6 +32,7 @@ from ._execute import (
     refund_order_async,
     refund_orders_async,
 )
+from ._locks import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key
 from ._orders import (
     Fulfillment,
     FulfillmentStatus,
@@ -68,8 +69,11 @@ __all__ = [
     "AsyncWixClient",
     "CancelOrder",
     "DeleteFulfillments",
+    "FileLocks",
     "Fulfillment",
     "FulfillmentStatus",
+    "HeldLock",
+    "InProcessLocks",
     "InvalidCredentials",
     "InvalidOrderData",
     "InvalidRequest",
@@ -78,6 +82,7 @@ __all__ = [
     "LockLost",
     "LockUnavailable",
     "Order",
+    "OrderLocks",
     "OrderStatus",
     "OrderTransactions",
     "OutcomeStatus",
@@ -115,6 +120,8 @@ __all__ = [
     "WixServerError",
     "__version__",
     "decide_refund",
+    "default_lock_dir",
+    "lock_key",
     "refund_order",
     "refund_order_async",
     "refund_orders_async",
