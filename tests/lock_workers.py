@@ -1,4 +1,4 @@
-"""Worker processes that count under a lock, to show that a lock excludes real OS processes.
+"""Helpers of the lock tests: ``Overlap``, and worker processes that count under a lock.
 
 Each worker waits at a start gate, takes the lock, then reads a counter file,
 sleeps and writes the count plus one: a read-increment-write that loses updates
@@ -6,8 +6,8 @@ whenever two workers overlap. ``count_in_processes`` starts the workers, opens
 the gate once all are ready and returns the final count.
 
 Run as ``python -m tests.lock_workers KIND TARGET KEY COUNTER GATE`` where KIND is
-``file`` (TARGET a folder) or ``none`` (no lock, to show that the count does
-catch overlaps).
+``file`` (TARGET a folder), ``postgres`` (TARGET a DSN) or ``none`` (no lock, to
+show that the count does catch overlaps).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -24,11 +25,35 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SLEEP_INSIDE = 0.05
 
 
+class Overlap:
+    """Counts holders inside a critical section at once; ``most`` must stay 1."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self.inside = 0
+        self.most = 0
+        self.entries = 0
+
+    def enter(self) -> None:
+        with self._guard:
+            self.inside += 1
+            self.entries += 1
+            self.most = max(self.most, self.inside)
+
+    def leave(self) -> None:
+        with self._guard:
+            self.inside -= 1
+
+
 def _locker(kind: str, target: str) -> Any:
     if kind == "file":
         from wix_refunds import FileLocks
 
         return FileLocks(target, wait=60).hold
+    if kind == "postgres":
+        from wix_refunds.postgres import PostgresLocks
+
+        return PostgresLocks(target, wait=60).hold
     assert kind == "none", kind
     return lambda key: contextlib.nullcontext()
 

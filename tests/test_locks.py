@@ -23,7 +23,7 @@ from wix_refunds import (
     lock_key,
 )
 
-from .lock_workers import count_in_processes
+from .lock_workers import Overlap, count_in_processes
 
 SITE = "6F3C2A1B-0000-4000-8000-00000000A11C"
 KEY = lock_key(SITE, "0b0a1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d")
@@ -55,26 +55,6 @@ def make(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Make:
         return shared[wait]
 
     return factory
-
-
-class Overlap:
-    """Counts holders inside a critical section at once; ``most`` must stay 1."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self.inside = 0
-        self.most = 0
-        self.entries = 0
-
-    def enter(self) -> None:
-        with self._guard:
-            self.inside += 1
-            self.entries += 1
-            self.most = max(self.most, self.inside)
-
-    def leave(self) -> None:
-        with self._guard:
-            self.inside -= 1
 
 
 def test_lock_key_lower_cases_ids_so_differently_cased_ids_collide() -> None:
