@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import pty
 import select
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -33,9 +36,14 @@ def served(fake: FakeWix) -> Iterator[str]:
         yield base_url
 
 
+_STATE_HOME = tempfile.mkdtemp(prefix="wix-refunds-state-")
+
+
 def _env(fake: FakeWix, **changes: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIX_")}
     env.update({"WIX_API_KEY": fake.api_key, "WIX_ACCOUNT_ID": fake.account_id, "WIX_SITE_ID": fake.site_id})
+    # Lock files go to a folder of the test run's own, not the user's state folder.
+    env["XDG_STATE_HOME"] = _STATE_HOME
     for key, value in changes.items():
         if value is None:
             env.pop(key, None)
@@ -78,10 +86,41 @@ def test_demo_refunds_one_order_of_each_kind_with_no_credentials(fake: FakeWix) 
 def test_verify_passes_with_every_permission(fake: FakeWix, served: str) -> None:
     result = cli(fake, served, "verify")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("[ok  ]") == 4
+    assert result.stdout.count("[ok  ]") == 5
     data = json.loads(cli(fake, served, "verify", "--json").stdout)
     assert data["ok"] is True
-    assert [c["name"] for c in data["checks"]] == ["Business Info", "Sites", "Wix Stores", "Wix Currencies"]
+    assert [c["name"] for c in data["checks"]] == [
+        "Business Info",
+        "Sites",
+        "Wix Stores (read orders)",
+        "Wix Stores (manage orders)",
+        "Wix Currencies",
+    ]
+    assert fake.writes == []
+
+
+def test_verify_fails_a_key_that_can_read_but_not_write_orders(fake: FakeWix, served: str) -> None:
+    key = "IST.read-only-key-0000000000000"
+    fake.add_key(key, scopes=["orders.read", "sites.read", "business-info.read", "currencies.manage"])
+    result = cli(fake, served, "verify", env=_env(fake, WIX_API_KEY=key))
+    assert result.returncode == 3
+    assert "[FAIL] Wix Stores (manage orders)" in result.stdout
+    assert "all permissions present" not in result.stdout
+    assert fake.writes == []
+
+
+def test_verify_of_a_wrong_key_says_the_key_is_wrong_once(fake: FakeWix, served: str) -> None:
+    result = cli(fake, served, "verify", env=_env(fake, WIX_API_KEY="IST.not-a-key-of-this-account-000"))
+    assert result.returncode == 3
+    assert result.stdout.count("[FAIL]") == 1
+    assert "refused the key itself (HTTP 401)" in result.stdout
+    assert "tick" not in result.stdout
+
+
+def test_verify_of_an_unreachable_host_exits_1(fake: FakeWix) -> None:
+    result = cli(fake, "http://127.0.0.1:9", "verify")
+    assert result.returncode == 1
+    assert "could not check" in result.stdout
 
 
 def test_verify_names_the_missing_permission_and_exits_3(fake: FakeWix, served: str) -> None:
@@ -282,3 +321,78 @@ def test_json_errors_are_machine_readable(fake: FakeWix, served: str) -> None:
     assert result.returncode == 1
     error: dict[str, Any] = json.loads(result.stdout)["error"]
     assert error["type"] == "WixNotFound"
+
+
+def _start(fake: FakeWix, served: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "wix_refunds", *args, "--base-url", served]
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env or _env(fake),
+    )
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_processes_refunding_one_order_with_one_reference_refund_it_once(
+    fake: FakeWix, served: str, tmp_path: pathlib.Path, workers: int
+) -> None:
+    # Every request takes 50 ms, so the processes overlap: without a lock shared by
+    # processes each would read "not refunded yet" and refund.
+    oid = fake.add_order(total="100")
+    fake.latency = 0.05
+    args = ("refund", oid, "--amount", "10", "--reference", "R-1", "--yes", "--lock-dir", str(tmp_path))
+    running = [_start(fake, served, *args) for _ in range(workers)]
+    results = [(p.communicate(timeout=60), p.returncode) for p in running]
+    assert [code for _, code in results] == [0] * workers, results
+    assert fake.count_writes("refund", oid) == 1
+    assert fake.refunded_total(oid) == Decimal("10")
+    outputs = [out for (out, _), _ in results]
+    assert sum("COMPLETED" in out for out in outputs) == 1
+    assert sum("ALREADY_DONE" in out for out in outputs) == workers - 1
+
+
+def test_processes_sharing_a_postgres_lock_refund_one_order_once(
+    fake: FakeWix, served: str, postgres: Any, tmp_path: pathlib.Path
+) -> None:
+    oid = fake.add_order(total="100")
+    fake.latency = 0.05
+    env = _env(fake, WIX_REFUNDS_LOCK_DSN=postgres.dsn())
+    # Separate lock folders: only PostgreSQL is shared, as on two hosts.
+    running = [
+        _start(
+            fake,
+            served,
+            "refund",
+            oid,
+            "--amount",
+            "10",
+            "--reference",
+            "PG-1",
+            "--yes",
+            "--lock-dir",
+            str(tmp_path / str(i)),
+            env=env,
+        )
+        for i in range(3)
+    ]
+    outputs = [p.communicate(timeout=60) for p in running]
+    assert [p.returncode for p in running] == [0, 0, 0], outputs
+    assert fake.count_writes("refund", oid) == 1
+
+
+def test_ctrl_c_during_a_refund_names_the_order_and_the_reference_to_rerun_with(fake: FakeWix, served: str) -> None:
+    oid = fake.add_order(total="100")
+    fake.latency = 1.0
+    process = _start(fake, served, "refund", oid, "--amount", "10", "--yes")
+    deadline = time.monotonic() + 20
+    while not fake.calls(path="/ecom/v1/payments/orders/*") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(2.2)  # past the dry run's reads and into the refund's own
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert f"order {oid}: may still be refunded on Wix" in err
+    assert "run again with --reference wr-" in err

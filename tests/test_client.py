@@ -184,6 +184,8 @@ def test_verify_reports_each_permission_and_what_to_fix(kind: str) -> None:
         if request.url.path == "/ecom/v1/orders/search":
             assert json.loads(request.content) == {"search": {"cursorPaging": {"limit": 1}}}
             return httpx.Response(200, json={"orders": []})
+        if request.url.path.endswith("/cancel"):
+            return httpx.Response(404, json={"message": "no such order", "details": {}})
         return httpx.Response(200, json={"version": "1", "properties": {"businessName": "Shop"}})
 
     transport, _ = recording(respond)
@@ -191,7 +193,8 @@ def test_verify_reports_each_permission_and_what_to_fix(kind: str) -> None:
     assert [(c.name, c.passed) for c in report.checks] == [
         ("Business Info", True),
         ("Sites", True),
-        ("Wix Stores", True),
+        ("Wix Stores (read orders)", True),
+        ("Wix Stores (manage orders)", True),
         ("Wix Currencies", False),
     ]
     assert report.ok is False
@@ -205,6 +208,8 @@ def test_verify_fails_sites_when_the_site_is_not_in_the_account(kind: str) -> No
     def respond(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/site-list/v2/sites/query":
             return httpx.Response(200, json={"sites": []})
+        if request.url.path.endswith("/cancel"):
+            return httpx.Response(404, json={"message": "no such order", "details": {}})
         return httpx.Response(200, json={"properties": {}, "orders": [], "currencies": []})
 
     transport, _ = recording(respond)

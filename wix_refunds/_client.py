@@ -6,6 +6,7 @@ import ipaddress
 import json
 import logging
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from types import TracebackType
@@ -20,8 +21,10 @@ from ._errors import (
     InvalidRequest,
     InvalidWixData,
     WixAPIError,
+    WixAuthError,
     WixConnectionError,
     WixInvalidResponse,
+    WixNotFound,
     WixOutcomeUnknown,
     WixRefundError,
     WixServerError,
@@ -71,6 +74,8 @@ class PermissionCheck:
     passed: bool
     detail: str
     fix: str | None = None
+    #: False when Wix could not be asked (network, 5xx): the permission is unknown, not missing.
+    reachable: bool = True
 
     def __str__(self) -> str:
         mark = "ok  " if self.passed else "FAIL"
@@ -89,6 +94,11 @@ class VerifyReport:
     def ok(self) -> bool:
         """Return whether every check passed."""
         return all(check.passed for check in self.checks)
+
+    @property
+    def reachable(self) -> bool:
+        """Return whether Wix answered every check (False: try again later, nothing is known missing)."""
+        return all(check.reachable for check in self.checks)
 
     def __str__(self) -> str:
         head = f"Wix site {self.site_id}: " + ("all permissions present" if self.ok else "some checks failed")
@@ -207,15 +217,37 @@ class _BaseClient:
             self._fail(call, exc, 1)
 
     def _verify_calls(self) -> list[tuple[str, WireCall[Any]]]:
+        # The write check cancels an order that does not exist (a fresh random GUID): it
+        # cannot change anything; 404 means the key may write orders, 403 that it may not.
         return [
             ("Business Info", _wire.get_site_properties()),
             ("Sites", _wire.query_sites(self.credentials.site_id)),
-            ("Wix Stores", _wire.search_one_order()),
+            ("Wix Stores (read orders)", _wire.search_one_order()),
+            ("Wix Stores (manage orders)", _wire.probe_write(str(uuid.uuid4()))),
             ("Wix Currencies", _wire.list_currencies()),
         ]
 
+    def _report(self, results: list[tuple[str, WireCall[Any], Any, WixRefundError | None]]) -> VerifyReport:
+        if any(isinstance(error, WixAuthError) and error.status == 401 for *_, error in results):
+            # A wrong key fails every check alike: one line, one fix, not a permission list.
+            bad_key = PermissionCheck(
+                name="API key",
+                passed=False,
+                detail="Wix refused the key itself (HTTP 401): it is revoked, mistyped or expired",
+                fix="Create or copy the key again in Wix: Account Settings > API Keys, and set WIX_API_KEY.",
+            )
+            return VerifyReport(site_id=self.credentials.site_id, checks=(bad_key,))
+        checks = tuple(self._check(name, call, result, error) for name, call, result, error in results)
+        return VerifyReport(site_id=self.credentials.site_id, checks=checks)
+
     def _check(self, name: str, call: WireCall[Any], result: Any, error: WixRefundError | None) -> PermissionCheck:
         fix = _FIX.format(permission=name)
+        if call.operation == "probe_cancel_order" and isinstance(error, WixNotFound):
+            return PermissionCheck(name=name, passed=True, detail="a cancel of an order that does not exist: 404")
+        if error is None and call.operation == "probe_cancel_order":
+            return PermissionCheck(
+                name=name, passed=False, detail="the write check was answered 2xx for an order that does not exist"
+            )
         if error is None:
             if call.operation == "query_sites" and self.credentials.site_id not in (result or ()):
                 return PermissionCheck(
@@ -228,7 +260,7 @@ class _BaseClient:
             return PermissionCheck(name=name, passed=True, detail=f"{call.operation} answered")
         if isinstance(error, WixAPIError) and error.status in (401, 403):
             return PermissionCheck(name=name, passed=False, detail=f"Wix refused ({error.status})", fix=fix)
-        return PermissionCheck(name=name, passed=False, detail=f"could not check: {error}", fix=None)
+        return PermissionCheck(name=name, passed=False, detail=f"could not check: {error}", fix=None, reachable=False)
 
 
 class _Replay:
@@ -375,15 +407,15 @@ class WixClient(_BaseClient):
         )
 
     def verify(self) -> VerifyReport:
-        """Return the onboarding check: one entry per permission the library needs."""
-        checks = []
+        """Return the onboarding check: one entry per permission the library needs (no write is made)."""
+        results = []
         for name, call in self._verify_calls():
             try:
                 result, error = self.send(call), None
             except WixRefundError as exc:
                 result, error = None, exc
-            checks.append(self._check(name, call, result, error))
-        return VerifyReport(site_id=self.credentials.site_id, checks=tuple(checks))
+            results.append((name, call, result, error))
+        return self._report(results)
 
 
 class AsyncWixClient(_BaseClient):
@@ -495,12 +527,12 @@ class AsyncWixClient(_BaseClient):
         )
 
     async def verify(self) -> VerifyReport:
-        """Return the onboarding check: one entry per permission the library needs."""
-        checks = []
+        """Return the onboarding check: one entry per permission the library needs (no write is made)."""
+        results = []
         for name, call in self._verify_calls():
             try:
                 result, error = await self.send(call), None
             except WixRefundError as exc:
                 result, error = None, exc
-            checks.append(self._check(name, call, result, error))
-        return VerifyReport(site_id=self.credentials.site_id, checks=tuple(checks))
+            results.append((name, call, result, error))
+        return self._report(results)

@@ -25,6 +25,8 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, TextIO
 
+import attrs
+
 from ._client import AsyncWixClient, WixClient
 from ._credentials import WixCredentials
 from ._errors import (
@@ -34,7 +36,9 @@ from ._errors import (
     WixAuthError,
     WixRefundError,
 )
-from ._execute import OutcomeStatus, RefundOutcome, refund_order, refund_orders_async
+from ._execute import OutcomeStatus, RefundOutcome, new_reference, refund_order, refund_orders_async
+from ._locks import FileLocks, OrderLocks, default_lock_dir
+from ._money import format_money
 from ._routing import RefundRequest, RefundRoute
 from ._version import __version__
 from ._wire import DEFAULT_BASE_URL, is_guid
@@ -42,6 +46,31 @@ from ._wire import DEFAULT_BASE_URL, is_guid
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS, EXIT_REFUSED = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+LOCK_DSN_VARIABLE = "WIX_REFUNDS_LOCK_DSN"
+
+
+class _InFlight:
+    """The refunds this command has started and not seen end: what Ctrl-C must name."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, str | None] = {}
+
+    def start(self, order_id: str, request: RefundRequest | None) -> None:
+        self.orders[order_id] = None if request is None else request.reference
+
+    def end(self, order_id: str) -> None:
+        self.orders.pop(order_id, None)
+
+    def lines(self) -> list[str]:
+        return [
+            f"  order {order_id}: may still be refunded on Wix"
+            + (f"; run again with --reference {ref} to finish it safely" if ref else "; run again to finish it")
+            for order_id, ref in self.orders.items()
+        ]
+
+
+_IN_FLIGHT = _InFlight()
 
 
 class UsageError(Exception):
@@ -66,13 +95,23 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--site-id", help="site ID or dashboard URL (default: $WIX_SITE_ID)")
     common.add_argument("--account-id", help="account ID (default: $WIX_ACCOUNT_ID)")
     common.add_argument("-v", "--verbose", action="count", default=0, help="log to standard error (-vv: debug)")
+    common.add_argument(
+        "--lock-dir",
+        help="folder of the per-order file locks that keep two runs on one host off the same order "
+        f"(default: {default_lock_dir()})",
+    )
+    common.add_argument(
+        "--lock-dsn",
+        help=f"PostgreSQL DSN for locks shared by several hosts (default: ${LOCK_DSN_VARIABLE}; "
+        "needs pip install 'wix-refunds[postgres]')",
+    )
 
     parser = argparse.ArgumentParser(
         prog="wix-refunds",
         description="Refund Wix store orders exactly once. The API key is read from $WIX_API_KEY "
         "(or asked for, hidden); it is never taken as an argument.",
-        epilog="Exit codes: 0 success, 1 some orders failed, 2 usage error, 3 credentials refused, "
-        "4 refund refused by the rules.",
+        epilog="Exit codes: 0 success, 1 some orders failed or Wix could not be reached, 2 usage error, "
+        "3 credentials refused, 4 refund refused by the rules, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"wix-refunds {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -109,6 +148,16 @@ def _credentials(args: argparse.Namespace) -> WixCredentials:
     return WixCredentials.from_env(env)
 
 
+def _locks(args: argparse.Namespace) -> OrderLocks:
+    """Return the order locks: PostgreSQL with --lock-dsn or $WIX_REFUNDS_LOCK_DSN, else files on this host."""
+    dsn = args.lock_dsn or os.environ.get(LOCK_DSN_VARIABLE, "").strip()
+    if dsn:
+        from .postgres import PostgresLocks
+
+        return PostgresLocks(dsn)
+    return FileLocks(args.lock_dir or default_lock_dir())
+
+
 def _request(amount: str | None, reason: str | None, reference: str | None, **flags: bool) -> RefundRequest:
     # RefundRequest reads amount text itself (and refuses what is not a decimal).
     text = (amount or "").strip() or None
@@ -120,8 +169,7 @@ def _print(out: TextIO, text: str = "") -> None:
 
 
 def _money(amount: Decimal, currency: str | None) -> str:
-    shown = amount.quantize(Decimal("0.01")) if amount.as_tuple().exponent > -2 else amount  # type: ignore[operator]
-    return f"{shown} {currency or ''}".strip()
+    return format_money(amount, currency) if currency else format(amount, "f")
 
 
 def _describe_plan(preview: RefundOutcome) -> list[str]:
@@ -195,7 +243,10 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         _print(out, json.dumps({"ok": report.ok, "site_id": report.site_id, "checks": checks}))
     else:
         _print(out, str(report))
-    return EXIT_OK if report.ok else EXIT_CREDENTIALS
+    if report.ok:
+        return EXIT_OK
+    # Wix that could not be asked is no missing permission: try again later.
+    return EXIT_FAILED if not report.reachable else EXIT_CREDENTIALS
 
 
 def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -222,8 +273,13 @@ def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_refund(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # The reference is made here, not in the library, so that an interrupted run can name it.
     request = _request(
-        args.amount, args.reason, args.reference, restock=args.restock, notify_customer=args.notify_customer
+        args.amount,
+        args.reason,
+        args.reference or new_reference(),
+        restock=args.restock,
+        notify_customer=args.notify_customer,
     )
     if not args.yes and not sys.stdin.isatty():
         raise UsageError("standard input is not a terminal: add --yes to refund without confirmation")
@@ -237,7 +293,9 @@ def _cmd_refund(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if sys.stdin.readline().strip().lower() not in ("y", "yes"):
                 _print(err, "Nothing was done.")
                 return EXIT_FAILED
-        outcome = refund_order(client, args.order_id, request)
+        _IN_FLIGHT.start(args.order_id, request)
+        outcome = refund_order(client, args.order_id, request, locks=_locks(args))
+        _IN_FLIGHT.end(args.order_id)
     _print(out, json.dumps(outcome.to_dict()) if args.json else "\n".join(_describe_outcome(outcome)))
     return EXIT_OK
 
@@ -332,10 +390,23 @@ def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     refunded: Counter[str] = Counter()
     report = open(args.report, "a", encoding="utf-8") if args.report else None  # noqa: SIM115
 
+    locks = _locks(args)
+
+    def started(rows: Iterator[tuple[str, RefundRequest | None]]) -> Iterator[tuple[str, RefundRequest | None]]:
+        for order_id, request in rows:
+            if request is not None and request.reference is None and not args.dry_run:
+                # Named now, so that an interrupted batch can say what to re-run with.
+                request = attrs.evolve(request, reference=new_reference())
+            _IN_FLIGHT.start(order_id, request)
+            yield order_id, request
+
     async def run() -> None:
         async with AsyncWixClient(credentials, base_url=args.base_url) as client:
-            rows = _rows(args.file, skip, tally, err)
-            async for outcome in refund_orders_async(client, rows, concurrency=args.concurrency, dry_run=args.dry_run):
+            rows = started(_rows(args.file, skip, tally, err))
+            async for outcome in refund_orders_async(
+                client, rows, concurrency=args.concurrency, dry_run=args.dry_run, locks=locks
+            ):
+                _IN_FLIGHT.end(outcome.order_id)
                 statuses[outcome.status.value] += 1
                 if outcome.refunded:
                     refunded[outcome.currency or "?"] += outcome.refunded  # type: ignore[assignment]
@@ -444,8 +515,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         _print(err, f"wix-refunds: {exc}")
         return exit_code_for(exc)
     except KeyboardInterrupt:
-        _print(err, "wix-refunds: interrupted; running the same command again is safe")
-        return EXIT_FAILED
+        in_flight = _IN_FLIGHT.lines()
+        if in_flight:
+            _print(err, "wix-refunds: interrupted while these refunds were in flight:")
+            for line in in_flight:
+                _print(err, line)
+        else:
+            _print(err, "wix-refunds: interrupted before any refund was sent; running the same command again is safe")
+        return EXIT_INTERRUPTED
     return code
 
 
