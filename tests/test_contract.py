@@ -26,36 +26,23 @@ import pytest
 from wix_refunds import RefundRequest, WixClient, _wire, refund_order
 from wix_refunds.testing import FakeWix
 
-from .contract import fixture, fixture_bytes, fixture_names, schema, schema_errors, shape, validate
+from .contract import SCHEMAS, fixture, fixture_bytes, fixture_names, schema, schema_errors, shape, validate
 
 ORDER_ID = "0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd"
 PAYMENT_ID = "7206d5d6-74a5-4f2c-8e53-3b0ef2f0bd1e"
+OTHER_PAYMENT_ID = "b2215acc-4222-49a6-96ab-41f83272d603"
 SITE_ID = "eb1167b3-67a9-4378-bc65-c1e582e2e662"
 OLD = "2024-03-01T10:00:00.000Z"
 
 # --- the schemas themselves ------------------------------------------------------------------
 
-SCHEMA_NAMES = [
-    "calculate-refund-request",
-    "cancel-order-request",
-    "cancel-order-response",
-    "common",
-    "delete-fulfillment-response",
-    "get-order-refundability-request",
-    "get-order-refundability-response",
-    "get-order-response",
-    "list-fulfillments-multiple-request",
-    "list-fulfillments-multiple-response",
-    "list-fulfillments-response",
-    "list-transactions-multiple-request",
-    "list-transactions-multiple-response",
-    "list-transactions-response",
-    "order",
-    "refund-payments-request",
-    "refund-payments-response",
-    "search-orders-request",
-    "search-orders-response",
-]
+SCHEMA_NAMES = sorted(path.stem for path in SCHEMAS.glob("*.json"))
+
+
+def test_there_is_a_schema_for_every_body_sent_and_every_answer_read() -> None:
+    wanted = {name for pair in BODIES.values() for name in pair if name and not name.endswith(".json")}
+    wanted |= {name for _, name, _ in ANSWERS.values()}
+    assert wanted <= set(SCHEMA_NAMES)
 
 
 @pytest.mark.parametrize("name", SCHEMA_NAMES)
@@ -295,7 +282,7 @@ def test_refundability_needs_exactly_one_state(entry: dict[str, Any]) -> None:
     assert schema_errors("get-order-refundability-response", {"payments": [entry]})
 
 
-def test_a_payment_without_details_or_amount_fits_the_transactions_schema() -> None:
+def test_a_membership_payment_without_amount_fits_the_transactions_schema() -> None:
     validate("list-transactions-response", _membership_transactions())
 
 
@@ -393,7 +380,7 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
             ORDER_ID,
             [
                 _wire.PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("20.00")),
-                _wire.PaymentRefund(payment_id=FULFILLMENT_ID, amount=Decimal("0.01"), external=True),
+                _wire.PaymentRefund(payment_id=OTHER_PAYMENT_ID, amount=Decimal("0.01"), external=True),
             ],
             reason="Damaged in transit [ref:inv-2]",
             notify_customer=True,
