@@ -7,7 +7,15 @@ from typing import Any
 
 import httpx
 
-from wix_refunds import AsyncWixClient, RefundOutcome, RefundRequest, WixClient, refund_order, refund_order_async
+from wix_refunds import (
+    AsyncWixClient,
+    RefundOutcome,
+    RefundRequest,
+    RetryPolicy,
+    WixClient,
+    refund_order,
+    refund_order_async,
+)
 from wix_refunds.testing import FakeWix
 
 from .clients import Sleeps, fast_policy
@@ -74,10 +82,11 @@ def run_refund(
     *,
     transport: Any = None,
     sleeps: Sleeps | None = None,
+    policy: RetryPolicy | None = None,
     **kwargs: Any,
 ) -> RefundOutcome:
     transport = transport or fake.transport()
-    policy = fast_policy(sleeps if sleeps is not None else Sleeps())
+    policy = policy or fast_policy(sleeps if sleeps is not None else Sleeps())
     if kind == "sync":
         with httpx.Client(transport=transport) as http:
             client = WixClient(

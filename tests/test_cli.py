@@ -64,12 +64,15 @@ def test_demo_refunds_one_order_of_each_kind_with_no_credentials(fake: FakeWix) 
     assert result.returncode == 0, result.stderr
     for kind in ("old order, not fulfilled", "two fulfilments", "already cancelled", "paid online", "paid offline"):
         assert kind in result.stdout
-    assert result.stdout.count("COMPLETED") == 5
+    assert result.stdout.count("COMPLETED") == 6
     assert "ALREADY_DONE" in result.stdout
-    assert "GIFT_CARD_PAYMENT" in result.stdout
+    assert "refunds are disabled" in result.stdout
+    assert "recorded as refunded outside Wix: 35.00 USD" in result.stdout
+    assert "deleted fulfilment" in result.stdout
+    assert "TRACK0" in result.stdout
     assert result.stderr == ""
     data = json.loads(cli(fake, None, "demo", "--json", env=env).stdout)
-    assert [d["status"] for d in data].count("COMPLETED") == 5
+    assert [d["status"] for d in data].count("COMPLETED") == 6
 
 
 def test_verify_passes_with_every_permission(fake: FakeWix, served: str) -> None:
@@ -109,11 +112,11 @@ def test_plan_prints_route_reason_and_steps_and_sends_no_write(fake: FakeWix, se
 
 def test_plan_of_an_order_the_rules_or_wix_refuse_exits_4(fake: FakeWix, served: str) -> None:
     unpaid = fake.add_order(payments="none")
-    gift_card = fake.add_order(payments="gift_card")
-    result = cli(fake, served, "plan", unpaid, gift_card)
+    disabled = fake.add_order(payments="refund_disabled")
+    result = cli(fake, served, "plan", unpaid, disabled)
     assert result.returncode == 4
     assert "never paid" in result.stdout
-    assert "GIFT_CARD_PAYMENT" in result.stdout
+    assert "refunds are disabled" in result.stdout
     assert fake.writes == []
 
 

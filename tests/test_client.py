@@ -112,7 +112,7 @@ CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any], Any, tuple[str, str, Any
         "refund_payments",
         (ORDER_ID, [PaymentRefund(payment_id=PID, amount=Decimal("10.50"), external=True)]),
         {"reason": "damaged [ref:t-1]", "notify_customer": True},
-        TRANSACTIONS,
+        {"refund": TRANSACTIONS["orderTransactions"]["refunds"][0], **TRANSACTIONS},
         (
             "POST",
             "/ecom/v1/order-billing/refund-payments",

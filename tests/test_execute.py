@@ -6,6 +6,7 @@ import threading
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from hypothesis import HealthCheck, settings
@@ -23,6 +24,7 @@ from wix_refunds import (
     RefundRoute,
     WixClient,
     WixNotFound,
+    WixOutcomeUnknown,
     WixPreconditionFailed,
     WixRefundError,
     refund_order,
@@ -138,7 +140,8 @@ def test_outcome_reports_steps_amount_and_final_status() -> None:
     fake = FakeWix()
     oid = fake.add_order(total="50", payments=[("30", "online"), ("20", "offline")])
     outcome = run_refund("sync", fake, oid, RefundRequest(amount=Decimal("40"), reason="damaged"))
-    assert outcome.refunded == Decimal("40")
+    # Money moved through Wix apart from what was only recorded (the offline payment).
+    assert (outcome.refunded, outcome.refunded_outside_wix) == (Decimal("30"), Decimal("10"))
     assert outcome.final_payment_status is PaymentStatus.PARTIALLY_REFUNDED
     (step,) = outcome.steps
     assert (step.action, step.target, step.attempts, step.result, step.amount) == (
@@ -153,11 +156,12 @@ def test_outcome_reports_steps_amount_and_final_status() -> None:
         ("30.0", False),
         ("10.0", True),
     ]
-    assert refund["details"]["reason"] == "damaged"
+    assert outcome.reference is not None
+    assert refund["details"]["reason"] == f"damaged [ref:{outcome.reference}]"
     data = outcome.to_dict()
     assert data["status"] == "COMPLETED"
-    assert Decimal(data["refunded"]) == Decimal("40")
-    assert Decimal(data["steps"][0]["amount"]) == Decimal("40")
+    assert (data["refunded"], data["refunded_outside_wix"], data["steps"][0]["amount"]) == ("30.00", "10.00", "40.00")
+    assert data["reference"] == outcome.reference
     import json
 
     json.dumps(data)
@@ -222,11 +226,11 @@ def test_dry_run_observes_and_plans_but_sends_no_write(kind: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(
     ("payments", "why"),
-    [("gift_card", "GIFT_CARD_PAYMENT"), ("refund_disabled", "REFUND_DISABLED")],
+    [("refund_disabled", "refunds are disabled"), ("manual_gift_card", "could refund 0")],
 )
 def test_non_refundable_payment_is_refused_with_wix_reason_and_nothing_sent(kind: str, payments: str, why: str) -> None:
     fake = FakeWix()
-    oid = fake.add_order(payments=payments)
+    oid = fake.add_order(payments=payments if payments != "manual_gift_card" else [("35", "refund_disabled")])
     with pytest.raises(RefundNotSupported, match=why):
         run_refund(kind, fake, oid)
     assert fake.writes == []
@@ -235,7 +239,7 @@ def test_non_refundable_payment_is_refused_with_wix_reason_and_nothing_sent(kind
 def test_refund_above_what_is_left_is_refused_before_sending() -> None:
     fake = FakeWix()
     oid = fake.add_order(total="50", refunded="45")
-    with pytest.raises(RefundNotSupported, match="only 5"):
+    with pytest.raises(RefundNotSupported, match="hold only 5"):
         run_refund("sync", fake, oid, RefundRequest(amount=Decimal("10")))
     assert fake.count_writes("refund") == 0
 
@@ -295,10 +299,20 @@ def test_fault_on_a_write_still_ends_exactly_once(kind: str, case: str, index: i
     keywords, request, route, _ = CASES[case]
     oid = fake.add_order(**keywords)
     transport = ScriptedTransport(fake, ["ok"] * index + [fault])
+    if fault == "503" and route is RefundRoute.STANDARD_REFUND:
+        # A 5xx after sending leaves a refund's outcome unknown: it is never resent in the
+        # call; after the settle window the call names the reference, and a re-run with it
+        # refunds exactly once.
+        with pytest.raises(WixOutcomeUnknown) as caught:
+            run_refund(kind, fake, oid, request, transport=transport)
+        assert fake.count_writes("refund", oid) == 0
+        assert caught.value.reference is not None
+        request = attrs.evolve(request or RefundRequest(), reference=caught.value.reference)
+        transport = fake.transport()
     outcome = run_refund(kind, fake, oid, request, transport=transport)
     assert outcome.status is OutcomeStatus.COMPLETED
     assert_done_exactly_once(fake, oid, route, request)
-    if fault in ("503", "lose"):
+    if fault == "lose" or (fault == "503" and route is not RefundRoute.STANDARD_REFUND):
         assert any("re-reading" in s.result for s in outcome.steps)
 
 
@@ -428,7 +442,7 @@ def test_twenty_tasks_refunding_the_same_order_give_one_refund() -> None:
 def test_batch_yields_every_outcome_and_one_failure_does_not_stop_the_others() -> None:
     fake = FakeWix()
     good = [fake.add_order(created=OLD, fulfillments=i % 3) for i in range(12)] + [fake.add_order() for _ in range(12)]
-    refused = fake.add_order(payments="gift_card")
+    refused = fake.add_order(payments="refund_disabled")
     missing = "0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd"
     pairs = [(oid, None) for oid in good] + [(refused, None), (missing, None), ("not-an-id", None)]
     fake.fail_next("GET", "/ecom/v1/orders/*", 429, times=3, retry_after=0)

@@ -81,7 +81,9 @@ REFUSALS = [
     (NEW, "REJECTED", "PAID", "NOT_FULFILLED", None, "rejected"),
     (NEW, "APPROVED", "FULLY_REFUNDED", "NOT_FULFILLED", "5", "already fully refunded"),
     (NEW, "APPROVED", "UNSPECIFIED", "NOT_FULFILLED", None, "paymentStatus 'UNSPECIFIED'"),
-    (NEW, "APPROVED", "DECLINED", "NOT_FULFILLED", None, "paymentStatus 'DECLINED'"),
+    (NEW, "APPROVED", "DECLINED", "NOT_FULFILLED", None, "never paid \\(payment status DECLINED"),
+    (NEW, "APPROVED", "PENDING_MERCHANT", "NOT_FULFILLED", None, "never paid \\(payment status PENDING_MERCHANT"),
+    (OLD, "APPROVED", "CANCELED", "FULFILLED", None, "never paid \\(payment status CANCELED"),
     (NEW, "ON_HOLD", "PAID", "NOT_FULFILLED", None, "status 'ON_HOLD'"),
     (OLD, "APPROVED", "PAID", "NOT_FULFILLED", "10", "only be refunded in full"),
     (OLD, "APPROVED", "PAID", "FULFILLED", "34.99", "only be refunded in full"),
@@ -280,7 +282,7 @@ def test_steps_describe_themselves_for_people() -> None:
     assert decide_refund(make_order(OLD)).steps[0].describe() == "cancel the order"
     assert decide_refund(make_order(NEW)).steps[0].describe() == "refund everything still refundable"
     partial = decide_refund(make_order(NEW), RefundRequest(amount=Decimal("5.5")))
-    assert partial.steps[0].describe() == "refund 5.5 USD"
+    assert partial.steps[0].describe() == "refund 5.50 USD"
     assert str(partial.route) == "STANDARD_REFUND"
 
 

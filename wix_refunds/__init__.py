@@ -28,10 +28,12 @@ from ._execute import (
     OutcomeStatus,
     RefundOutcome,
     StepRecord,
+    new_reference,
     refund_order,
     refund_order_async,
     refund_orders_async,
 )
+from ._money import MINOR_UNITS, format_money
 from ._orders import (
     Fulfillment,
     FulfillmentStatus,
@@ -40,12 +42,14 @@ from ._orders import (
     OrderStatus,
     OrderTransactions,
     Payment,
+    PaymentRecordStatus,
     PaymentRefundability,
     PaymentStatus,
     Refundability,
     RefundRecord,
     RefundStatus,
     RefundTransaction,
+    TrackingInfo,
 )
 from ._retry import RetryPolicy
 from ._routing import (
@@ -77,11 +81,13 @@ __all__ = [
     "LineItem",
     "LockLost",
     "LockUnavailable",
+    "MINOR_UNITS",
     "Order",
     "OrderStatus",
     "OrderTransactions",
     "OutcomeStatus",
     "Payment",
+    "PaymentRecordStatus",
     "PaymentRefund",
     "PaymentRefundability",
     "PaymentStatus",
@@ -100,6 +106,7 @@ __all__ = [
     "RetryPolicy",
     "STANDARD_REFUND_CUTOFF",
     "StepRecord",
+    "TrackingInfo",
     "VerifyReport",
     "WixAPIError",
     "WixAuthError",
@@ -115,6 +122,8 @@ __all__ = [
     "WixServerError",
     "__version__",
     "decide_refund",
+    "format_money",
+    "new_reference",
     "refund_order",
     "refund_order_async",
     "refund_orders_async",

@@ -17,8 +17,8 @@ import httpx
 from . import _wire
 from ._credentials import WixCredentials
 from ._errors import (
-    InvalidOrderData,
     InvalidRequest,
+    InvalidWixData,
     WixAPIError,
     WixConnectionError,
     WixInvalidResponse,
@@ -29,7 +29,7 @@ from ._errors import (
 from ._orders import Fulfillment, Order, OrderTransactions, PaymentRefundability
 from ._retry import RateLimiter, RetryPolicy, is_retryable, parse_retry_after
 from ._version import __version__
-from ._wire import PaymentRefund, WireCall
+from ._wire import PaymentRefund, RefundAnswer, WireCall
 
 __all__ = ["AsyncWixClient", "PermissionCheck", "VerifyReport", "WixClient"]
 
@@ -141,9 +141,7 @@ class _BaseClient:
         """Return the parsed answer of a response, or raise its typed error."""
         status = response.status_code
         if status >= 400 or status < 200:
-            retry_after = None
-            if status == 429 or status == 503:
-                retry_after = parse_retry_after(response.headers.get("retry-after"), now=datetime.now(timezone.utc))
+            retry_after = parse_retry_after(response.headers.get("retry-after"), now=datetime.now(timezone.utc))
             raise _wire.error_from_response(
                 status,
                 response.headers,
@@ -152,16 +150,28 @@ class _BaseClient:
                 site_id=self.credentials.site_id,
                 retry_after=retry_after,
             )
+        request_id = response.headers.get(_wire.REQUEST_ID_HEADER)
         try:
             data = _wire.decode_json(response.content)
         except ValueError as exc:
             raise WixInvalidResponse(
                 f"{call.operation} got HTTP {status} with a body that is not JSON",
                 status=status,
-                request_id=response.headers.get(_wire.REQUEST_ID_HEADER),
+                request_id=request_id,
                 operation=call.operation,
             ) from exc
-        return call.parse(data)
+        try:
+            return call.parse(data)
+        except InvalidWixData as exc:
+            suffix = f" [request id {request_id}]" if request_id else ""
+            raise WixInvalidResponse(
+                f"{call.operation} got HTTP {status} with a body Wix does not document: {exc}{suffix}",
+                status=status,
+                field=exc.field,
+                problem=exc.problem,
+                request_id=request_id,
+                operation=call.operation,
+            ) from exc
 
     def _unknown_if_write(self, call: WireCall[Any], exc: WixRefundError) -> WixRefundError:
         """Return WixOutcomeUnknown for a write that may have been applied; otherwise ``exc``."""
@@ -170,7 +180,7 @@ class _BaseClient:
         maybe_applied = (
             isinstance(exc, WixServerError)
             or (isinstance(exc, WixConnectionError) and exc.request_sent)
-            or (isinstance(exc, (WixInvalidResponse, InvalidOrderData)))
+            or isinstance(exc, InvalidWixData)
         )
         if not maybe_applied:
             return exc
@@ -358,8 +368,8 @@ class WixClient(_BaseClient):
         *,
         reason: str | None = None,
         notify_customer: bool = False,
-    ) -> OrderTransactions:
-        """Refund payments of an order (no idempotency on Wix!); return its transactions after."""
+    ) -> RefundAnswer:
+        """Refund payments of an order (no idempotency on Wix!); return the refund Wix made."""
         return self.send(
             _wire.refund_payments(order_id, payment_refunds, reason=reason, notify_customer=notify_customer)
         )
@@ -478,8 +488,8 @@ class AsyncWixClient(_BaseClient):
         *,
         reason: str | None = None,
         notify_customer: bool = False,
-    ) -> OrderTransactions:
-        """Refund payments of an order (no idempotency on Wix!); return its transactions after."""
+    ) -> RefundAnswer:
+        """Refund payments of an order (no idempotency on Wix!); return the refund Wix made."""
         return await self.send(
             _wire.refund_payments(order_id, payment_refunds, reason=reason, notify_customer=notify_customer)
         )

@@ -1,32 +1,61 @@
-"""The next step of a refund, from its plan and what was last seen on Wix. No I/O.
+"""The next step of a refund, from its plan and what was last seen on Wix. No I/O, no clock.
 
 The shell (``_execute``) observes Wix, asks ``next_action`` what to do, does it,
-and asks again. Every step is decided from observed state, so running it again
-after a crash or a lost answer never repeats work that Wix already has.
+and asks again; when a write fails it asks ``after_failure`` what the failure
+means. Every step is decided from observed state, so running it again after a
+crash or a lost answer never repeats work that Wix already has.
+
+Both decisions are tables a newcomer can read: ``_ON_FAILURE`` for failed
+writes and ``_REFUND_STEPS`` for the standard refund, the first row that
+matches deciding.
+
+The books decide: a standard refund is done when a refund carrying this call's
+reference tag (`` [ref:<reference>]`` at the end of its reason) is on Wix, never
+because a total moved. After a refund whose outcome is unknown nothing is sent
+again until the settle window has passed with reads that do not show it; then
+the call reports the unknown outcome with its reference instead of guessing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Literal, Union
 
 import attrs
 
-from ._errors import RefundNotSupported
+from ._errors import InvalidRequest, RefundDeclined, RefundNotSupported, WixOutcomeUnknown, WixRefundError
+from ._money import format_money
 from ._orders import (
     Fulfillment,
     FulfillmentStatus,
     Order,
     OrderStatus,
     OrderTransactions,
+    Payment,
     PaymentRefundability,
     PaymentStatus,
     Refundability,
+    RefundRecord,
+    RefundStatus,
 )
 from ._routing import RefundPlan, RefundRoute
-from ._wire import PaymentRefund, customer_reason, reference_tag
+from ._wire import PaymentRefund, customer_reason, reference_of
 
-__all__ = ["Cancel", "DeleteOne", "Finish", "Observed", "Read", "Refund", "next_action", "refund_goal"]
+__all__ = [
+    "Cancel",
+    "DeleteOne",
+    "Failure",
+    "Finish",
+    "Observed",
+    "Progress",
+    "Read",
+    "Refund",
+    "Wait",
+    "after_failure",
+    "next_action",
+    "settle_delay",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -63,61 +92,134 @@ class Cancel:
 
 @attrs.frozen
 class Refund:
-    """Refund these amounts from these payments, in one Refund Payments call."""
+    """Refund these payments in one Refund Payments call, tagged with the call's reference."""
 
     payment_refunds: tuple[PaymentRefund, ...]
-    reason: str | None
+    reason: str
     notify_customer: bool
 
     @property
     def amount(self) -> Decimal:
-        """Return the total of this refund."""
-        return sum((p.amount for p in self.payment_refunds), Decimal(0))
+        """Return the total of the amounts this refund names (stored value, refunded whole, is not in it)."""
+        return sum((p.amount for p in self.payment_refunds if p.amount is not None), Decimal(0))
+
+
+@attrs.frozen
+class Wait:
+    """Wait ``seconds``, then read the transactions again (a refund may still land)."""
+
+    seconds: float
 
 
 @attrs.frozen
 class Finish:
-    """Nothing is left to do."""
+    """Nothing is left to do; ``planned`` is the write a dry run stopped before."""
+
+    planned: DeleteOne | Cancel | Refund | None = None
 
 
-Action = Union[Read, DeleteOne, Cancel, Refund, Finish]
+Write = Union[DeleteOne, Cancel, Refund]
+Action = Union[Read, DeleteOne, Cancel, Refund, Wait, Finish]
 
 
-def refund_goal(plan: RefundPlan, transactions: OrderTransactions) -> Decimal:
-    """Return the refunded total (all refunds not FAILED) at which a standard refund is done.
+@attrs.frozen(kw_only=True)
+class Failure:
+    """A write that failed: ``kind`` is what the shell knows of its effect on Wix."""
 
-    ``amount=None`` asks for everything the payments hold; an amount asks for that
-    much on top of what was refunded when the refund started. Computed once, from
-    the first transactions seen, so that a re-read after a lost answer does not
-    move the goal.
+    action: Write
+    kind: Literal["unknown", "refused", "not_found"]
+    error: WixRefundError
+
+
+@attrs.frozen(kw_only=True)
+class Progress:
+    """One call's knowledge: what it saw, what it sent, and what came of it.
+
+    ``unknown_for`` is how long (seconds, measured by the shell) the outcome of the
+    refund this call sent has been unknown; ``before`` holds the IDs of the refunds
+    that were on Wix before it was sent.
     """
-    if plan.request.amount is None:
-        return sum((p.amount for p in transactions.payments), Decimal(0))
-    return transactions.refunded_total() + plan.request.amount
+
+    reference: str
+    seen: Observed = attrs.field(factory=Observed)
+    dry_run: bool = False
+    settle: float = 120.0
+    wrote: bool = False
+    sent: Refund | None = None
+    answer: RefundRecord | None = None
+    before: frozenset[str] | None = None
+    unknown_for: float | None = None
+    settle_reads: int = 0
+    refused: Write | None = None
 
 
-def carries_reference(transactions: OrderTransactions, reference: str) -> bool:
-    """Return whether a refund that did not fail already carries ``reference`` in its reason."""
-    tag = reference_tag(reference)
-    return any(
-        tag in (refund.reason or "") and any(t.counted for t in refund.transactions) for refund in transactions.refunds
-    )
+# --- failed writes ------------------------------------------------------------------
+
+_Forget = Literal["all", "fulfillments", "all_once", "settle", "raise"]
+
+# What a failed write means, by step and failure. "unknown": it may have been applied
+# (timeout, reset, 5xx after sending); "refused": Wix answered 428; "not_found": 404.
+# fmt: off
+_ON_FAILURE: dict[tuple[type, str], _Forget] = {
+    # step       failure       what to do
+    (DeleteOne, "unknown"):   "all",           # re-read: a delete applied twice answers 404
+    (DeleteOne, "not_found"): "fulfillments",  # gone already is fine: list them again
+    (DeleteOne, "refused"):   "all_once",
+    (Cancel,    "unknown"):   "all",           # re-read: a cancelled order is not cancelled again
+    (Cancel,    "refused"):   "all_once",      # never branch on a 428's code: re-read, once
+    (Cancel,    "not_found"): "raise",
+    (Refund,    "unknown"):   "settle",        # never resend while it may still land
+    (Refund,    "refused"):   "all_once",      # a 428 is an answer: nothing was refunded
+    (Refund,    "not_found"): "raise",
+}
+# fmt: on
 
 
-def next_action(plan: RefundPlan, seen: Observed, goal: Decimal | None = None) -> Action:
-    """Return the next step for ``plan`` given what was last ``seen`` on Wix.
+def after_failure(progress: Progress, failure: Failure) -> Progress:
+    """Return what the call knows after a failed write, by the ``_ON_FAILURE`` table.
 
     Raises:
-        RefundNotSupported: a payment that must be refunded cannot be (Wix's
-            reason is given), or less is left than the request asks.
+        WixRefundError: the failure itself, when the table says it ends the call (a
+            second 428 for the same step: Wix will not move).
     """
+    rule = _ON_FAILURE[type(failure.action), failure.kind]
+    wrote = progress.wrote or failure.kind == "unknown"
+    if rule == "raise" or (rule == "all_once" and progress.refused == failure.action):
+        raise failure.error
+    if rule == "fulfillments":
+        return attrs.evolve(progress, seen=attrs.evolve(progress.seen, fulfillments=None), wrote=True)
+    if rule == "settle":
+        seen = attrs.evolve(progress.seen, transactions=None)
+        return attrs.evolve(progress, seen=seen, wrote=True, unknown_for=0.0, settle_reads=0)
+    refused = failure.action if rule == "all_once" else progress.refused
+    sent = None if isinstance(failure.action, Refund) and failure.kind == "refused" else progress.sent
+    return attrs.evolve(progress, seen=Observed(), wrote=wrote, refused=refused, sent=sent)
+
+
+# --- the next step ----------------------------------------------------------------
+
+
+def next_action(plan: RefundPlan, progress: Progress) -> Action:
+    """Return the next step for ``plan`` given what the call has seen and done.
+
+    A dry run stops before its first write (``Finish(planned=...)``).
+
+    Raises:
+        RefundNotSupported: a payment that must be refunded cannot be (Wix's reason
+            is given), less is left than asked, or Wix lists no captured payment.
+        RefundDeclined: Wix or the provider declined this call's refund.
+        WixOutcomeUnknown: this call's refund did not show within the settle window.
+        InvalidRequest: the reference is on Wix already with another amount.
+    """
+    seen = progress.seen
     if seen.order is None:
         return Read("order")
     if plan.route is RefundRoute.NOTHING_TO_DO:
         return Finish()
-    if plan.route is RefundRoute.STANDARD_REFUND:
-        return _next_refund(plan, seen, goal)
-    return _next_cancel(plan, seen)
+    action = _next_refund(plan, progress) if plan.route is RefundRoute.STANDARD_REFUND else _next_cancel(plan, seen)
+    if progress.dry_run and isinstance(action, (DeleteOne, Cancel, Refund)):
+        return Finish(planned=action)
+    return action
 
 
 def _next_cancel(plan: RefundPlan, seen: Observed) -> Action:
@@ -136,52 +238,328 @@ def _next_cancel(plan: RefundPlan, seen: Observed) -> Action:
     return Cancel(restock=plan.request.restock, notify_customer=plan.request.notify_customer)
 
 
-def _next_refund(plan: RefundPlan, seen: Observed, goal: Decimal | None) -> Action:
-    if seen.transactions is None:
-        return Read("transactions")
-    if seen.refundability is None:
-        return Read("refundability")
-    transactions = seen.transactions
-    request = plan.request
-    if request.reference is not None and carries_reference(transactions, request.reference):
-        return Finish()
-    if goal is None:
-        goal = refund_goal(plan, transactions)
-    needed = goal - transactions.refunded_total()
-    if needed <= 0:
-        return Finish()
-    refundability = {entry.payment_id: entry for entry in seen.refundability}
-    parts = []
-    left = needed
-    for payment in transactions.payments:
-        take = min(transactions.remaining_for(payment), left)
-        if take <= 0:
+@attrs.frozen
+class _Case:
+    """The facts the refund rows look at."""
+
+    plan: RefundPlan
+    progress: Progress
+
+    @property
+    def transactions(self) -> OrderTransactions:
+        assert self.progress.seen.transactions is not None
+        return self.progress.seen.transactions
+
+    def tagged(self) -> list[RefundRecord]:
+        """Return the refunds on Wix that carry this call's reference."""
+        return tagged_refunds(self.transactions, self.progress.reference)
+
+
+def tagged_refunds(transactions: OrderTransactions, reference: str) -> list[RefundRecord]:
+    """Return the refunds in ``transactions`` whose reason ends with ``reference``'s whole tag."""
+    return [r for r in transactions.refunds if reference_of(r.reason) == reference]
+
+
+def settle_delay(reads: int) -> float:
+    """Return the wait before settle re-read number ``reads`` (0-based): 0.5 s doubling, at most 15 s."""
+    return min(0.5 * 2.0**reads, 15.0)
+
+
+def _full(plan: RefundPlan, order: Order) -> bool:
+    amount = plan.request.amount
+    return amount is None or amount == order.total
+
+
+def _unread_transactions(case: _Case) -> bool:
+    return case.progress.seen.transactions is None
+
+
+def _answered(case: _Case) -> bool:
+    return case.progress.answer is not None
+
+
+def _declined(case: _Case, refund: RefundRecord) -> RefundDeclined:
+    failed = next((t for t in refund.transactions if t.status is RefundStatus.FAILED), None)
+    payment = failed.payment_id if failed else "?"
+    return RefundDeclined(
+        f"order {case.plan.order_id}: Wix declined refund {refund.id} (reference {case.progress.reference}) "
+        f"of payment {payment}: its status is FAILED. Nothing more was sent; check the payment provider, "
+        "then run again with the same reference to try again.",
+        order_id=case.plan.order_id,
+        payment_id=payment,
+        status="FAILED",
+        reference=case.progress.reference,
+    )
+
+
+def _settle_answer(case: _Case) -> Action:
+    # A 2xx answer settles its step from the refund it returns, whatever its
+    # transactions list says: a list that lags behind must not cause a second refund.
+    answer = case.progress.answer
+    assert answer is not None
+    if not answer.counted:
+        raise _declined(case, answer)
+    return Finish()
+
+
+def _tag_on_wix(case: _Case) -> bool:
+    # A failed refund from an earlier call is no refund: only this call's counts then.
+    tagged = case.tagged()
+    return any(r.counted for r in tagged) or (bool(tagged) and case.progress.sent is not None)
+
+
+def _finish_tagged(case: _Case) -> Action:
+    tagged = case.tagged()
+    counted = [r for r in tagged if r.counted]
+    if not counted:
+        # Every refund with this reference failed, and this call sent one: declined.
+        raise _declined(case, tagged[-1])
+    order = case.progress.seen.order
+    assert order is not None
+    asked = case.plan.request.amount
+    found = sum((r.amount for r in counted), Decimal(0))
+    if asked is not None and not _full(case.plan, order) and found != asked:
+        raise InvalidRequest(
+            "amount",
+            f"reference {case.progress.reference} is already on Wix for order {case.plan.order_id} with "
+            f"{format_money(found, order.currency)}, but this request asks {format_money(asked, order.currency)}; "
+            "nothing was sent. "
+            "Use a new reference for a different refund.",
+        )
+    return Finish()
+
+
+def _may_still_land(case: _Case) -> bool:
+    return case.progress.unknown_for is not None
+
+
+def _wait_or_give_up(case: _Case) -> Action:
+    progress = case.progress
+    assert progress.unknown_for is not None
+    assert progress.sent is not None
+    lookalike = _unexplained_lookalike(case.transactions, progress.sent, progress.before or frozenset())
+    if lookalike is not None or progress.unknown_for >= progress.settle:
+        why = (
+            f"refund {lookalike.id}, which lists no reason, appeared with the same payments and amounts and may be it"
+            if lookalike is not None
+            else f"it did not show on Wix within {progress.settle:g}s"
+        )
+        raise WixOutcomeUnknown(
+            f"order {case.plan.order_id}: the outcome of refund reference {progress.reference} is unknown: {why}. "
+            f"Nothing more was sent. Running again with reference {progress.reference} is safe: it finds the "
+            "refund if it landed and refunds only if it did not.",
+            operation="refund_payments",
+            order_id=case.plan.order_id,
+            reference=progress.reference,
+        )
+    return Wait(min(settle_delay(progress.settle_reads), max(progress.settle - progress.unknown_for, 0.0)))
+
+
+def _unexplained_lookalike(
+    transactions: OrderTransactions, sent: Refund, before: frozenset[str]
+) -> RefundRecord | None:
+    """Return a refund without a reason, new since ``sent`` was sent, that matches it part for part."""
+    wanted = sorted((p.payment_id, p.amount) for p in sent.payment_refunds)
+    for refund in transactions.refunds:
+        if refund.id in before or refund.reason or not refund.counted:
             continue
-        entry = refundability.get(payment.id)
-        kind = entry.refundability if entry is not None else Refundability.UNKNOWN
-        if payment.refund_disabled or kind not in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE):
-            why = (entry.reason if entry is not None else None) or (
-                "refunds are disabled" if payment.refund_disabled else str(kind)
-            )
-            raise RefundNotSupported(
-                f"order {plan.order_id}: payment {payment.id} ({take} of it is to be refunded) cannot be refunded "
-                f"through Wix: {why}",
-                order_id=plan.order_id,
-            )
-        parts.append(
-            PaymentRefund(payment_id=payment.id, amount=take, external=kind is Refundability.MANUALLY_REFUNDABLE)
+        parts = sorted(
+            (t.payment_id, None if t.payment_id in _whole(sent) else t.amount) for t in refund.transactions if t.counted
         )
-        left -= take
-    if left > 0:
-        raise RefundNotSupported(
-            f"order {plan.order_id}: {needed} is to be refunded but the payments have only {needed - left} left",
-            order_id=plan.order_id,
+        if parts == wanted:
+            return refund
+    return None
+
+
+def _whole(sent: Refund) -> frozenset[str]:
+    return frozenset(p.payment_id for p in sent.payment_refunds if p.amount is None)
+
+
+def _nothing_captured(case: _Case) -> bool:
+    return case.transactions.captured_total() <= 0
+
+
+def _refuse_no_payments(case: _Case) -> Action:
+    order = case.progress.seen.order
+    assert order is not None
+    listed = ", ".join(f"{p.id} ({p.raw_status or 'no status'})" for p in case.transactions.payments) or "none"
+    raise RefundNotSupported(
+        f"order {order.number} ({order.id}) is {order.raw_payment_status} but Wix lists no captured payment "
+        f"to refund (payments: {listed}); nothing was sent. Check the order's payments on Wix.",
+        order_id=order.id,
+    )
+
+
+def _unread_refundability(case: _Case) -> bool:
+    return case.progress.seen.refundability is None
+
+
+def _always(case: _Case) -> bool:
+    return True
+
+
+def _read(what: Literal["transactions", "refundability"]) -> Callable[[_Case], Action]:
+    return lambda case: Read(what)
+
+
+def _next_write(case: _Case) -> Action:
+    order = case.progress.seen.order
+    assert order is not None
+    assert case.progress.seen.refundability is not None
+    if _full(case.plan, order):
+        parts = _split_full(case.plan, order, case.transactions, case.progress.seen.refundability)
+    else:
+        assert case.plan.request.amount is not None
+        parts = _split_partial(
+            case.plan, order, case.transactions, case.progress.seen.refundability, case.plan.request.amount
         )
+    if not parts:
+        return Finish()
+    request = case.plan.request
     return Refund(
         payment_refunds=tuple(parts),
-        reason=customer_reason(request.reason, request.reference),
+        reason=customer_reason(request.reason, case.progress.reference),
         notify_customer=request.notify_customer,
     )
+
+
+# The standard refund, row by row: the first row whose test holds decides the step.
+# fmt: off
+_REFUND_STEPS: tuple[tuple[str, Callable[[_Case], bool], Callable[[_Case], Action]], ...] = (
+    # when                                              test                     then
+    ("the transactions are not read",                   _unread_transactions,    _read("transactions")),
+    ("Wix answered this call's refund (2xx)",           _answered,               _settle_answer),
+    ("a refund with this reference is on Wix",          _tag_on_wix,             _finish_tagged),
+    ("this call's refund may still land",               _may_still_land,         _wait_or_give_up),
+    ("the order is paid but no payment is captured",    _nothing_captured,       _refuse_no_payments),
+    ("refundability is not read",                       _unread_refundability,   _read("refundability")),
+    ("otherwise: refund what the request asks",         _always,                 _next_write),
+)
+# fmt: on
+
+
+def _next_refund(plan: RefundPlan, progress: Progress) -> Action:
+    case = _Case(plan, progress)
+    for _, test, then in _REFUND_STEPS:
+        if test(case):
+            return then(case)
+    raise AssertionError("the last row always matches")  # pragma: no cover
+
+
+# --- splitting money across payments ------------------------------------------------
+
+
+@attrs.frozen
+class _Holding:
+    """What one payment holds for this refund and how Wix can give it back."""
+
+    payment: Payment
+    holds: Decimal
+    kind: Refundability
+    why: str | None
+
+
+def _holdings(transactions: OrderTransactions, refundability: tuple[PaymentRefundability, ...]) -> list[_Holding]:
+    entries = {entry.payment_id: entry for entry in refundability}
+    result = []
+    for payment in transactions.payments:
+        holds = transactions.remaining_for(payment)
+        entry = entries.get(payment.id)
+        if entry is not None and entry.max_refund is not None:
+            # Never above what Wix says it will refund from this payment.
+            holds = min(holds, entry.max_refund)
+        if holds <= 0:
+            continue
+        kind = entry.refundability if entry is not None else Refundability.UNKNOWN
+        why = entry.reason if entry is not None else "Wix's refundability does not list it"
+        if payment.refund_disabled:
+            kind, why = Refundability.NON_REFUNDABLE, "refunds are disabled for it"
+        elif payment.stored_value and kind is Refundability.MANUALLY_REFUNDABLE:
+            kind, why = Refundability.NON_REFUNDABLE, f"stored value cannot be refunded outside Wix ({why})"
+        result.append(_Holding(payment, holds, kind, why))
+    return result
+
+
+def _label(payment: Payment) -> str:
+    if payment.gift_card:
+        return "gift card"
+    if payment.membership:
+        return "membership"
+    return payment.method or ("offline" if payment.offline else "payment")
+
+
+def _split_full(
+    plan: RefundPlan, order: Order, transactions: OrderTransactions, refundability: tuple[PaymentRefundability, ...]
+) -> list[PaymentRefund]:
+    """Return every captured payment's refund; refuse, naming each, if any cannot be refunded."""
+    parts, blocked = [], []
+    for h in _holdings(transactions, refundability):
+        if h.kind not in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE):
+            blocked.append(h)
+        elif h.payment.stored_value:
+            parts.append(PaymentRefund(payment_id=h.payment.id, amount=None))
+        else:
+            parts.append(
+                PaymentRefund(
+                    payment_id=h.payment.id, amount=h.holds, external=h.kind is Refundability.MANUALLY_REFUNDABLE
+                )
+            )
+    if blocked:
+        possible = sum((h.holds for h in _holdings(transactions, refundability) if h not in blocked), Decimal(0))
+        names = "; ".join(
+            f"payment {h.payment.id} ({_label(h.payment)}, {h.holds} {order.currency}): {h.why or h.kind}"
+            for h in blocked
+        )
+        raise RefundNotSupported(
+            f"order {plan.order_number or plan.order_id} ({plan.order_id}): a full refund is refused before anything "
+            f"is sent, since Wix cannot refund {names}. The other payments could refund {possible} "
+            f"{order.currency}: ask for that amount to refund them alone.",
+            order_id=plan.order_id,
+        )
+    return parts
+
+
+def _split_partial(
+    plan: RefundPlan,
+    order: Order,
+    transactions: OrderTransactions,
+    refundability: tuple[PaymentRefundability, ...],
+    amount: Decimal,
+) -> list[PaymentRefund]:
+    """Return ``amount`` split across payments: through Wix first, then recorded outside Wix.
+
+    Stored value (gift card, membership) is refunded whole or not at all, so a
+    partial refund never takes from it.
+    """
+    holdings = [h for h in _holdings(transactions, refundability) if not h.payment.stored_value]
+    parts, left = [], amount
+    for kind in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE):
+        for h in holdings:
+            if h.kind is not kind or left <= 0:
+                continue
+            take = min(h.holds, left)
+            parts.append(
+                PaymentRefund(payment_id=h.payment.id, amount=take, external=kind is not Refundability.REFUNDABLE)
+            )
+            left -= take
+    if left > 0:
+        covered = amount - left
+        others = [
+            h
+            for h in _holdings(transactions, refundability)
+            if h.payment.stored_value or h.kind not in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE)
+        ]
+        besides = "".join(
+            f"; not usable: payment {h.payment.id} ({_label(h.payment)}, {h.holds} {order.currency}: "
+            f"{'stored value is refunded whole, only by a full refund' if h.payment.stored_value else h.why})"
+            for h in others
+        )
+        raise RefundNotSupported(
+            f"order {plan.order_number or plan.order_id} ({plan.order_id}): {amount} {order.currency} is to be "
+            f"refunded but the payments Wix can refund hold only {covered} {order.currency}{besides}",
+            order_id=plan.order_id,
+        )
+    return parts
 
 
 def payment_status_after(order: Order, transactions: OrderTransactions) -> PaymentStatus:

@@ -19,13 +19,16 @@ Every error the library raises on purpose is a ``WixRefundError``::
         ├── WixPreconditionFailed 428: a state change Wix refused
         ├── WixRateLimited        429, with the ``retry_after`` Wix asked for
         ├── WixServerError        5xx
-        └── WixInvalidResponse    a 2xx whose body is not the JSON Wix documents
+        └── WixInvalidResponse    a 2xx whose body is not the JSON Wix documents (names the
+                                  field; also an InvalidWixData)
 
 API errors carry the HTTP status, Wix's error code and message and the
 ``x-wix-request-id``; none of them ever holds the API key.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "InvalidCredentials",
@@ -54,6 +57,8 @@ class WixRefundError(Exception):
 
     #: How many attempts the failing call made (set by the client).
     attempts: int = 1
+    #: The reference of the refund call that failed, when there was one: re-run with it.
+    reference: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -169,13 +174,16 @@ class WixAPIError(WixRefundError):
         wix_message: str | None = None,
         request_id: str | None = None,
         operation: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        super().__init__(message)
+        WixRefundError.__init__(self, message)
         self.status = status
         self.code = code
         self.wix_message = wix_message
         self.request_id = request_id
         self.operation = operation
+        #: The wait Wix asked for in ``Retry-After``, on any status, if it sent one.
+        self.retry_after = retry_after
 
 
 class WixAuthError(WixAPIError):
@@ -193,31 +201,24 @@ class WixPreconditionFailed(WixAPIError):
 class WixRateLimited(WixAPIError):
     """429: too many requests; ``retry_after`` is the wait Wix asked for, if any."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        status: int = 429,
-        code: str | None = None,
-        wix_message: str | None = None,
-        request_id: str | None = None,
-        operation: str | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            status=status,
-            code=code,
-            wix_message=wix_message,
-            request_id=request_id,
-            operation=operation,
-        )
-        self.retry_after = retry_after
+    def __init__(self, message: str, *, status: int = 429, **fields: Any) -> None:
+        super().__init__(message, status=status, **fields)
 
 
 class WixServerError(WixAPIError):
     """5xx: Wix (or a proxy in front of it) failed."""
 
 
-class WixInvalidResponse(WixAPIError):
-    """A successful status whose body is not the JSON Wix documents."""
+class WixInvalidResponse(WixAPIError, InvalidWixData):
+    """A successful status whose body is not the JSON Wix documents.
+
+    ``field`` names what could not be read (None when the body is not JSON at all).
+    It is also an ``InvalidWixData``, so that ``except InvalidOrderData`` still catches it.
+    """
+
+    def __init__(
+        self, message: str, *, status: int, field: str | None = None, problem: str = "", **fields: Any
+    ) -> None:
+        WixAPIError.__init__(self, message, status=status, **fields)
+        self.field = field or ""
+        self.problem = problem

@@ -10,33 +10,56 @@ already, and synchronous callers are spared its import time.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
+import time
+import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 import attrs
 
 from . import _wire
-from ._client import AsyncWixClient, Sent, WixClient
-from ._engine import Cancel, DeleteOne, Finish, Observed, Read, Refund, next_action, payment_status_after, refund_goal
+from ._client import AsyncWixClient, WixClient
+from ._engine import (
+    Cancel,
+    DeleteOne,
+    Failure,
+    Finish,
+    Progress,
+    Read,
+    Refund,
+    Wait,
+    after_failure,
+    next_action,
+    payment_status_after,
+    tagged_refunds,
+)
 from ._errors import WixNotFound, WixOutcomeUnknown, WixPreconditionFailed, WixRefundError
-from ._orders import OrderStatus, PaymentStatus, _TextEnum
+from ._locks import HeldLock, InProcessLocks, OrderLocks, lock_key
+from ._money import format_amount
+from ._orders import Fulfillment, OrderStatus, PaymentStatus, RefundRecord, _TextEnum
 from ._routing import STANDARD_REFUND_CUTOFF, RefundPlan, RefundRequest, RefundRoute, decide_refund
 from ._wire import WireCall
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["OutcomeStatus", "RefundOutcome", "StepRecord", "refund_order", "refund_order_async", "refund_orders_async"]
+__all__ = [
+    "OutcomeStatus",
+    "RefundOutcome",
+    "StepRecord",
+    "new_reference",
+    "refund_order",
+    "refund_order_async",
+    "refund_orders_async",
+]
 
 log = logging.getLogger("wix_refunds")
 
 # A bound on the loop: each fulfilment delete, one cancel or refund, and the re-reads
-# that a few lost answers cause. Reaching it means Wix does not converge.
+# that a few lost answers and a settle window cause. Reaching it means Wix does not converge.
 _MAX_ACTIONS = 250
 
 
@@ -47,6 +70,11 @@ class OutcomeStatus(_TextEnum):
     ALREADY_DONE = "ALREADY_DONE"
     DRY_RUN = "DRY_RUN"
     FAILED = "FAILED"
+
+
+def new_reference() -> str:
+    """Return a fresh reference for a refund whose caller gave none (``wr-`` and 20 hex digits)."""
+    return "wr-" + uuid.uuid4().hex[:20]
 
 
 @attrs.frozen(kw_only=True)
@@ -60,19 +88,50 @@ class StepRecord:
     amount: Decimal | None = None
 
 
+def _text(amount: Decimal | None, currency: str | None) -> str | None:
+    if amount is None:
+        return None
+    return format(amount, "f") if currency is None else format_amount(amount, currency)
+
+
+def _fulfillment_dict(f: Fulfillment) -> dict[str, Any]:
+    tracking = f.tracking
+    return {
+        "id": f.id,
+        "line_items": [{"id": item.id, "quantity": item.quantity} for item in f.line_items],
+        "tracking": None
+        if tracking is None
+        else {
+            "tracking_number": tracking.tracking_number,
+            "shipping_provider": tracking.shipping_provider,
+            "tracking_link": tracking.tracking_link,
+        },
+    }
+
+
 @attrs.frozen(kw_only=True)
 class RefundOutcome:
-    """What ``refund_order`` did to one order."""
+    """What ``refund_order`` did to one order.
+
+    ``refunded`` is the money Wix moved back to the buyer for this call's refund
+    (its ``reference``); ``refunded_outside_wix`` is what was only recorded on Wix
+    (``externalRefund``: offline or manual payments) and must be paid back by the
+    merchant. ``deleted_fulfillments`` keeps each deleted fulfilment's line items and
+    tracking details, which Wix discards.
+    """
 
     order_id: str
     status: OutcomeStatus
     route: RefundRoute | None = None
     reason: str | None = None
+    reference: str | None = None
     steps: tuple[StepRecord, ...] = ()
     refunded: Decimal = Decimal(0)
+    refunded_outside_wix: Decimal = Decimal(0)
     currency: str | None = None
     final_status: OrderStatus | None = None
     final_payment_status: PaymentStatus | None = None
+    deleted_fulfillments: tuple[Fulfillment, ...] = ()
     error: WixRefundError | None = None
     plan: RefundPlan | None = attrs.field(default=None, repr=False)
 
@@ -83,75 +142,29 @@ class RefundOutcome:
             "status": self.status.value,
             "route": None if self.route is None else self.route.value,
             "reason": self.reason,
+            "reference": self.reference,
             "steps": [
                 {
                     "action": s.action,
                     "target": s.target,
                     "attempts": s.attempts,
                     "result": s.result,
-                    "amount": None if s.amount is None else str(s.amount),
+                    "amount": _text(s.amount, self.currency),
                 }
                 for s in self.steps
             ],
-            "refunded": str(self.refunded),
+            "refunded": _text(self.refunded, self.currency),
+            "refunded_outside_wix": _text(self.refunded_outside_wix, self.currency),
             "currency": self.currency,
             "final_status": None if self.final_status is None else self.final_status.value,
             "final_payment_status": None if self.final_payment_status is None else self.final_payment_status.value,
+            "deleted_fulfillments": [_fulfillment_dict(f) for f in self.deleted_fulfillments],
             "error": None if self.error is None else {"type": type(self.error).__name__, "message": str(self.error)},
             "plan_steps": [] if self.plan is None else [step.describe() for step in self.plan.steps],
         }
 
 
-class _OrderLocks:
-    """One lock per order ID, for threads and tasks alike; entries go when unused."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[str, tuple[threading.Lock, int]] = {}
-
-    def _enter(self, order_id: str) -> threading.Lock:
-        with self._guard:
-            lock, users = self._locks.get(order_id, (threading.Lock(), 0))
-            self._locks[order_id] = (lock, users + 1)
-            return lock
-
-    def _leave(self, order_id: str) -> None:
-        with self._guard:
-            lock, users = self._locks[order_id]
-            if users == 1:
-                del self._locks[order_id]
-            else:
-                self._locks[order_id] = (lock, users - 1)
-
-    @contextlib.contextmanager
-    def hold(self, order_id: str) -> Iterator[None]:
-        lock = self._enter(order_id)
-        try:
-            with lock:
-                yield
-        finally:
-            self._leave(order_id)
-
-    @contextlib.asynccontextmanager
-    async def hold_async(self, order_id: str) -> AsyncIterator[None]:
-        import asyncio
-
-        lock = self._enter(order_id)
-        try:
-            delay = 0.001
-            # A thread may hold the same order: poll instead of blocking the event loop.
-            while not lock.acquire(blocking=False):
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.05)
-            try:
-                yield
-            finally:
-                lock.release()
-        finally:
-            self._leave(order_id)
-
-
-_LOCKS = _OrderLocks()
+_LOCKS = InProcessLocks()
 
 
 def _read_call(what: str, order_id: str) -> WireCall[Any]:
@@ -164,21 +177,43 @@ def _read_call(what: str, order_id: str) -> WireCall[Any]:
     return reads[what](order_id)
 
 
+_FAILURE_KINDS: dict[type, Any] = {
+    WixOutcomeUnknown: "unknown",
+    WixPreconditionFailed: "refused",
+    WixNotFound: "not_found",
+}
+_FAILURE_TEXT = {"unknown": "outcome unknown", "refused": "refused by Wix", "not_found": "already gone"}
+
+# What the flow asks of its driver: send a Wix call, or wait before reading again.
+_Ask = Union[WireCall[Any], Wait]
+
+
 class _Run:
     """The state of one refund while it runs: its plan, what it saw and what it did."""
 
-    def __init__(self, order_id: str, request: RefundRequest | None, *, dry_run: bool, cutoff: datetime) -> None:
+    def __init__(
+        self,
+        order_id: str,
+        request: RefundRequest | None,
+        *,
+        dry_run: bool,
+        cutoff: datetime,
+        settle: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         _wire.check_id(order_id, field="order_id")
         self.order_id = order_id
         self.request = request or RefundRequest()
-        self.dry_run = dry_run
+        self.reference = self.request.reference or new_reference()
         self.cutoff = cutoff
+        self.clock = clock
         self.plan: RefundPlan | None = None
-        self.seen = Observed()
+        self.progress = Progress(reference=self.reference, dry_run=dry_run, settle=settle)
         self.steps: list[StepRecord] = []
-        self.wrote = False
-        self.goal: Decimal | None = None
-        self.baseline: Decimal | None = None
+        self.deleted: list[Fulfillment] = []
+        self.deleting: dict[str, Fulfillment] = {}
+        self.unknown_since: float | None = None
+        self.waited = 0.0
 
     def _record(self, action: str, target: str, attempts: int, result: str, amount: Decimal | None = None) -> None:
         self.steps.append(StepRecord(action=action, target=target, attempts=attempts, result=result, amount=amount))
@@ -190,115 +225,186 @@ class _Run:
             return _wire.delete_fulfillment(self.order_id, action.fulfillment_id)
         if isinstance(action, Cancel):
             return _wire.cancel_order(self.order_id, restock=action.restock, notify_customer=action.notify_customer)
+        order = self.progress.seen.order
         return _wire.refund_payments(
-            self.order_id, action.payment_refunds, reason=action.reason, notify_customer=action.notify_customer
+            self.order_id,
+            action.payment_refunds,
+            reason=action.reason,
+            notify_customer=action.notify_customer,
+            currency=None if order is None else order.currency,
         )
 
-    def flow(self) -> Generator[WireCall[Any], Sent, RefundOutcome]:
-        """Yield the Wix calls the refund needs; return its outcome."""
+    def _seen(self, **parts: Any) -> None:
+        self.progress = attrs.evolve(self.progress, seen=attrs.evolve(self.progress.seen, **parts))
+
+    def _gone(self, remaining: tuple[Fulfillment, ...]) -> None:
+        """Move the fulfilments this run deleted (or tried to) and that are now gone into ``deleted``."""
+        listed = {f.id for f in remaining}
+        for fid in [fid for fid in self.deleting if fid not in listed]:
+            self.deleted.append(self.deleting.pop(fid))
+
+    def flow(self) -> Generator[_Ask, Any, RefundOutcome]:
+        """Yield the Wix calls (and settle waits) the refund needs; return its outcome."""
         sent = yield _wire.get_order(self.order_id)
-        self.seen = Observed(order=sent.value)
         self.plan = decide_refund(sent.value, self.request, cutoff=self.cutoff)
-        refused: object = None
+        self._seen(order=sent.value)
         for _ in range(_MAX_ACTIONS):
-            action = next_action(self.plan, self.seen, self.goal)
+            if self.unknown_since is not None:
+                # Wait times count even when a test's sleep does not really sleep.
+                elapsed = max(self.clock() - self.unknown_since, self.waited)
+                self.progress = attrs.evolve(self.progress, unknown_for=elapsed)
+            action = next_action(self.plan, self.progress)
             if isinstance(action, Finish):
-                return self.outcome(OutcomeStatus.COMPLETED if self.wrote else OutcomeStatus.ALREADY_DONE)
+                if action.planned is not None:
+                    call = self._write_call(action.planned)
+                    amount = action.planned.amount if isinstance(action.planned, Refund) else None
+                    self._record(call.operation, call.target or self.order_id, 0, "planned (dry run)", amount)
+                    return self.outcome(OutcomeStatus.DRY_RUN)
+                return self.outcome(OutcomeStatus.COMPLETED if self.progress.wrote else OutcomeStatus.ALREADY_DONE)
+            if isinstance(action, Wait):
+                yield action
+                self.waited += action.seconds
+                self._seen(transactions=None)
+                self.progress = attrs.evolve(self.progress, settle_reads=self.progress.settle_reads + 1)
+                continue
             if isinstance(action, Read):
                 sent = yield _read_call(action.what, self.order_id)
-                self.seen = attrs.evolve(self.seen, **{action.what: sent.value})
-                if action.what == "transactions" and self.goal is None:
-                    self.baseline = sent.value.refunded_total()
-                    self.goal = refund_goal(self.plan, sent.value)
+                self._seen(**{action.what: sent.value})
+                if action.what == "fulfillments":
+                    self._gone(sent.value)
                 continue
-            call = self._write_call(action)
-            target = call.target or self.order_id
-            amount = action.amount if isinstance(action, Refund) else None
-            if self.dry_run:
-                self._record(call.operation, target, 0, "planned (dry run)", amount)
-                return self.outcome(OutcomeStatus.DRY_RUN)
-            try:
-                sent = yield call
-            except (WixOutcomeUnknown, WixPreconditionFailed, WixNotFound) as exc:
-                if isinstance(exc, WixNotFound) and not isinstance(action, DeleteOne):
-                    raise
-                if isinstance(exc, WixPreconditionFailed):
-                    # Never branch on the 428's code: re-read and decide again, but a second
-                    # 428 for the same step means Wix will not move.
-                    if refused == action:
-                        raise
-                    refused = action
-                result = {WixOutcomeUnknown: "outcome unknown", WixNotFound: "already gone"}.get(
-                    type(exc), "refused by Wix"
-                )
-                self._record(call.operation, target, exc.attempts, f"{result}; re-reading", amount)
-                self.wrote = True
-                self.seen = Observed()
-                continue
-            self.wrote = True
-            self._record(call.operation, target, sent.attempts, "done", amount)
-            if isinstance(action, DeleteOne):
-                self.seen = attrs.evolve(self.seen, fulfillments=sent.value)
-            elif isinstance(action, Cancel):
-                self.seen = attrs.evolve(self.seen, order=sent.value)
-            else:
-                self.seen = attrs.evolve(self.seen, transactions=sent.value)
+            yield from self._write(action)
         raise WixRefundError(f"order {self.order_id}: Wix did not settle after {_MAX_ACTIONS} steps")
+
+    def _write(self, action: DeleteOne | Cancel | Refund) -> Generator[_Ask, Any, None]:
+        call = self._write_call(action)
+        target = call.target or self.order_id
+        amount = action.amount if isinstance(action, Refund) else None
+        if isinstance(action, Refund):
+            before = self.progress.before
+            if before is None and self.progress.seen.transactions is not None:
+                before = frozenset(r.id for r in self.progress.seen.transactions.refunds)
+            self.progress = attrs.evolve(self.progress, sent=action, before=before)
+        if isinstance(action, DeleteOne):
+            seen = {f.id: f for f in self.progress.seen.fulfillments or ()}
+            if action.fulfillment_id in seen:
+                self.deleting[action.fulfillment_id] = seen[action.fulfillment_id]
+        try:
+            sent = yield call
+        except (WixOutcomeUnknown, WixPreconditionFailed, WixNotFound) as exc:
+            kind = _FAILURE_KINDS[type(exc)]
+            self._record(call.operation, target, exc.attempts, f"{_FAILURE_TEXT[kind]}; re-reading", amount)
+            if kind == "unknown" and isinstance(action, Refund):
+                self.unknown_since, self.waited = self.clock(), 0.0
+            self.progress = after_failure(self.progress, Failure(action=action, kind=kind, error=exc))
+            return
+        self.progress = attrs.evolve(self.progress, wrote=True)
+        self._record(call.operation, target, sent.attempts, "done", amount)
+        if isinstance(action, DeleteOne):
+            self._seen(fulfillments=sent.value)
+            self._gone(sent.value)
+        elif isinstance(action, Cancel):
+            self._seen(order=sent.value)
+        else:
+            self.progress = attrs.evolve(self.progress, answer=sent.value.refund)
+            if sent.value.transactions is not None:
+                self._seen(transactions=sent.value.transactions)
+
+    def _own_refunds(self) -> list[RefundRecord]:
+        if self.plan is None or self.plan.route is not RefundRoute.STANDARD_REFUND:
+            return []
+        if self.progress.answer is not None:
+            return [self.progress.answer]
+        transactions = self.progress.seen.transactions
+        return [] if transactions is None else tagged_refunds(transactions, self.reference)
 
     def outcome(self, status: OutcomeStatus, error: WixRefundError | None = None) -> RefundOutcome:
         """Return the outcome of this run so far."""
-        order, transactions = self.seen.order, self.seen.transactions
-        refunded = Decimal(0)
-        if transactions is not None and self.baseline is not None:
-            refunded = transactions.refunded_total() - self.baseline
+        order, transactions = self.progress.seen.order, self.progress.seen.transactions
+        moved = outside = Decimal(0)
+        for refund in self._own_refunds():
+            for t in refund.transactions:
+                if t.counted:
+                    if t.external:
+                        outside += t.amount
+                    else:
+                        moved += t.amount
         payment_status = None
         if order is not None:
             payment_status = payment_status_after(order, transactions) if transactions else order.payment_status
+        standard = self.plan is not None and self.plan.route is RefundRoute.STANDARD_REFUND
         return RefundOutcome(
             order_id=self.order_id,
             status=status,
             route=None if self.plan is None else self.plan.route,
             reason=None if self.plan is None else self.plan.reason,
+            reference=self.reference if standard or self.plan is None else None,
             steps=tuple(self.steps),
-            refunded=refunded,
+            refunded=moved,
+            refunded_outside_wix=outside,
             currency=None if order is None else order.currency,
             final_status=None if order is None else order.status,
             final_payment_status=payment_status,
+            deleted_fulfillments=tuple(self.deleted),
             error=error,
             plan=self.plan,
         )
 
+    def tag(self, exc: WixRefundError) -> WixRefundError:
+        """Return ``exc`` carrying this run's order and reference (for a re-run)."""
+        if getattr(exc, "reference", None) is None:
+            exc.reference = self.reference
+        return exc
 
-def _drive(client: WixClient, run: _Run) -> RefundOutcome:
+
+def _drive(client: WixClient, run: _Run, held: HeldLock) -> RefundOutcome:
     flow = run.flow()
     try:
-        call = next(flow)
+        ask = next(flow)
         while True:
+            if isinstance(ask, Wait):
+                client.retry.sleep(ask.seconds)
+                ask = flow.send(None)
+                continue
+            if ask.write:
+                held.check()
             try:
-                sent = client.send_counted(call)
+                sent = client.send_counted(ask)
             except WixRefundError as exc:
-                call = flow.throw(exc)
+                ask = flow.throw(exc)
             else:
-                call = flow.send(sent)
+                ask = flow.send(sent)
     except StopIteration as stop:
         outcome: RefundOutcome = stop.value
         return outcome
+    except WixRefundError as exc:
+        run.tag(exc)
+        raise
 
 
-async def _drive_async(client: AsyncWixClient, run: _Run) -> RefundOutcome:
+async def _drive_async(client: AsyncWixClient, run: _Run, held: HeldLock) -> RefundOutcome:
     flow = run.flow()
     try:
-        call = next(flow)
+        ask = next(flow)
         while True:
+            if isinstance(ask, Wait):
+                await client.retry.async_sleep(ask.seconds)
+                ask = flow.send(None)
+                continue
+            if ask.write:
+                await held.check_async()
             try:
-                sent = await client.send_counted(call)
+                sent = await client.send_counted(ask)
             except WixRefundError as exc:
-                call = flow.throw(exc)
+                ask = flow.throw(exc)
             else:
-                call = flow.send(sent)
+                ask = flow.send(sent)
     except StopIteration as stop:
         outcome: RefundOutcome = stop.value
         return outcome
+    except WixRefundError as exc:
+        run.tag(exc)
+        raise
 
 
 def refund_order(
@@ -308,20 +414,28 @@ def refund_order(
     *,
     dry_run: bool = False,
     cutoff: datetime = STANDARD_REFUND_CUTOFF,
+    locks: OrderLocks | None = None,
 ) -> RefundOutcome:
     """Refund one order exactly once and return what was done.
 
-    Safe to run again: every step is decided from what Wix shows, so work
-    already done is found (``ALREADY_DONE``) and never repeated. A partial
-    refund is recognised across re-runs only when ``request.reference`` is set.
+    Safe to run again: every step is decided from what Wix shows. Every refund
+    carries the request's ``reference`` (or one the call makes, returned in the
+    outcome and in errors), so a re-run with the same reference finds it
+    (``ALREADY_DONE``) and never refunds again. ``locks`` keeps two workers off
+    one order: ``InProcessLocks()`` (the default), ``FileLocks(directory)`` for
+    the processes of one host, ``wix_refunds.postgres.PostgresLocks(dsn)`` for a fleet.
 
     Raises:
         RefundNotSupported: the rules or Wix's refundability refuse the refund.
+        RefundDeclined: Wix or the payment provider declined the refund.
+        WixOutcomeUnknown: the refund may have landed and did not show within the
+            settle window; re-run with the reference it names.
+        LockUnavailable, LockLost: another worker held the order, or the lock was lost.
         WixNotFound, WixAuthError, WixConnectionError, ...: the typed failure.
     """
-    run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff)
-    with _LOCKS.hold(order_id):
-        return _drive(client, run)
+    run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle)
+    with (locks or _LOCKS).hold(lock_key(client.credentials.site_id, order_id)) as held:
+        return _drive(client, run, held)
 
 
 async def refund_order_async(
@@ -331,23 +445,29 @@ async def refund_order_async(
     *,
     dry_run: bool = False,
     cutoff: datetime = STANDARD_REFUND_CUTOFF,
+    locks: OrderLocks | None = None,
 ) -> RefundOutcome:
     """Refund one order exactly once (the async twin of ``refund_order``)."""
-    run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff)
-    async with _LOCKS.hold_async(order_id):
-        return await _drive_async(client, run)
+    run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle)
+    async with (locks or _LOCKS).hold_async(lock_key(client.credentials.site_id, order_id)) as held:
+        return await _drive_async(client, run, held)
 
 
 async def _outcome_or_failure(
-    client: AsyncWixClient, order_id: str, request: RefundRequest | None, dry_run: bool, cutoff: datetime
+    client: AsyncWixClient,
+    order_id: str,
+    request: RefundRequest | None,
+    dry_run: bool,
+    cutoff: datetime,
+    locks: OrderLocks,
 ) -> RefundOutcome:
     try:
-        run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff)
+        run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle)
     except WixRefundError as exc:
         return RefundOutcome(order_id=str(order_id), status=OutcomeStatus.FAILED, error=exc)
     try:
-        async with _LOCKS.hold_async(order_id):
-            return await _drive_async(client, run)
+        async with locks.hold_async(lock_key(client.credentials.site_id, order_id)) as held:
+            return await _drive_async(client, run, held)
     except WixRefundError as exc:
         log.warning("order %s failed: %s", order_id, exc)
         return run.outcome(OutcomeStatus.FAILED, exc)
@@ -360,6 +480,7 @@ async def refund_orders_async(
     concurrency: int = 8,
     dry_run: bool = False,
     cutoff: datetime = STANDARD_REFUND_CUTOFF,
+    locks: OrderLocks | None = None,
 ) -> AsyncIterator[RefundOutcome]:
     """Refund many orders, ``concurrency`` at a time; yield each outcome as it finishes.
 
@@ -386,7 +507,9 @@ async def refund_orders_async(
                         order_id, request = await anext(source)
                     except StopAsyncIteration:
                         break
-                await results.put(await _outcome_or_failure(client, order_id, request, dry_run, cutoff))
+                await results.put(
+                    await _outcome_or_failure(client, order_id, request, dry_run, cutoff, locks or _LOCKS)
+                )
         except Exception as exc:  # a bug, or the caller's iterator failing: surface it
             await results.put(exc)
         await results.put(None)

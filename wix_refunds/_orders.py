@@ -17,12 +17,14 @@ __all__ = [
     "OrderStatus",
     "OrderTransactions",
     "Payment",
+    "PaymentRecordStatus",
     "PaymentRefundability",
     "PaymentStatus",
     "RefundRecord",
     "RefundStatus",
     "RefundTransaction",
     "Refundability",
+    "TrackingInfo",
 ]
 
 
@@ -64,6 +66,9 @@ class PaymentStatus(_WixEnum):
     FULLY_REFUNDED = "FULLY_REFUNDED"
     PENDING = "PENDING"
     PARTIALLY_PAID = "PARTIALLY_PAID"
+    PENDING_MERCHANT = "PENDING_MERCHANT"
+    CANCELED = "CANCELED"
+    DECLINED = "DECLINED"
     UNKNOWN = "UNKNOWN"
 
 
@@ -80,6 +85,7 @@ class RefundStatus(_WixEnum):
     """``refunds[].transactions[].refundStatus``: every status but FAILED counts as refunded."""
 
     STARTED = "STARTED"
+    SCHEDULED = "SCHEDULED"
     PENDING = "PENDING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
@@ -127,23 +133,74 @@ class Order:
 
 
 @attrs.frozen(kw_only=True)
+class TrackingInfo:
+    """A fulfilment's tracking details, kept when the fulfilment is deleted."""
+
+    tracking_number: str | None = None
+    shipping_provider: str | None = None
+    tracking_link: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class Fulfillment:
-    """One fulfilment record of an order."""
+    """One fulfilment record of an order: what it shipped and how it can be tracked."""
 
     id: str
     created_at: datetime | None = None
+    line_items: tuple[LineItem, ...] = attrs.field(factory=tuple)
+    tracking: TrackingInfo | None = None
+
+
+class PaymentRecordStatus(_WixEnum):
+    """A payment's own top-level ``status`` in List Transactions."""
+
+    APPROVED = "APPROVED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    REFUNDED = "REFUNDED"
+    PENDING = "PENDING"
+    PENDING_MERCHANT = "PENDING_MERCHANT"
+    AUTHORIZED = "AUTHORIZED"
+    CANCELED = "CANCELED"
+    DECLINED = "DECLINED"
+    VOIDED = "VOIDED"
+    UNKNOWN = "UNKNOWN"
+
+
+# Money Wix holds and can give back: captured payments. A declined, pending, authorized
+# (not captured) or voided payment holds nothing to refund.
+_CAPTURED = frozenset(
+    {PaymentRecordStatus.APPROVED, PaymentRecordStatus.PARTIALLY_REFUNDED, PaymentRecordStatus.REFUNDED}
+)
 
 
 @attrs.frozen(kw_only=True)
 class Payment:
-    """One payment of an order, from List Transactions."""
+    """One payment of an order, from List Transactions.
+
+    ``status`` is the payment's own status (``UNKNOWN`` with ``raw_status`` kept when
+    Wix sent one the library does not know, or none). Gift-card and membership
+    payments are stored value: Wix refunds their whole credit, never an amount.
+    """
 
     id: str
     amount: Decimal
+    status: PaymentRecordStatus = PaymentRecordStatus.APPROVED
+    raw_status: str = "APPROVED"
     refund_disabled: bool = False
     offline: bool = False
     gift_card: bool = False
+    membership: bool = False
     method: str | None = None
+
+    @property
+    def captured(self) -> bool:
+        """Return whether this payment holds captured money (``status`` APPROVED, PARTIALLY_REFUNDED, REFUNDED)."""
+        return self.status in _CAPTURED
+
+    @property
+    def stored_value(self) -> bool:
+        """Return whether this is a gift-card or membership payment (refunded whole, never in part)."""
+        return self.gift_card or self.membership
 
 
 @attrs.frozen(kw_only=True)
@@ -170,6 +227,16 @@ class RefundRecord:
     reason: str | None = None
     created_at: datetime | None = None
 
+    @property
+    def counted(self) -> bool:
+        """Return whether any part of this refund counts as refunded (is not FAILED)."""
+        return any(t.counted for t in self.transactions)
+
+    @property
+    def amount(self) -> Decimal:
+        """Return what this refund gives back, counting every transaction that did not fail."""
+        return sum((t.amount for t in self.transactions if t.counted), Decimal(0))
+
 
 @attrs.frozen(kw_only=True)
 class OrderTransactions:
@@ -194,8 +261,14 @@ class OrderTransactions:
         )
 
     def remaining_for(self, payment: Payment) -> Decimal:
-        """Return what ``payment`` still has to refund (never below zero)."""
+        """Return what ``payment`` still holds to refund: nothing unless captured, never below zero."""
+        if not payment.captured:
+            return Decimal(0)
         return max(payment.amount - self.refunded_for(payment.id), Decimal(0))
+
+    def captured_total(self) -> Decimal:
+        """Return the sum of the captured payments (what Wix took and can give back)."""
+        return sum((p.amount for p in self.payments if p.captured), Decimal(0))
 
 
 class Refundability(_WixEnum):
@@ -209,11 +282,16 @@ class Refundability(_WixEnum):
 
 @attrs.frozen(kw_only=True)
 class PaymentRefundability:
-    """Get Order Refundability's answer for one payment."""
+    """Get Order Refundability's answer for one payment.
+
+    ``max_refund`` is the most Wix will refund from it (``payment.monetary.maxRefund``),
+    when Wix says.
+    """
 
     payment_id: str
     refundability: Refundability
     reason: str | None = None
+    max_refund: Decimal | None = None
 
 
 # At the end: _wire builds these values, so it needs them defined before it loads.

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 import tenacity
 
-from ._errors import InvalidRequest, WixConnectionError, WixRateLimited, WixServerError
+from ._errors import InvalidRequest, WixAPIError, WixConnectionError, WixRateLimited, WixServerError
 
 __all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
@@ -89,13 +89,19 @@ class RetryPolicy:
     backoff: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     max_backoff: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
     max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    #: How long to keep re-reading after a refund whose outcome is unknown before
+    #: reporting it unknown (never resending meanwhile). Wix may still commit a
+    #: request after the client gave up; 120 s is eight times the client's default
+    #: 15 s read timeout, well past how long Wix works on one request.
+    settle: float = attrs.field(default=120.0, validator=attrs.validators.ge(0))
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Callable[[float], Awaitable[None]] = _async_sleep
     jitter: Callable[[], float] = _full_jitter
 
     def wait_seconds(self, attempt: int, exc: BaseException | None) -> float:
         """Return how long to wait after failed attempt number ``attempt`` (1-based)."""
-        if isinstance(exc, WixRateLimited) and exc.retry_after is not None:
+        # Retry-After is honoured on every retryable status that carries it, capped.
+        if isinstance(exc, WixAPIError) and exc.retry_after is not None:
             return min(exc.retry_after, self.max_retry_after)
         ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         return ceiling * self.jitter()

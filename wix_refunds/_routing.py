@@ -13,6 +13,7 @@ import attrs
 
 from ._dates import format_instant
 from ._errors import InvalidRequest, RefundNotSupported
+from ._money import check_amount, format_money, parse_amount
 from ._orders import FulfillmentStatus as F
 from ._orders import Order, _TextEnum
 from ._orders import OrderStatus as S
@@ -59,6 +60,10 @@ def _check_amount(_: object, attribute: attrs.Attribute[Decimal | None], value: 
 def _check_reason(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
     if value is not None and len(value) > MAX_REASON:
         raise InvalidRequest("reason", f"at most {MAX_REASON} characters, got {len(value)}")
+    if value is not None and "[ref:" in value:
+        raise InvalidRequest(
+            "reason", "may not contain '[ref:': the library writes the refund's reference tag itself (use reference=)"
+        )
 
 
 def _check_reference(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
@@ -72,14 +77,8 @@ def _check_reference(_: object, attribute: attrs.Attribute[str | None], value: s
 
 
 def _to_amount(value: Decimal | int | str | None) -> Decimal | None:
-    if value is None or isinstance(value, Decimal):
-        return value
-    if isinstance(value, (int, str)) and not isinstance(value, bool):
-        try:
-            return Decimal(value)
-        except ArithmeticError as exc:
-            raise InvalidRequest("amount", f"{value!r} is not a decimal amount") from exc
-    raise InvalidRequest("amount", f"expected a Decimal, got {type(value).__name__} (floats lose cents)")
+    # Plain decimal text only: no 1e1, 1_0 or 12,50 (see _money.parse_amount).
+    return None if value is None else parse_amount(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -130,7 +129,7 @@ class RefundPayments:
         """Return the step as a phrase a person reads."""
         if self.amount is None:
             return "refund everything still refundable"
-        return f"refund {self.amount} {self.currency}"
+        return f"refund {format_money(self.amount, self.currency)}"
 
 
 Step = Union[DeleteFulfillments, CancelOrder, RefundPayments]
@@ -192,14 +191,16 @@ _Row = tuple[_Era, frozenset[S], frozenset[P], frozenset[F], frozenset[_Amount],
 _AFTER, _BEFORE = _Era.AFTER, _Era.BEFORE
 _FULL, _PARTIAL = frozenset({_Amount.FULL}), frozenset({_Amount.PARTIAL})
 _APPROVED, _CANCELED, _REJECTED = frozenset({S.APPROVED}), frozenset({S.CANCELED}), frozenset({S.REJECTED})
-_REFUNDED, _NOT_PAID, _PENDING = frozenset({P.FULLY_REFUNDED}), frozenset({P.NOT_PAID}), frozenset({P.PENDING})
+_REFUNDED, _PENDING = frozenset({P.FULLY_REFUNDED}), frozenset({P.PENDING})
+# Nothing was paid: the newer PENDING_MERCHANT, CANCELED and DECLINED as well as NOT_PAID.
+_NOT_PAID = frozenset({P.NOT_PAID, P.PENDING_MERCHANT, P.CANCELED, P.DECLINED})
 _UNFULFILLED = frozenset({F.NOT_FULFILLED})
 _STANDARD, _CANCEL = RefundRoute.STANDARD_REFUND, RefundRoute.CANCEL
 _UNFULFILL, _NOTHING = RefundRoute.UNFULFILL_THEN_CANCEL, RefundRoute.NOTHING_TO_DO
 
 _ALREADY_REFUNDED = "it is already fully refunded, so nothing is left to refund"
 _ONLY_IN_FULL = "an order placed before the cutoff can only be refunded in full (by cancelling it)"
-_NEVER_PAID = "it was never paid, so there is nothing to refund"
+_NEVER_PAID = "it was never paid (payment status {payment}), so there is nothing to refund"
 _STILL_PENDING = "its payment is still PENDING with the provider; refund it once the payment settles"
 _NOT_APPROVED = "it is not approved yet (status {status})"
 _WAS_REJECTED = "Wix rejected the order"
@@ -292,12 +293,15 @@ def decide_refund(
         request = _FULL_REFUND
     era = _AFTER if order.created_at >= cutoff else _BEFORE
     amount = request.amount
-    if amount is not None and amount > order.total:
-        raise RefundNotSupported(
-            f"order {order.number} ({order.id}): {amount} {order.currency} is more than the order total "
-            f"{order.total} {order.currency}",
-            order_id=order.id,
-        )
+    if amount is not None:
+        # Money has a currency: 10.005 USD or 100.5 JPY is an input error, before any write.
+        amount = check_amount(amount, order.currency)
+        if amount > order.total:
+            raise RefundNotSupported(
+                f"order {order.number} ({order.id}): {format_money(amount, order.currency)} is more than the "
+                f"order total {format_money(order.total, order.currency)}",
+                order_id=order.id,
+            )
     kind = _Amount.FULL if amount is None or amount == order.total else _Amount.PARTIAL
     outcome = RULES_TABLE.get((era, order.status, order.payment_status, order.fulfillment_status, kind))
     if outcome is None or outcome.__class__ is not RefundRoute:
@@ -329,7 +333,8 @@ def _refusal(order: Order, cutoff: datetime, kind: _Amount, outcome: _Outcome | 
     """Return why the rules refuse ``order``, as a sentence."""
     head = f"order {order.number} ({order.id}), {_when(order.created_at, cutoff)}"
     if outcome is not None:
-        return f"{head}: refused, {str(outcome).format(status=order.raw_status or order.status)}"
+        text = str(outcome).format(status=order.raw_status or order.status, payment=order.raw_payment_status)
+        return f"{head}: refused, {text}"
     unknown = _unknown_fields(order)
     if unknown:
         return f"{head}: Wix reported {', '.join(unknown)}, which the refund rules do not know"

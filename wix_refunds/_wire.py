@@ -27,6 +27,7 @@ from ._errors import (
     WixRateLimited,
     WixServerError,
 )
+from ._money import wire_amount
 from ._orders import (
     Fulfillment,
     FulfillmentStatus,
@@ -35,12 +36,14 @@ from ._orders import (
     OrderStatus,
     OrderTransactions,
     Payment,
+    PaymentRecordStatus,
     PaymentRefundability,
     PaymentStatus,
     Refundability,
     RefundRecord,
     RefundStatus,
     RefundTransaction,
+    TrackingInfo,
 )
 
 T = TypeVar("T")
@@ -48,6 +51,8 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://www.wixapis.com"
 REQUEST_ID_HEADER = "x-wix-request-id"
 REFERENCE_TAG = " [ref:{reference}]"
+# The tag ends the reason; a reference is 1 to 64 of these characters (see _routing).
+_TAG_AT_END = re.compile(r" ?\[ref:([A-Za-z0-9._:/#@+-]{1,64})\]\Z")
 MAX_CUSTOMER_REASON = 200
 MAX_PAYMENT_REFUNDS = 50
 
@@ -134,10 +139,15 @@ def _id(data: Mapping[str, Any], key: str, path: str) -> str:
 
 
 def _decimal(value: object, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidOrderData(field, f"expected a decimal string, got {_kind(value)}")
+    # Wix writes amounts as decimal strings; a reader also takes a JSON number, which
+    # decode_json has made a Decimal (a float from someone else's json.loads is read
+    # through its shortest text, never through binary arithmetic).
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, float)):
+        raise InvalidOrderData(field, f"expected a decimal string or number, got {_kind(value)}")
     try:
-        amount = Decimal(value.strip() if isinstance(value, str) else value)
+        amount = Decimal(
+            value.strip() if isinstance(value, str) else repr(value) if isinstance(value, float) else value
+        )
     except InvalidOperation as exc:
         raise InvalidOrderData(field, f"{value!r} is not a decimal amount") from exc
     if not amount.is_finite():
@@ -276,7 +286,9 @@ def _parse_order_checked(data: object) -> Order:
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise InvalidOrderData("order.currency", f"{currency!r} is not an ISO 4217 code")
     summary = _obj(_get(order, "priceSummary", path), "order.priceSummary")
-    total = _price(summary, "total", "order.priceSummary")
+    # Wix's 2023 Get Order example has only the deprecated totalPrice.
+    total_key = "totalPrice" if summary.get("total") is None and summary.get("totalPrice") is not None else "total"
+    total = _price(summary, total_key, "order.priceSummary")
     if total < 0:
         raise InvalidOrderData("order.priceSummary.total.amount", f"{total} is negative")
     items = []
@@ -313,10 +325,30 @@ def parse_fulfillments(data: object) -> tuple[Fulfillment, ...]:
         path = f"orderWithFulfillments.fulfillments[{index}]"
         item = _obj(raw, path)
         created = item.get("createdDate")
+        lines = []
+        for l_index, raw_line in enumerate(_list(item, "lineItems", path)):
+            l_path = f"{path}.lineItems[{l_index}]"
+            line = _obj(raw_line, l_path)
+            quantity = line.get("quantity", 0)
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+                raise InvalidOrderData(f"{l_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
+            lines.append(LineItem(id=_str(line, "id", l_path), quantity=quantity))
+        tracking = None
+        raw_tracking = item.get("trackingInfo")
+        if raw_tracking is not None:
+            t = _obj(raw_tracking, f"{path}.trackingInfo")
+            t_path = f"{path}.trackingInfo"
+            tracking = TrackingInfo(
+                tracking_number=_opt_str(t, "trackingNumber", t_path),
+                shipping_provider=_opt_str(t, "shippingProvider", t_path),
+                tracking_link=_opt_str(t, "trackingLink", t_path),
+            )
         result.append(
             Fulfillment(
                 id=_id(item, "id", path),
                 created_at=None if created is None else parse_timestamp(created, field=f"{path}.createdDate"),
+                line_items=tuple(lines),
+                tracking=tracking,
             )
         )
     return tuple(result)
@@ -326,51 +358,88 @@ def parse_transactions(data: object) -> OrderTransactions:
     """Return the payments and refunds in an ``{"orderTransactions": ...}`` object."""
     top = _obj(data, "response")
     body = _obj(_get(top, "orderTransactions", ""), "orderTransactions")
-    path = "orderTransactions"
-    payments = []
-    for index, raw in enumerate(_list(body, "payments", path)):
-        p_path = f"{path}.payments[{index}]"
-        item = _obj(raw, p_path)
-        regular = item.get("regularPaymentDetails")
-        regular = _obj(regular, f"{p_path}.regularPaymentDetails") if regular is not None else {}
-        payments.append(
-            Payment(
-                id=_id(item, "id", p_path),
-                amount=_price(item, "amount", p_path),
-                refund_disabled=_bool(item, "refundDisabled", p_path),
-                offline=_bool(regular, "offlinePayment", f"{p_path}.regularPaymentDetails"),
-                gift_card=item.get("giftcardPaymentDetails") is not None,
-                method=_opt_str(regular, "paymentMethod", f"{p_path}.regularPaymentDetails"),
+    return _transactions(body, "orderTransactions")
+
+
+def _payment(item: Mapping[str, Any], p_path: str) -> Payment:
+    regular = item.get("regularPaymentDetails")
+    regular = _obj(regular, f"{p_path}.regularPaymentDetails") if regular is not None else {}
+    gift = item.get("giftcardPaymentDetails")
+    gift = _obj(gift, f"{p_path}.giftcardPaymentDetails") if gift is not None else None
+    # The payment's own status is top-level in Wix's types; regularPaymentDetails.status
+    # is deprecated (and may be gone). A voided gift card holds nothing.
+    raw_status = _opt_str(item, "status", p_path) or _opt_str(regular, "status", f"{p_path}.regularPaymentDetails")
+    if raw_status is None and gift is not None:
+        raw_status = "VOIDED" if _bool(gift, "voided", f"{p_path}.giftcardPaymentDetails") else "APPROVED"
+    method = _opt_str(item, "paymentMethod", p_path) or _opt_str(
+        regular, "paymentMethod", f"{p_path}.regularPaymentDetails"
+    )
+    # A payment without an amount holds nothing the library can refund by amount.
+    amount = _price(item, "amount", p_path) if item.get("amount") is not None else Decimal(0)
+    return Payment(
+        id=_id(item, "id", p_path),
+        amount=amount,
+        status=PaymentRecordStatus.parse(raw_status or ""),
+        raw_status=raw_status or "",
+        refund_disabled=_bool(item, "refundDisabled", p_path),
+        offline=_bool(regular, "offlinePayment", f"{p_path}.regularPaymentDetails"),
+        gift_card=gift is not None,
+        membership=item.get("membershipPaymentDetails") is not None,
+        method=method,
+    )
+
+
+def _refund_record(item: Mapping[str, Any], r_path: str) -> RefundRecord:
+    transactions = []
+    for t_index, raw_t in enumerate(_list(item, "transactions", r_path)):
+        t_path = f"{r_path}.transactions[{t_index}]"
+        t = _obj(raw_t, t_path)
+        transactions.append(
+            RefundTransaction(
+                payment_id=_str(t, "paymentId", t_path),
+                amount=_price(t, "amount", t_path) if t.get("amount") is not None else Decimal(0),
+                status=RefundStatus.parse(_enum_text(t, "refundStatus", t_path)),
+                external=_bool(t, "externalRefund", t_path),
             )
         )
-    refunds = []
-    for index, raw in enumerate(_list(body, "refunds", path)):
-        r_path = f"{path}.refunds[{index}]"
-        item = _obj(raw, r_path)
-        transactions = []
-        for t_index, raw_t in enumerate(_list(item, "transactions", r_path)):
-            t_path = f"{r_path}.transactions[{t_index}]"
-            t = _obj(raw_t, t_path)
-            transactions.append(
-                RefundTransaction(
-                    payment_id=_str(t, "paymentId", t_path),
-                    amount=_price(t, "amount", t_path),
-                    status=RefundStatus.parse(_enum_text(t, "refundStatus", t_path)),
-                    external=_bool(t, "externalRefund", t_path),
-                )
-            )
-        details = item.get("details")
-        details = _obj(details, f"{r_path}.details") if details is not None else {}
-        created = item.get("createdDate")
-        refunds.append(
-            RefundRecord(
-                id=_str(item, "id", r_path),
-                transactions=tuple(transactions),
-                reason=_opt_str(details, "reason", f"{r_path}.details"),
-                created_at=None if created is None else parse_timestamp(created, field=f"{r_path}.createdDate"),
-            )
-        )
+    details = item.get("details")
+    details = _obj(details, f"{r_path}.details") if details is not None else {}
+    created = item.get("createdDate")
+    return RefundRecord(
+        id=_str(item, "id", r_path),
+        transactions=tuple(transactions),
+        reason=_opt_str(details, "reason", f"{r_path}.details"),
+        created_at=None if created is None else parse_timestamp(created, field=f"{r_path}.createdDate"),
+    )
+
+
+def _transactions(body: Mapping[str, Any], path: str) -> OrderTransactions:
+    payments = [
+        _payment(_obj(raw, f"{path}.payments[{index}]"), f"{path}.payments[{index}]")
+        for index, raw in enumerate(_list(body, "payments", path))
+    ]
+    refunds = [
+        _refund_record(_obj(raw, f"{path}.refunds[{index}]"), f"{path}.refunds[{index}]")
+        for index, raw in enumerate(_list(body, "refunds", path))
+    ]
     return OrderTransactions(order_id=_str(body, "orderId", path), payments=tuple(payments), refunds=tuple(refunds))
+
+
+@attrs.frozen(kw_only=True)
+class RefundAnswer:
+    """Refund Payments' answer: the refund it created and the order's transactions after it."""
+
+    refund: RefundRecord
+    transactions: OrderTransactions | None = None
+
+
+def parse_refund_answer(data: object) -> RefundAnswer:
+    """Return the refund (required: it settles the step) and transactions in a Refund Payments answer."""
+    top = _obj(data, "response")
+    refund = _refund_record(_obj(_get(top, "refund", ""), "refund"), "refund")
+    body = top.get("orderTransactions")
+    transactions = None if body is None else _transactions(_obj(body, "orderTransactions"), "orderTransactions")
+    return RefundAnswer(refund=refund, transactions=transactions)
 
 
 _REFUNDABILITY_KEYS = (
@@ -378,26 +447,86 @@ _REFUNDABILITY_KEYS = (
     ("manuallyRefundable", Refundability.MANUALLY_REFUNDABLE),
     ("nonRefundable", Refundability.NON_REFUNDABLE),
 )
+# The older Order Transactions form: refundabilityStatus instead of one key per state.
+_REFUNDABILITY_STATUS = {
+    "REFUNDABLE": Refundability.REFUNDABLE,
+    "MANUAL": Refundability.MANUALLY_REFUNDABLE,
+    "NOT_REFUNDABLE": Refundability.NON_REFUNDABLE,
+}
 
 
 def parse_refundability(data: object) -> tuple[PaymentRefundability, ...]:
-    """Return each payment's refundability from a Get Order Refundability answer."""
+    """Return each payment's refundability from a Get Order Refundability answer.
+
+    Wix's shape first (``docs/wix-api.md``): each entry holds exactly one of
+    ``refundable: <bool>``, ``manuallyRefundable: {"reason"}``, ``nonRefundable:
+    {"reason"}``, the payment under ``payment`` with ``monetary.maxRefund``. Older
+    forms are tolerated: ``paymentId`` at the entry's top, a state given as an object
+    (possibly with an ``amount`` cap), or ``refundabilityStatus``. A missing or
+    contradictory state raises, naming the field, before anything is written.
+    """
     top = _obj(data, "response")
-    result = []
-    for index, raw in enumerate(_list(top, "payments", "")):
-        path = f"payments[{index}]"
-        item = _obj(raw, path)
-        found = [(key, kind) for key, kind in _REFUNDABILITY_KEYS if item.get(key) is not None]
-        if len(found) != 1:
-            raise InvalidOrderData(path, "expected exactly one of refundable, manuallyRefundable, nonRefundable")
-        key, kind = found[0]
-        detail = item[key]
-        reason = None
-        if isinstance(detail, dict):
-            raw_reason = detail.get("reason")
-            reason = raw_reason if isinstance(raw_reason, str) else None
-        result.append(PaymentRefundability(payment_id=_str(item, "paymentId", path), refundability=kind, reason=reason))
-    return tuple(result)
+    return tuple(
+        _payment_refundability(_obj(raw, f"payments[{index}]"), f"payments[{index}]")
+        for index, raw in enumerate(_list(top, "payments", ""))
+    )
+
+
+def _payment_refundability(item: Mapping[str, Any], path: str) -> PaymentRefundability:
+    payment = item.get("payment")
+    payment = _obj(payment, f"{path}.payment") if payment is not None else {}
+    if payment.get("paymentId") is not None:
+        payment_id = _id(payment, "paymentId", f"{path}.payment")
+    elif item.get("paymentId") is not None:
+        payment_id = _id(item, "paymentId", path)
+    else:
+        raise InvalidOrderData(f"{path}.payment.paymentId", "missing (nor is there a paymentId beside it)")
+    states: list[tuple[Refundability, Mapping[str, Any]]] = []
+    for key, kind in _REFUNDABILITY_KEYS:
+        value = item.get(key)
+        if value is None or value is False:
+            continue
+        if value is not True and not isinstance(value, dict):
+            raise InvalidOrderData(f"{path}.{key}", f"expected true or an object, got {_kind(value)}")
+        states.append((kind, value if isinstance(value, dict) else {}))
+    if not states and item.get("refundable") is False:
+        # refundable: false with no other state: Wix cannot refund it and gives no reason.
+        states.append((Refundability.NON_REFUNDABLE, {}))
+    status = item.get("refundabilityStatus")
+    if status is not None:
+        if not isinstance(status, str) or status not in _REFUNDABILITY_STATUS:
+            raise InvalidOrderData(
+                f"{path}.refundabilityStatus", f"{status!r} is not a refundability the library knows"
+            )
+        if states and states[0][0] is not _REFUNDABILITY_STATUS[status]:
+            raise InvalidOrderData(f"{path}.refundabilityStatus", f"{status} contradicts {states[0][0]}")
+        if not states:
+            reason = item.get("manuallyRefundableReason") or item.get("nonRefundableReason")
+            states.append((_REFUNDABILITY_STATUS[status], {"reason": reason} if isinstance(reason, str) else {}))
+    if len(states) != 1:
+        found = ", ".join(str(kind) for kind, _ in states) or "none"
+        raise InvalidOrderData(
+            path, f"expected exactly one of refundable, manuallyRefundable, nonRefundable; found {found}"
+        )
+    kind, detail = states[0]
+    raw_reason = detail.get("reason")
+    max_refund = None
+    monetary = payment.get("monetary")
+    if monetary is not None:
+        monetary = _obj(monetary, f"{path}.payment.monetary")
+        if monetary.get("maxRefund") is not None:
+            max_refund = _price(monetary, "maxRefund", f"{path}.payment.monetary")
+    if max_refund is None and detail.get("amount") is not None:
+        cap = detail["amount"]
+        max_refund = (
+            _price(detail, "amount", f"{path}.{kind}") if isinstance(cap, dict) else _decimal(cap, f"{path}.amount")
+        )
+    return PaymentRefundability(
+        payment_id=payment_id,
+        refundability=kind,
+        reason=raw_reason if isinstance(raw_reason, str) else None,
+        max_refund=max_refund,
+    )
 
 
 def parse_sites(data: object) -> tuple[str, ...]:
@@ -537,27 +666,33 @@ def get_refundability(order_id: str) -> WireCall[tuple[PaymentRefundability, ...
 
 @attrs.frozen(kw_only=True)
 class PaymentRefund:
-    """One entry of a Refund Payments call: how much goes back to one payment."""
+    """One entry of a Refund Payments call: how much goes back to one payment.
+
+    ``amount`` is None for a stored-value payment (gift card, membership), whose
+    whole credit Wix refunds; ``external`` records a refund made outside Wix.
+    """
 
     payment_id: str
-    amount: Decimal
+    amount: Decimal | None
     external: bool = False
 
 
-def customer_reason(reason: str | None, reference: str | None) -> str | None:
-    """Return the ``customerReason`` text: the reason, shortened so the reference tag always fits."""
-    tag = REFERENCE_TAG.format(reference=reference) if reference else ""
+def customer_reason(reason: str | None, reference: str) -> str:
+    """Return the ``customerReason`` text: the reason, shortened so that the reference tag always fits."""
+    tag = REFERENCE_TAG.format(reference=reference)
     text = (reason or "").strip()
     room = MAX_CUSTOMER_REASON - len(tag)
     if len(text) > room:
         text = text[: max(room - 1, 0)].rstrip() + "…" if room > 0 else ""
-    combined = (text + tag).strip()
-    return combined or None
+    return (text + tag).strip()
 
 
-def reference_tag(reference: str) -> str:
-    """Return the tag that marks a refund made for ``reference`` (as found in its reason)."""
-    return REFERENCE_TAG.format(reference=reference).strip()
+def reference_of(reason: str | None) -> str | None:
+    """Return the reference in the tag that ends ``reason``, or None: only a whole tag at the end counts."""
+    if not reason:
+        return None
+    match = _TAG_AT_END.search(reason)
+    return match.group(1) if match else None
 
 
 def refund_payments(
@@ -566,8 +701,9 @@ def refund_payments(
     *,
     reason: str | None = None,
     notify_customer: bool = False,
-) -> WireCall[OrderTransactions]:
-    """Return the Refund Payments call; its answer holds the order's transactions after it.
+    currency: str | None = None,
+) -> WireCall[RefundAnswer]:
+    """Return the Refund Payments call; its answer holds the refund it made.
 
     Raises:
         InvalidRequest: no refunds, more than 50, a non-positive amount, or a
@@ -583,15 +719,14 @@ def refund_payments(
     entries = []
     for refund in payment_refunds:
         check_id(refund.payment_id, field="payment_id")
-        if not refund.amount.is_finite() or refund.amount <= 0:
-            raise InvalidRequest("amount", f"{refund.amount} is not a positive amount")
-        entries.append(
-            {
-                "paymentId": refund.payment_id,
-                "amount": {"amount": format_amount(refund.amount)},
-                "externalRefund": refund.external,
-            }
-        )
+        entry: dict[str, Any] = {"paymentId": refund.payment_id}
+        if refund.amount is not None:
+            if not refund.amount.is_finite() or refund.amount <= 0:
+                raise InvalidRequest("amount", f"{refund.amount} is not a positive amount")
+            text = format_amount(refund.amount) if currency is None else wire_amount(refund.amount, currency)
+            entry["amount"] = {"amount": text}
+        entry["externalRefund"] = refund.external
+        entries.append(entry)
     body: dict[str, Any] = {
         "orderId": order_id,
         "paymentRefunds": entries,
@@ -603,7 +738,7 @@ def refund_payments(
         operation="refund_payments",
         method="POST",
         path="/ecom/v1/order-billing/refund-payments",
-        parse=parse_transactions,
+        parse=parse_refund_answer,
         permission=_STORES_MANAGE,
         body=body,
         write=True,
@@ -647,6 +782,16 @@ def search_one_order() -> WireCall[list[Any]]:
     )
 
 
+def probe_write(order_id: str) -> WireCall[Order]:
+    """Return a cancel of an order that does not exist: the write-permission check of ``verify``.
+
+    It cannot change anything. 404 means the key may write orders, 403 that it may not
+    (``docs/wix-api.md``: Wix has no call that lists a key's permissions).
+    """
+    call = cancel_order(order_id)
+    return attrs.evolve(call, operation="probe_cancel_order", permission=_STORES_MANAGE)
+
+
 def list_currencies() -> WireCall[list[Any]]:
     """Return the List Currencies call (the Wix Currencies check)."""
     return WireCall(
@@ -662,8 +807,8 @@ def list_currencies() -> WireCall[list[Any]]:
 
 
 def decode_json(body: bytes) -> object:
-    """Return the JSON value in ``body``; raise ValueError if it is not JSON."""
-    return json.loads(body)
+    """Return the JSON value in ``body``, numbers with a fraction as Decimal; raise ValueError if not JSON."""
+    return json.loads(body, parse_float=Decimal)
 
 
 def _describe_body(body: bytes, content_type: str) -> tuple[str | None, str | None]:
@@ -727,6 +872,7 @@ def error_from_response(
         "wix_message": wix_message,
         "request_id": request_id,
         "operation": call.operation,
+        "retry_after": retry_after,
     }
     suffix = f" [request id {request_id}]" if request_id else ""
     if status == 401:
@@ -745,9 +891,7 @@ def error_from_response(
         return WixPreconditionFailed(f"{prefix}: Wix refused the change. Wix said: {detail}{suffix}", **fields)
     if status == 429:
         wait = f"; Wix asked to wait {retry_after:g}s" if retry_after is not None else ""
-        return WixRateLimited(
-            f"{prefix}: too many requests{wait}. Wix said: {detail}{suffix}", retry_after=retry_after, **fields
-        )
+        return WixRateLimited(f"{prefix}: too many requests{wait}. Wix said: {detail}{suffix}", **fields)
     if status >= 500:
         return WixServerError(f"{prefix}: Wix or a proxy failed; {detail}{suffix}", **fields)
     return WixAPIError(f"{prefix}: {detail}{suffix}", **fields)

@@ -163,8 +163,27 @@ def _describe_outcome(outcome: RefundOutcome) -> list[str]:
         payment = outcome.final_payment_status.value if outcome.final_payment_status else "?"
         if outcome.route is RefundRoute.STANDARD_REFUND:
             lines.append(f"  refunded through Wix: {_money(outcome.refunded, outcome.currency)}; payment {payment}")
+            if outcome.refunded_outside_wix:
+                lines.append(
+                    f"  recorded as refunded outside Wix: {_money(outcome.refunded_outside_wix, outcome.currency)} "
+                    "(Wix moved no money: the merchant pays it back)"
+                )
         else:
             lines.append(f"  order {status}, payment {payment} (a cancel refunds nothing on Wix)")
+        for f in outcome.deleted_fulfillments:
+            tracking = f.tracking
+            kept = (
+                "no tracking"
+                if tracking is None
+                else " ".join(
+                    str(part)
+                    for part in (tracking.shipping_provider, tracking.tracking_number, tracking.tracking_link)
+                    if part
+                )
+            )
+            lines.append(f"  deleted fulfilment {f.id}: {kept}")
+    if outcome.reference is not None and outcome.route is RefundRoute.STANDARD_REFUND:
+        lines.append(f"  reference {outcome.reference} (running again with --reference {outcome.reference} is safe)")
     return lines
 
 
@@ -364,7 +383,12 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             fake.add_order(total="80"),
             RefundRequest(amount=Decimal("20"), reason="late delivery", reference="demo-1"),
         ),
-        ("new order, paid by gift card (refused)", fake.add_order(payments="gift_card"), None),
+        (
+            "new order, gift card and card",
+            fake.add_order(total="50", payments=[("20", "gift_card"), ("30", "online")]),
+            None,
+        ),
+        ("new order, refunds disabled by the provider (refused)", fake.add_order(payments="refund_disabled"), None),
     ]
     labels = {oid: label for label, oid, _ in orders}
 

@@ -91,6 +91,9 @@ class _Fault:
     status: int = 503
     retry_after: str | None = None
     html: bool = False
+    delay: float = 0.0
+    amount: Decimal | None = None
+    reads: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method in ("*", method)) and fnmatch.fnmatchcase(path, self.path)
@@ -103,6 +106,7 @@ class _Answer:
     headers: dict[str, str] = attrs.Factory(dict)
     lose: bool = False
     refuse: bool = False
+    hold: float = 0.0
 
 
 class _Error(Exception):
@@ -134,12 +138,24 @@ def _invalid(field: str, description: str) -> _Error:
     )
 
 
+def _order_of(path: str, body: Any) -> str | None:
+    """The order a request is about: ``orderId`` in its body, or the GUID after ``/orders/``."""
+    if isinstance(body, dict) and isinstance(body.get("orderId"), str):
+        return str(body["orderId"])
+    match = re.search(r"/orders/([^/]+)", path)
+    return match.group(1) if match else None
+
+
 def _money(amount: Decimal) -> dict[str, str]:
     """A Price object with the kind of unnormalised amount text Wix sends ("35.0", "0", "2.5")."""
     text = format(amount.normalize(), "f")
     if "." not in text and amount != 0:
         text += ".0"
     return {"amount": text, "formattedAmount": f"${amount:.2f}"}
+
+
+# The fake's own short list of currencies whose minor unit is not 2 (ISO 4217).
+_CURRENCY_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
 
 
 def _dec(value: Decimal | int | str) -> Decimal:
@@ -157,6 +173,12 @@ class FakeWix:
             deleted (a quirk reported on Wix's forum).
         over_refund_status: 400 or 428, the status for a refund above what is left.
         cancel_error_code: the ``applicationError.code`` of a refused cancel.
+        refundability_shape: ``"sdk"`` (Wix's shape, the default: the payment under
+            ``payment`` with ``monetary.maxRefund``, ``refundable: true``), or the older
+            forms the library tolerates: ``"legacy"`` (``paymentId`` at the top, states as
+            objects) and ``"status"`` (``refundabilityStatus``).
+        list_reasons: False lists refunds without ``details.reason`` (so tags cannot be read).
+        legacy_payment_status: also write the deprecated ``regularPaymentDetails.status``.
     """
 
     BASE_URL = "http://127.0.0.1:9"
@@ -173,7 +195,12 @@ class FakeWix:
         sticky_fulfilled: bool = False,
         over_refund_status: int = 400,
         cancel_error_code: str = "ORDER_CANNOT_BE_CANCELED",
+        refundability_shape: str = "sdk",
+        list_reasons: bool = True,
+        legacy_payment_status: bool = False,
     ) -> None:
+        if refundability_shape not in ("sdk", "legacy", "status"):
+            raise ValueError(f"refundability_shape={refundability_shape!r}: use 'sdk', 'legacy' or 'status'")
         self._random = random.Random(seed)
         self.api_key = api_key or "IST.fake-" + uuid.UUID(int=self._random.getrandbits(128)).hex
         self.account_id = account_id or self._new_id()
@@ -182,6 +209,16 @@ class FakeWix:
         self.sticky_fulfilled = sticky_fulfilled
         self.over_refund_status = over_refund_status
         self.cancel_error_code = cancel_error_code
+        self.refundability_shape = refundability_shape
+        self.list_reasons = list_reasons
+        self.legacy_payment_status = legacy_payment_status
+        # None: refunds succeed; "now": every new refund FAILED; "later": PENDING, then
+        # FAILED when the transactions are next read.
+        self.decline: str | None = None
+        self._hidden: dict[str, int] = {}
+        self._hide_next: int | None = None
+        self._fail_later: set[str] = set()
+        self._timers: list[threading.Timer] = []
         self.keys: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {self.api_key: (ALL_SCOPES, None)}
         self.orders: dict[str, dict[str, Any]] = {}
         self.fulfillments: dict[str, list[dict[str, Any]]] = {}
@@ -220,7 +257,7 @@ class FakeWix:
         total: Decimal | int | str = "35.00",
         currency: str = "USD",
         fulfillments: int = 0,
-        payments: str | Sequence[tuple[Decimal | int | str, str]] = "online",
+        payments: str | Sequence[tuple[Decimal | int | str, str] | tuple[Decimal | int | str, str, str]] = "online",
         status: str = "APPROVED",
         payment_status: str | None = None,
         fulfillment_status: str | None = None,
@@ -239,8 +276,10 @@ class FakeWix:
                 more than zero makes the order FULFILLED (PARTIALLY_FULFILLED with
                 ``partially_fulfilled``, which adds one line item no fulfilment covers).
             payments: ``"online"``, ``"offline"``, ``"refund_disabled"``, ``"gift_card"``,
-                ``"manual"`` (a provider Wix cannot refund through), ``"none"``, or a
-                list of ``(amount, kind)`` pairs with those kinds.
+                ``"membership"``, ``"manual"`` (a provider Wix cannot refund through),
+                ``"none"``, or a list of ``(amount, kind)`` or ``(amount, kind, status)``
+                tuples with those kinds; ``status`` is the payment's own (``APPROVED``
+                by default; ``DECLINED``, ``AUTHORIZED``, ``VOIDED``... hold nothing).
             refunded: an amount already refunded from the first payment.
             payment_status, fulfillment_status: override what is derived.
         """
@@ -281,10 +320,10 @@ class FakeWix:
                 for i in range(fulfillments)
             ]
             if isinstance(payments, str):
-                plan: list[tuple[Decimal, str]] = [] if payments == "none" else [(total_d, payments)]
+                plan: list[tuple[Decimal, str, str]] = [] if payments == "none" else [(total_d, payments, "APPROVED")]
             else:
-                plan = [(_dec(a), kind) for a, kind in payments]
-            self.payments[oid] = [self._payment(amount, kind, created_text) for amount, kind in plan]
+                plan = [(_dec(p[0]), p[1], p[2] if len(p) > 2 else "APPROVED") for p in payments]
+            self.payments[oid] = [self._payment(amount, kind, created_text, st) for amount, kind, st in plan]
             self.refunds[oid] = []
             self.orders[oid] = {
                 "id": oid,
@@ -322,30 +361,42 @@ class FakeWix:
                 self.orders[oid]["fulfillmentStatus"] = fulfillment_status
             return oid
 
-    def _payment(self, amount: Decimal, kind: str, created: str) -> dict[str, Any]:
-        kinds = {"online", "offline", "refund_disabled", "gift_card", "manual"}
+    def _payment(self, amount: Decimal, kind: str, created: str, status: str = "APPROVED") -> dict[str, Any]:
+        kinds = {"online", "offline", "refund_disabled", "gift_card", "membership", "manual"}
         if kind not in kinds:
             raise ValueError(f"payment kind {kind!r} is not one of {sorted(kinds)}")
+        # Wix's Payment: the payment's own status is top-level (regularPaymentDetails.status
+        # is deprecated); gift cards and memberships are stored value.
         payment: dict[str, Any] = {
             "id": self._new_id(),
             "createdDate": created,
             "updatedDate": created,
             "amount": _money(amount),
             "refundDisabled": kind == "refund_disabled",
+            "status": status,
         }
         if kind == "gift_card":
             payment["giftcardPaymentDetails"] = {
                 "giftCardPaymentId": self._new_id(),
                 "giftCardId": self._new_id(),
-                "voided": False,
+                "appId": self._new_id(),
+                "voided": status == "VOIDED",
+            }
+        elif kind == "membership":
+            payment["membershipPaymentDetails"] = {
+                "membershipId": self._new_id(),
+                "lineItemId": "00000000-0000-0000-0000-000000000001",
+                "status": "CHARGED",
+                "name": {"original": "Gold plan"},
             }
         else:
             payment["regularPaymentDetails"] = {
                 "offlinePayment": kind == "offline",
-                "status": "APPROVED",
                 "paymentMethod": {"manual": "Square", "offline": "Cash"}.get(kind, "Stripe"),
                 "gatewayTransactionId": self._new_id(),
             }
+            if self.legacy_payment_status:
+                payment["regularPaymentDetails"]["status"] = status
         if kind == "manual":
             self.manual_payments.add(payment["id"])
         return payment
@@ -408,6 +459,36 @@ class FakeWix:
         with self._lock:
             self._faults.append(_Fault(method, path, "refuse", times))
 
+    def apply_late_next(self, method: str, path: str, *, after: float, times: int = 1) -> None:
+        """Take the next matching writes, lose their answer, and apply them ``after`` seconds later.
+
+        The client gives up (a timeout) while Wix still works on the request and
+        commits it later: a re-read right after shows nothing yet.
+        """
+        with self._lock:
+            self._faults.append(_Fault(method, path, "late", times, delay=after))
+
+    def hide_new_refund_next(self, *, reads: int = 1) -> None:
+        """Apply the next refund, but leave it out of its answer's transactions and of the next ``reads`` listings."""
+        with self._lock:
+            self._faults.append(_Fault("POST", "/ecom/v1/order-billing/refund-payments", "hide", 1, reads=reads))
+
+    def foreign_refund_next(self, method: str, path: str, amount: Decimal | int | str) -> None:
+        """Just before the next matching request, someone else refunds ``amount`` from the order's first payment."""
+        with self._lock:
+            self._faults.append(_Fault(method, path, "foreign", 1, amount=_dec(amount)))
+
+    def add_foreign_refund(self, order_id: str, amount: Decimal | int | str, reason: str | None = None) -> None:
+        """Refund ``amount`` from the order's first payment as someone else would (the dashboard, another tool)."""
+        with self._lock:
+            self._record_refund(order_id, [(self.payments[order_id][0]["id"], _dec(amount), False)], reason)
+            self._recompute_payment(order_id)
+
+    def settle(self) -> None:
+        """Wait for every late write to be applied."""
+        for timer in list(self._timers):
+            timer.join()
+
     def clear_faults(self) -> None:
         """Remove every scripted fault."""
         with self._lock:
@@ -425,6 +506,7 @@ class FakeWix:
         """Return the answer to one request (applying it, faults and all)."""
         headers = {k.lower(): v for k, v in headers.items()}
         with self._lock:
+            foreign = self._take_fault(method, path, foreign=True)
             fault = self._take_fault(method, path)
             parsed: Any = None
             if body:
@@ -438,6 +520,20 @@ class FakeWix:
                     LoggedRequest(method=method, path=path, headers=masked, json=parsed, status=None, outcome="refused")
                 )
                 return _Answer(0, refuse=True)
+            if foreign is not None:
+                order_id = _order_of(path, parsed)
+                if order_id in self.orders and self.payments[order_id] and foreign.amount is not None:
+                    self._record_refund(order_id, [(self.payments[order_id][0]["id"], foreign.amount, False)], None)
+                    self._recompute_payment(order_id)
+            if fault is not None and fault.kind == "late":
+                timer = threading.Timer(fault.delay, self._apply_late, args=(method, path, headers, body))
+                timer.daemon = True
+                self._timers.append(timer)
+                timer.start()
+                self.requests.append(
+                    LoggedRequest(method=method, path=path, headers=masked, json=parsed, status=None, outcome="late")
+                )
+                return _Answer(0, lose=True, hold=fault.delay)
             answer = self._answer(method, path, headers, body, fault)
             outcome = "lost" if answer.lose else "answered"
             self.requests.append(
@@ -447,9 +543,14 @@ class FakeWix:
             )
             return answer
 
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
+    def _apply_late(self, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
+        with self._lock, contextlib.suppress(_Error):
+            self._dispatch(method, path, headers, body)
+
+    def _take_fault(self, method: str, path: str, *, foreign: bool = False) -> _Fault | None:
+        # Someone else's refund lands beside whatever else happens to the request.
         for fault in self._faults:
-            if fault.matches(method, path):
+            if fault.matches(method, path) and (fault.kind == "foreign") == foreign:
                 if fault.remaining is not None:
                     fault.remaining -= 1
                     if fault.remaining <= 0:
@@ -470,9 +571,12 @@ class FakeWix:
                 return self._error_answer(_app_error(429, "RESOURCE_EXHAUSTED", "Too many requests"), extra)
             self._recent.append(now)
         try:
+            self._hide_next = fault.reads if fault is not None and fault.kind == "hide" else None
             status, data = self._dispatch(method, path, headers, body)
         except _Error as exc:
             return self._error_answer(exc)
+        finally:
+            self._hide_next = None
         answer = _Answer(
             status,
             json.dumps(data).encode(),
@@ -597,32 +701,104 @@ class FakeWix:
         )
 
     def _refundability(self, order_id: str, payment: dict[str, Any]) -> tuple[str, str | None]:
+        """Wix's state for one payment and its reason (Wix's enums, rev 3 of the contract)."""
         order = self.orders[order_id]
         if self._created(order) < self.cutoff:
-            return "nonRefundable", "ORDER_CREATED_BEFORE_BILLING_MIGRATION"
-        if order["paymentStatus"] in ("NOT_PAID", "PENDING") or order["status"] in ("INITIALIZED", "REJECTED"):
-            return "nonRefundable", "ORDER_NOT_PAID"
+            return "nonRefundable", "FORBIDDEN"
+        if order["status"] == "PENDING":
+            return "nonRefundable", "ORDER_IS_PENDING"
+        if order["status"] == "REJECTED":
+            return "nonRefundable", "ORDER_IS_REJECTED"
+        if order["paymentStatus"] in ("NOT_PAID", "PENDING") or order["status"] == "INITIALIZED":
+            return "nonRefundable", "NOT_PAID"
+        if payment["status"] not in ("APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"):
+            return "nonRefundable", "NOT_PAID"
         if payment["refundDisabled"]:
-            return "nonRefundable", "REFUND_DISABLED"
-        if "giftcardPaymentDetails" in payment:
-            return "nonRefundable", "GIFT_CARD_PAYMENT"
-        if payment["regularPaymentDetails"]["offlinePayment"]:
-            return "manuallyRefundable", "OFFLINE_PAYMENT"
+            return "nonRefundable", "DISABLED_BY_PROVIDER"
+        if self._max_refund(order_id, payment) <= 0:
+            return "nonRefundable", "ALREADY_REFUNDED"
+        if "regularPaymentDetails" in payment and payment["regularPaymentDetails"]["offlinePayment"]:
+            return "manuallyRefundable", "OFFLINE"
         if payment["id"] in self.manual_payments:
-            return "manuallyRefundable", "PROVIDER_DOES_NOT_SUPPORT_REFUNDS"
+            return "manuallyRefundable", "NOT_SUPPORTED"
         return "refundable", None
 
-    def _transactions(self, order_id: str) -> dict[str, Any]:
-        return {"orderId": order_id, "payments": self.payments[order_id], "refunds": self.refunds[order_id]}
+    def _max_refund(self, order_id: str, payment: dict[str, Any]) -> Decimal:
+        if payment["status"] not in ("APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"):
+            return Decimal(0)
+        return max(Decimal(payment["amount"]["amount"]) - self._refunded_for(order_id, payment["id"]), Decimal(0))
+
+    def _refundability_entry(self, order_id: str, payment: dict[str, Any]) -> dict[str, Any]:
+        kind, reason = self._refundability(order_id, payment)
+        if self.refundability_shape == "legacy":
+            return {"paymentId": payment["id"], kind: {} if reason is None else {"reason": reason}}
+        if self.refundability_shape == "status":
+            status = {"refundable": "REFUNDABLE", "manuallyRefundable": "MANUAL", "nonRefundable": "NOT_REFUNDABLE"}
+            entry = {"paymentId": payment["id"], "refundabilityStatus": status[kind]}
+            if kind == "manuallyRefundable":
+                entry["manuallyRefundableReason"] = reason
+            return entry
+        paid = Decimal(payment["amount"]["amount"])
+        refunded = sum(
+            (
+                Decimal(t["amount"]["amount"])
+                for r in self.refunds[order_id]
+                for t in r["transactions"]
+                if t["paymentId"] == payment["id"] and t["refundStatus"] == "SUCCEEDED"
+            ),
+            Decimal(0),
+        )
+        pending = self._refunded_for(order_id, payment["id"]) - refunded
+        regular = payment.get("regularPaymentDetails") or {}
+        info: dict[str, Any] = {
+            "paymentId": payment["id"],
+            "paymentMethod": regular.get("paymentMethod", "GiftCard" if "giftcardPaymentDetails" in payment else ""),
+            "offlinePayment": bool(regular.get("offlinePayment", False)),
+            "monetary": {
+                "paid": _money(paid),
+                "refunded": _money(refunded),
+                "refundPending": _money(pending),
+                "maxRefund": _money(self._max_refund(order_id, payment)),
+            },
+        }
+        if "membershipPaymentDetails" in payment:
+            info["membership"] = {"name": payment["membershipPaymentDetails"]["name"]}
+        state: Any = True if kind == "refundable" else {"reason": reason}
+        return {kind: state, "payment": info}
+
+    def _transactions(self, order_id: str, *, hide: str | None = None) -> dict[str, Any]:
+        refunds = []
+        for refund in self.refunds[order_id]:
+            if refund["id"] == hide or self._hidden.get(refund["id"], 0) > 0:
+                continue
+            if not self.list_reasons:
+                refund = {**refund, "details": {k: v for k, v in refund["details"].items() if k != "reason"}}
+            refunds.append(refund)
+        return {"orderId": order_id, "payments": self.payments[order_id], "refunds": refunds}
+
+    def _read_transactions(self, order_id: str) -> dict[str, Any]:
+        """One List Transactions answer: pending declines fail now, lagging refunds stay hidden."""
+        for refund in self.refunds[order_id]:
+            if refund["id"] in self._fail_later:
+                self._fail_later.discard(refund["id"])
+                for t in refund["transactions"]:
+                    t["refundStatus"] = "FAILED"
+        self._recompute_payment(order_id)
+        answer = self._transactions(order_id)
+        for refund_id in list(self._hidden):
+            self._hidden[refund_id] -= 1
+            if self._hidden[refund_id] <= 0:
+                del self._hidden[refund_id]
+        return answer
 
     def _record_refund(
-        self, order_id: str, parts: list[tuple[str, Decimal, bool]], reason: str | None
+        self, order_id: str, parts: list[tuple[str, Decimal, bool]], reason: str | None, status: str = "SUCCEEDED"
     ) -> dict[str, Any]:
         refund: dict[str, Any] = {
             "id": self._new_id(),
             "createdDate": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "transactions": [
-                {"paymentId": pid, "amount": _money(amount), "refundStatus": "SUCCEEDED", "externalRefund": external}
+                {"paymentId": pid, "amount": _money(amount), "refundStatus": status, "externalRefund": external}
                 for pid, amount, external in parts
             ],
             "details": {"reason": reason} if reason else {},
@@ -698,19 +874,14 @@ class FakeWix:
 
     def _h_list_transactions(self, _: Any, order_id: str) -> tuple[int, Any]:
         self._order(order_id)
-        return 200, {"orderTransactions": self._transactions(order_id)}
+        return 200, {"orderTransactions": self._read_transactions(order_id)}
 
     def _h_get_refundability(self, data: dict[str, Any]) -> tuple[int, Any]:
         order_id = data.get("orderId")
         if not isinstance(order_id, str) or not _GUID.match(order_id):
             raise _invalid("orderId", "must be a GUID")
         self._order(order_id)
-        entries = []
-        for payment in self.payments[order_id]:
-            kind, reason = self._refundability(order_id, payment)
-            entry: dict[str, Any] = {"paymentId": payment["id"], kind: {} if reason is None else {"reason": reason}}
-            entries.append(entry)
-        return 200, {"payments": entries}
+        return 200, {"payments": [self._refundability_entry(order_id, p) for p in self.payments[order_id]]}
 
     def _h_refund_payments(self, data: dict[str, Any]) -> tuple[int, Any]:
         order_id = data.get("orderId")
@@ -733,38 +904,67 @@ class FakeWix:
             where = f"paymentRefunds[{index}]"
             if not isinstance(entry, dict):
                 raise _invalid(where, "must be an object")
+            unknown = set(entry) - {"paymentId", "amount", "externalRefund"}
+            if unknown:
+                raise _invalid(where, f"unknown fields {sorted(unknown)}")
             pid = entry.get("paymentId")
             if not isinstance(pid, str) or not _GUID.match(pid):
                 raise _invalid(f"{where}.paymentId", "must be a GUID")
-            money = entry.get("amount")
-            if not isinstance(money, dict) or not isinstance(money.get("amount"), str):
-                raise _invalid(f"{where}.amount", "must be a Price object with a decimal string amount")
-            try:
-                amount = Decimal(money["amount"])
-            except ArithmeticError:
-                raise _invalid(f"{where}.amount.amount", "is not a decimal") from None
-            if not amount.is_finite() or amount <= 0:
-                raise _invalid(f"{where}.amount.amount", "must be above zero")
             external = entry.get("externalRefund", False)
             if not isinstance(external, bool):
                 raise _invalid(f"{where}.externalRefund", "must be a boolean")
             if pid not in payments:
                 raise _app_error(404, "PAYMENT_NOT_FOUND", f"payment {pid} not found on order {order_id}")
-            kind, why = self._refundability(order_id, payments[pid])
-            if kind == "nonRefundable" or (kind == "manuallyRefundable" and not external):
-                raise _app_error(428, "PAYMENT_NOT_REFUNDABLE", f"payment {pid} is {kind} ({why})")
+            payment = payments[pid]
+            stored = "giftcardPaymentDetails" in payment or "membershipPaymentDetails" in payment
+            money = entry.get("amount")
+            if stored:
+                # Wix refunds a gift card's or membership's whole credit; amount does not apply.
+                if money is not None:
+                    raise _app_error(
+                        400, "INVALID_PAYMENT_REFUND_AMOUNT", f"payment {pid} is stored value: send no amount"
+                    )
+                amount = self._max_refund(order_id, payment)
+            else:
+                if not isinstance(money, dict) or not isinstance(money.get("amount"), str):
+                    raise _invalid(f"{where}.amount", "must be a Price object with a decimal string amount")
+                try:
+                    amount = Decimal(money["amount"])
+                except ArithmeticError:
+                    raise _invalid(f"{where}.amount.amount", "is not a decimal") from None
+                digits = _CURRENCY_DIGITS.get(order["currency"], 2)
+                if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal(1).scaleb(-digits)):
+                    raise _app_error(
+                        400,
+                        "INVALID_PAYMENT_REFUND_AMOUNT",
+                        f"{money['amount']} is not a valid {order['currency']} amount",
+                    )
+            kind, why = self._refundability(order_id, payment)
+            if kind == "manuallyRefundable" and not external:
+                raise _app_error(428, "EXTERNAL_REFUND_EXPECTED", f"payment {pid} must be refunded outside Wix ({why})")
+            if kind == "nonRefundable" and why != "ALREADY_REFUNDED":
+                raise _app_error(428, "PAYMENT_NOT_REFUNDABLE", f"payment {pid} is not refundable ({why})")
             already = self._refunded_for(order_id, pid) + sum((a for p, a, _ in parts if p == pid), Decimal(0))
-            if already + amount > Decimal(payments[pid]["amount"]["amount"]):
+            if amount <= 0 or already + amount > Decimal(payment["amount"]["amount"]):
                 raise _app_error(
                     self.over_refund_status,
-                    "REFUND_AMOUNT_EXCEEDS_REFUNDABLE",
+                    "INVALID_PAYMENT_REFUND_AMOUNT",
                     f"amount exceeds what payment {pid} has left",
                 )
             parts.append((pid, amount, external))
-        refund = self._record_refund(order_id, parts, reason)
+        status = {"now": "FAILED", "later": "PENDING"}.get(self.decline or "", "SUCCEEDED")
+        refund = self._record_refund(order_id, parts, reason, status)
+        if self.decline == "later":
+            self._fail_later.add(refund["id"])
         self._recompute_payment(order_id)
         self.writes.append(("refund", order_id, refund["id"]))
-        return 200, {"refund": refund, "orderTransactions": self._transactions(order_id)}
+        hide = None
+        if self._hide_next is not None:
+            hide = refund["id"]
+            if self._hide_next > 0:
+                self._hidden[refund["id"]] = self._hide_next
+        answer = refund if self.list_reasons else {**refund, "details": {}}
+        return 200, {"refund": answer, "orderTransactions": self._transactions(order_id, hide=hide)}
 
     def _h_site_properties(self, _: Any) -> tuple[int, Any]:
         return 200, {
@@ -861,6 +1061,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.fake.latency:
             time.sleep(self.fake.latency)
         answer = self.fake.handle(self.command, self.path.split("?")[0], dict(self.headers.items()), body)
+        if answer.hold:
+            # Over a socket a late write keeps the client waiting until Wix applies it
+            # (a client whose timeout is shorter gives up first), then gets no answer.
+            time.sleep(answer.hold)
         if answer.refuse or answer.lose:
             self.close_connection = True
             with contextlib.suppress(OSError):
