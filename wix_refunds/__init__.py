@@ -33,6 +33,7 @@ from ._execute import (
     refund_order_async,
     refund_orders_async,
 )
+from ._locks import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key
 from ._money import MINOR_UNITS, format_money
 from ._orders import (
     Fulfillment,
@@ -72,8 +73,11 @@ __all__ = [
     "AsyncWixClient",
     "CancelOrder",
     "DeleteFulfillments",
+    "FileLocks",
     "Fulfillment",
     "FulfillmentStatus",
+    "HeldLock",
+    "InProcessLocks",
     "InvalidCredentials",
     "InvalidOrderData",
     "InvalidRequest",
@@ -83,6 +87,7 @@ __all__ = [
     "LockUnavailable",
     "MINOR_UNITS",
     "Order",
+    "OrderLocks",
     "OrderStatus",
     "OrderTransactions",
     "OutcomeStatus",
@@ -122,7 +127,9 @@ __all__ = [
     "WixServerError",
     "__version__",
     "decide_refund",
+    "default_lock_dir",
     "format_money",
+    "lock_key",
     "new_reference",
     "refund_order",
     "refund_order_async",
