@@ -86,14 +86,16 @@ def test_demo_refunds_one_order_of_each_kind_with_no_credentials(fake: FakeWix) 
 def test_verify_passes_with_every_permission(fake: FakeWix, served: str) -> None:
     result = cli(fake, served, "verify")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("[ok  ]") == 5
+    assert result.stdout.count("[ok  ]") == 7
     data = json.loads(cli(fake, served, "verify", "--json").stdout)
     assert data["ok"] is True
     assert [c["name"] for c in data["checks"]] == [
         "Business Info",
         "Sites",
         "Wix Stores (read orders)",
-        "Wix Stores (manage orders)",
+        "Wix Stores (cancel orders)",
+        "Wix Stores (refund payments)",
+        "Wix Stores (delete fulfilments)",
         "Wix Currencies",
     ]
     assert fake.writes == []
@@ -104,7 +106,7 @@ def test_verify_fails_a_key_that_can_read_but_not_write_orders(fake: FakeWix, se
     fake.add_key(key, scopes=["orders.read", "sites.read", "business-info.read", "currencies.manage"])
     result = cli(fake, served, "verify", env=_env(fake, WIX_API_KEY=key))
     assert result.returncode == 3
-    assert "[FAIL] Wix Stores (manage orders)" in result.stdout
+    assert "[FAIL] Wix Stores (refund payments)" in result.stdout
     assert "all permissions present" not in result.stdout
     assert fake.writes == []
 

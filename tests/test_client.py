@@ -184,7 +184,7 @@ def test_verify_reports_each_permission_and_what_to_fix(kind: str) -> None:
         if request.url.path == "/ecom/v1/orders/search":
             assert json.loads(request.content) == {"search": {"cursorPaging": {"limit": 1}}}
             return httpx.Response(200, json={"orders": []})
-        if request.url.path.endswith("/cancel"):
+        if request.url.path.endswith("/cancel") or "fulfillments" in request.url.path or "refund" in request.url.path:
             return httpx.Response(404, json={"message": "no such order", "details": {}})
         return httpx.Response(200, json={"version": "1", "properties": {"businessName": "Shop"}})
 
@@ -194,7 +194,9 @@ def test_verify_reports_each_permission_and_what_to_fix(kind: str) -> None:
         ("Business Info", True),
         ("Sites", True),
         ("Wix Stores (read orders)", True),
-        ("Wix Stores (manage orders)", True),
+        ("Wix Stores (cancel orders)", True),
+        ("Wix Stores (refund payments)", True),
+        ("Wix Stores (delete fulfilments)", True),
         ("Wix Currencies", False),
     ]
     assert report.ok is False
@@ -208,7 +210,7 @@ def test_verify_fails_sites_when_the_site_is_not_in_the_account(kind: str) -> No
     def respond(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/site-list/v2/sites/query":
             return httpx.Response(200, json={"sites": []})
-        if request.url.path.endswith("/cancel"):
+        if request.url.path.endswith("/cancel") or "fulfillments" in request.url.path or "refund" in request.url.path:
             return httpx.Response(404, json={"message": "no such order", "details": {}})
         return httpx.Response(200, json={"properties": {}, "orders": [], "currencies": []})
 

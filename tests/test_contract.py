@@ -362,7 +362,12 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
             notify_customer=True,
         ),
     ],
-    "probe_write": [lambda: _wire.probe_write("5a0c2d1e-4b3f-4c8a-9d7e-6f5a4b3c2d1e")],
+    "probe_write": [
+        lambda what=what: _wire.probe_write(  # type: ignore[misc]
+            what, "5a0c2d1e-4b3f-4c8a-9d7e-6f5a4b3c2d1e", "6b1d3e2f-5c4a-4d9b-8e7f-7a6b5c4d3e2f"
+        )
+        for what in ("cancel", "refund", "delete")
+    ],
     "get_site_properties": [lambda: _wire.get_site_properties()],
     "query_sites": [lambda: _wire.query_sites(SITE_ID)],
     "search_one_order": [lambda: _wire.search_one_order()],
@@ -540,13 +545,7 @@ ANSWERS: dict[str, tuple[Callable[[Wix, str], Any], str, tuple[str, ...]]] = {
     ),
 }
 # endpoint, or endpoint-kind -> what FakeWix gets wrong today (a strict xfail until fixed)
-FAKE_GAPS = {
-    "list_transactions_by_ids": "FakeWix has no POST /ecom/v1/payments/list-by-ids (List Transactions For Multiple "
-    "Orders)",
-    "get_refundability-membership": "FakeWix gives a membership payment both payment.monetary and payment.membership "
-    "(PaymentInfoSummaryOneOf allows one) and its membership summary a name instead of the paid, refunded and "
-    "refundable line item IDs",
-}
+FAKE_GAPS: dict[str, str] = {}
 
 
 def _answer_cases() -> list[Any]:

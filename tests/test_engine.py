@@ -196,6 +196,23 @@ def test_only_captured_payments_count_and_a_declined_one_does_not_make_a_full_re
     assert action.payment_refunds == (PaymentRefund(payment_id=P2, amount=Decimal("35")),)
 
 
+def test_a_payment_whose_status_is_unknown_stops_a_full_refund_naming_it() -> None:
+    payments = (
+        Payment(id=P1, amount=Decimal("20"), status=PaymentRecordStatus.UNKNOWN, raw_status="UNDEFINED"),
+        Payment(id=P2, amount=Decimal("15")),
+    )
+    seen = Observed(
+        order=order(),
+        transactions=OrderTransactions(order_id=ORDER_ID, payments=payments),
+        refundability=(PaymentRefundability(payment_id=P2, refundability=Refundability.REFUNDABLE),),
+    )
+    with pytest.raises(RefundNotSupported, match=rf"{P1}.*'UNDEFINED' is one the library does not know"):
+        next_action(decide_refund(order()), seen_as(seen))
+    partial = next_action(decide_refund(order(), RefundRequest(amount=Decimal("5"))), seen_as(seen))
+    assert isinstance(partial, Refund)
+    assert partial.payment_refunds == (PaymentRefund(payment_id=P2, amount=Decimal("5")),)
+
+
 def test_a_payment_is_never_refunded_above_wix_max_refund() -> None:
     seen = Observed(
         order=order(),

@@ -217,13 +217,20 @@ class _BaseClient:
             self._fail(call, exc, 1)
 
     def _verify_calls(self) -> list[tuple[str, WireCall[Any]]]:
-        # The write check cancels an order that does not exist (a fresh random GUID): it
-        # cannot change anything; 404 means the key may write orders, 403 that it may not.
+        # The write checks write to an order that does not exist (fresh random GUIDs): they
+        # cannot change anything; 404 means the key may make that write, 403 that it may not.
         return [
             ("Business Info", _wire.get_site_properties()),
             ("Sites", _wire.query_sites(self.credentials.site_id)),
             ("Wix Stores (read orders)", _wire.search_one_order()),
-            ("Wix Stores (manage orders)", _wire.probe_write(str(uuid.uuid4()))),
+            *(
+                (f"Wix Stores ({label})", _wire.probe_write(what, str(uuid.uuid4()), str(uuid.uuid4())))
+                for what, label in (
+                    ("cancel", "cancel orders"),
+                    ("refund", "refund payments"),
+                    ("delete", "delete fulfilments"),
+                )
+            ),
             ("Wix Currencies", _wire.list_currencies()),
         ]
 
@@ -242,9 +249,10 @@ class _BaseClient:
 
     def _check(self, name: str, call: WireCall[Any], result: Any, error: WixRefundError | None) -> PermissionCheck:
         fix = _FIX.format(permission=name)
-        if call.operation == "probe_cancel_order" and isinstance(error, WixNotFound):
-            return PermissionCheck(name=name, passed=True, detail="a cancel of an order that does not exist: 404")
-        if error is None and call.operation == "probe_cancel_order":
+        probe = call.operation.startswith("probe_")
+        if probe and isinstance(error, WixNotFound):
+            return PermissionCheck(name=name, passed=True, detail="a write to an order that does not exist: 404")
+        if probe and error is None:
             return PermissionCheck(
                 name=name, passed=False, detail="the write check was answered 2xx for an order that does not exist"
             )

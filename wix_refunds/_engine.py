@@ -33,6 +33,7 @@ from ._orders import (
     OrderStatus,
     OrderTransactions,
     Payment,
+    PaymentRecordStatus,
     PaymentRefundability,
     PaymentStatus,
     Refundability,
@@ -464,6 +465,13 @@ def _holdings(transactions: OrderTransactions, refundability: tuple[PaymentRefun
     result = []
     for payment in transactions.payments:
         holds = transactions.remaining_for(payment)
+        if payment.status is PaymentRecordStatus.UNKNOWN:
+            # Fail closed: a status the library cannot read may hide captured money.
+            unread = max(payment.amount - transactions.refunded_for(payment.id), Decimal(0))
+            if unread > 0:
+                unknown = f"its status {payment.raw_status or '(none)'!r} is one the library does not know"
+                result.append(_Holding(payment, unread, Refundability.UNKNOWN, unknown))
+            continue
         entry = entries.get(payment.id)
         if entry is not None and entry.max_refund is not None:
             # Never above what Wix says it will refund from this payment.

@@ -1,6 +1,6 @@
 """Every Wix path, JSON key and amount format, in and out. No I/O.
 
-This is the one module that knows Wix's wire format (``shared/wix-api.md``,
+This is the one module that knows Wix's wire format (``docs/wix-api.md``,
 "Choices this project makes"). Where live Wix proves a choice wrong, it is
 corrected here and nowhere else.
 """
@@ -55,6 +55,7 @@ REFERENCE_TAG = " [ref:{reference}]"
 _TAG_AT_END = re.compile(r" ?\[ref:([A-Za-z0-9._:/#@+-]{1,64})\]\Z")
 MAX_CUSTOMER_REASON = 200
 MAX_PAYMENT_REFUNDS = 50
+MAX_CANCEL_MESSAGE = 1000
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -623,6 +624,8 @@ def cancel_order(
     """Return the Cancel Order call; its answer is the order after the cancel."""
     order_id = check_id(order_id, field="order_id")
     body: dict[str, Any] = {"sendOrderCanceledEmail": notify_customer, "restockAllItems": restock}
+    if message and len(message) > MAX_CANCEL_MESSAGE:
+        raise InvalidRequest("message", f"Wix takes at most {MAX_CANCEL_MESSAGE} characters, got {len(message)}")
     if message:
         body["customMessage"] = message
     return WireCall(
@@ -782,14 +785,21 @@ def search_one_order() -> WireCall[list[Any]]:
     )
 
 
-def probe_write(order_id: str) -> WireCall[Order]:
-    """Return a cancel of an order that does not exist: the write-permission check of ``verify``.
+def probe_write(what: str, order_id: str, other_id: str) -> WireCall[Any]:
+    """Return a write on an order that does not exist: one write-permission check of ``verify``.
 
-    It cannot change anything. 404 means the key may write orders, 403 that it may not
+    ``what`` is ``cancel``, ``refund`` or ``delete`` (each is its own permission on Wix);
+    ``order_id`` and ``other_id`` (the payment or fulfilment) are fresh random GUIDs. It
+    cannot change anything: 404 means the key may make that write, 403 that it may not
     (``docs/wix-api.md``: Wix has no call that lists a key's permissions).
     """
-    call = cancel_order(order_id)
-    return attrs.evolve(call, operation="probe_cancel_order", permission=_STORES_MANAGE)
+    calls: dict[str, Callable[[], WireCall[Any]]] = {
+        "cancel": lambda: cancel_order(order_id),
+        "refund": lambda: refund_payments(order_id, [PaymentRefund(payment_id=other_id, amount=Decimal(1))]),
+        "delete": lambda: delete_fulfillment(order_id, other_id),
+    }
+    call = calls[what]()
+    return attrs.evolve(call, operation=f"probe_{call.operation}")
 
 
 def list_currencies() -> WireCall[list[Any]]:

@@ -15,7 +15,7 @@ itself and shares no wire-format code with the client, so that one mistake
 cannot hide in both. Like Wix it has no idempotency: the same partial refund
 sent twice refunds twice.
 
-Choices the Wix docs leave open (``shared/wix-api.md``) are made here as the
+Choices the Wix docs leave open (``docs/wix-api.md``, the contract) are made here as the
 library makes them; in particular a request that sends both ``wix-site-id`` and
 ``wix-account-id`` is answered 400 (undocumented on Wix).
 """
@@ -61,6 +61,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str, str, bool], ...] = tuple(
         ("POST", "/ecom/v1/fulfillments/list-by-ids", "list_fulfillments_by_ids", "orders.read", True),
         ("DELETE", f"/ecom/v1/fulfillments/{_G}/orders/{_G}", "delete_fulfillment", "orders.manage", True),
         ("GET", f"/ecom/v1/payments/orders/{_G}", "list_transactions", "orders.read", True),
+        ("POST", "/ecom/v1/payments/list-by-ids", "list_transactions_by_ids", "orders.read", True),
         ("POST", "/ecom/v1/order-billing/get-order-refundability", "get_refundability", "orders.manage", True),
         ("POST", "/ecom/v1/order-billing/refund-payments", "refund_payments", "orders.manage", True),
         ("GET", "/site-properties/v4/properties", "site_properties", "business-info.read", True),
@@ -653,7 +654,7 @@ class FakeWix:
     def _order(self, order_id: str) -> dict[str, Any]:
         order = self.orders.get(order_id)
         if order is None:
-            raise _app_error(404, "NOT_FOUND", f"order {order_id} not found")
+            raise _app_error(404, "ORDER_NOT_FOUND", f"order {order_id} not found")
         return order
 
     def _created(self, order: dict[str, Any]) -> datetime:
@@ -754,15 +755,23 @@ class FakeWix:
             "paymentId": payment["id"],
             "paymentMethod": regular.get("paymentMethod", "GiftCard" if "giftcardPaymentDetails" in payment else ""),
             "offlinePayment": bool(regular.get("offlinePayment", False)),
-            "monetary": {
+        }
+        member = payment.get("membershipPaymentDetails")
+        if member is not None:
+            # PaymentInfo holds one summary: a membership's is its line items, not money.
+            left = self._max_refund(order_id, payment) > 0
+            info["membership"] = {
+                "paidLineItemIds": [member["lineItemId"]],
+                "refundedLineItemIds": [] if left else [member["lineItemId"]],
+                "refundableLineItemIds": [member["lineItemId"]] if left else [],
+            }
+        else:
+            info["monetary"] = {
                 "paid": _money(paid),
                 "refunded": _money(refunded),
                 "refundPending": _money(pending),
                 "maxRefund": _money(self._max_refund(order_id, payment)),
-            },
-        }
-        if "membershipPaymentDetails" in payment:
-            info["membership"] = {"name": payment["membershipPaymentDetails"]["name"]}
+            }
         state: Any = True if kind == "refundable" else {"reason": reason}
         return {kind: state, "payment": info}
 
@@ -832,8 +841,10 @@ class FakeWix:
         for field in ("sendOrderCanceledEmail", "restockAllItems"):
             if field in data and not isinstance(data[field], bool):
                 raise _invalid(field, "must be a boolean")
-        if "customMessage" in data and not isinstance(data["customMessage"], str):
-            raise _invalid("customMessage", "must be a string")
+        if "customMessage" in data and (
+            not isinstance(data["customMessage"], str) or not 1 <= len(data["customMessage"]) <= 1000
+        ):
+            raise _invalid("customMessage", "must be a string of 1 to 1000 characters")
         if order["status"] == "CANCELED":
             raise _app_error(428, self.cancel_error_code, "Order is already canceled")
         if order["fulfillmentStatus"] in ("FULFILLED", "PARTIALLY_FULFILLED"):
@@ -875,6 +886,12 @@ class FakeWix:
     def _h_list_transactions(self, _: Any, order_id: str) -> tuple[int, Any]:
         self._order(order_id)
         return 200, {"orderTransactions": self._read_transactions(order_id)}
+
+    def _h_list_transactions_by_ids(self, data: dict[str, Any]) -> tuple[int, Any]:
+        ids = data.get("orderIds")
+        if not isinstance(ids, list) or not all(isinstance(i, str) and _GUID.match(i) for i in ids):
+            raise _invalid("orderIds", "must be a list of GUIDs")
+        return 200, {"orderTransactions": [self._read_transactions(i) for i in ids if i in self.orders]}
 
     def _h_get_refundability(self, data: dict[str, Any]) -> tuple[int, Any]:
         order_id = data.get("orderId")
