@@ -302,9 +302,23 @@ def test_success_with_a_body_that_is_not_json_is_a_typed_error(kind: str, body: 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_success_with_the_wrong_json_shape_names_the_field(kind: str) -> None:
-    transport, _ = recording(lambda request: httpx.Response(200, json={"order": {"id": ORDER_ID}}))
-    with pytest.raises(InvalidOrderData, match=r"order\.number"):
+    answer = httpx.Response(200, json={"order": {"id": ORDER_ID}}, headers={"x-wix-request-id": "req-9"})
+    transport, _ = recording(lambda request: answer)
+    with pytest.raises(WixInvalidResponse, match=r"order\.number") as info:
         run_call(kind, transport, "get_order", ORDER_ID)
+    assert (info.value.status, info.value.request_id, info.value.field) == (200, "req-9", "order.number")
+    assert "req-9" in str(info.value)
+    assert isinstance(info.value, InvalidOrderData)  # the older name still catches it
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_retry_after_is_honoured_on_every_retryable_status(kind: str, status: int) -> None:
+    answers = iter([httpx.Response(status, headers={"retry-after": "3"}), httpx.Response(200, json=order_json())])
+    transport, _ = recording(lambda request: next(answers))
+    sleeps = Sleeps()
+    run_call(kind, transport, "get_order", ORDER_ID, retry=fast_policy(sleeps))
+    assert sleeps == [3.0]
 
 
 def _raise(exc_type: type[httpx.HTTPError]) -> Any:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -223,3 +224,47 @@ def test_twenty_tasks_with_a_late_write_still_give_one_refund() -> None:
     assert fake.count_writes("refund", oid) == 1
     assert statuses.count(OutcomeStatus.COMPLETED) == 1
     _ = fast_policy  # the fast policy is for tests whose waits need not pass
+
+
+@pytest.mark.parametrize("status", ["PENDING", "SCHEDULED", "STARTED"])
+def test_a_refund_wix_holds_in_flight_counts_and_is_never_sent_twice(status: str) -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="100")
+    fake.refund_status = status
+    request = RefundRequest(amount=TEN, reference="f-1")
+    first = run_refund("sync", fake, oid, request)
+    again = run_refund("sync", fake, oid, request)
+    assert (first.status, first.refunded, again.status) == (OutcomeStatus.COMPLETED, TEN, OutcomeStatus.ALREADY_DONE)
+    assert fake.count_writes("refund", oid) == 1
+
+
+def test_a_lost_postgres_session_stops_the_refund_before_its_write(postgres: Any) -> None:
+    import psycopg
+
+    from wix_refunds import LockLost
+    from wix_refunds.postgres import PostgresLocks
+
+    fake = FakeWix()
+    oid = fake.add_order(total="100")
+    dsn = postgres.dsn()
+
+    class EndSessionsOnRefundability(httpx.BaseTransport):
+        """Wix's transport, but the lock's PostgreSQL session dies as refundability is read."""
+
+        def __init__(self) -> None:
+            self.inner = fake.transport()
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("get-order-refundability"):
+                with psycopg.connect(dsn, autocommit=True) as admin:
+                    admin.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                        "AND pid <> pg_backend_pid()"
+                    )
+            return self.inner.handle_request(request)
+
+    with httpx.Client(transport=EndSessionsOnRefundability()) as http:
+        client = WixClient(fake.credentials, base_url=FakeWix.BASE_URL, http_client=http, rate_limit=None)
+        with pytest.raises(LockLost):
+            refund_order(client, oid, RefundRequest(amount=TEN), locks=PostgresLocks(dsn))
+    assert fake.writes == []

@@ -144,12 +144,13 @@ def test_outcome_reports_steps_amount_and_final_status() -> None:
     assert (outcome.refunded, outcome.refunded_outside_wix) == (Decimal("30"), Decimal("10"))
     assert outcome.final_payment_status is PaymentStatus.PARTIALLY_REFUNDED
     (step,) = outcome.steps
-    assert (step.action, step.target, step.attempts, step.result, step.amount) == (
+    assert (step.action, step.target, step.attempts, step.result, step.amount, step.outside_wix) == (
         "refund_payments",
         oid,
         1,
         "done",
         Decimal("40"),
+        Decimal("10"),
     )
     refund = fake.refunds[oid][0]
     assert [(t["amount"]["amount"], t["externalRefund"]) for t in refund["transactions"]] == [

@@ -79,13 +79,18 @@ def new_reference() -> str:
 
 @attrs.frozen(kw_only=True)
 class StepRecord:
-    """One write the refund made (or, in a dry run, would make)."""
+    """One write the refund made (or, in a dry run, would make).
+
+    For a refund, ``amount`` is what it names in all and ``outside_wix`` the part of it
+    only recorded on Wix (``externalRefund``), which the merchant pays back.
+    """
 
     action: str
     target: str
     attempts: int
     result: str
     amount: Decimal | None = None
+    outside_wix: Decimal | None = None
 
 
 def _text(amount: Decimal | None, currency: str | None) -> str | None:
@@ -150,6 +155,7 @@ class RefundOutcome:
                     "attempts": s.attempts,
                     "result": s.result,
                     "amount": _text(s.amount, self.currency),
+                    "outside_wix": _text(s.outside_wix, self.currency),
                 }
                 for s in self.steps
             ],
@@ -215,10 +221,27 @@ class _Run:
         self.unknown_since: float | None = None
         self.waited = 0.0
 
-    def _record(self, action: str, target: str, attempts: int, result: str, amount: Decimal | None = None) -> None:
-        self.steps.append(StepRecord(action=action, target=target, attempts=attempts, result=result, amount=amount))
+    def _record(self, call: WireCall[Any], action: DeleteOne | Cancel | Refund, attempts: int, result: str) -> None:
+        amount = outside = None
+        if isinstance(action, Refund):
+            amount = action.amount
+            outside = sum((p.amount for p in action.payment_refunds if p.external and p.amount), Decimal(0))
+        target = call.target or self.order_id
+        self.steps.append(
+            StepRecord(
+                action=call.operation,
+                target=target,
+                attempts=attempts,
+                result=result,
+                amount=amount,
+                outside_wix=outside,
+            )
+        )
+        action_name = call.operation
         route = self.plan.route if self.plan else None
-        log.info("order %s route %s: %s %s -> %s (attempts %d)", self.order_id, route, action, target, result, attempts)
+        log.info(
+            "order %s route %s: %s %s -> %s (attempts %d)", self.order_id, route, action_name, target, result, attempts
+        )
 
     def _write_call(self, action: DeleteOne | Cancel | Refund) -> WireCall[Any]:
         if isinstance(action, DeleteOne):
@@ -256,9 +279,7 @@ class _Run:
             action = next_action(self.plan, self.progress)
             if isinstance(action, Finish):
                 if action.planned is not None:
-                    call = self._write_call(action.planned)
-                    amount = action.planned.amount if isinstance(action.planned, Refund) else None
-                    self._record(call.operation, call.target or self.order_id, 0, "planned (dry run)", amount)
+                    self._record(self._write_call(action.planned), action.planned, 0, "planned (dry run)")
                     return self.outcome(OutcomeStatus.DRY_RUN)
                 return self.outcome(OutcomeStatus.COMPLETED if self.progress.wrote else OutcomeStatus.ALREADY_DONE)
             if isinstance(action, Wait):
@@ -278,8 +299,6 @@ class _Run:
 
     def _write(self, action: DeleteOne | Cancel | Refund) -> Generator[_Ask, Any, None]:
         call = self._write_call(action)
-        target = call.target or self.order_id
-        amount = action.amount if isinstance(action, Refund) else None
         if isinstance(action, Refund):
             before = self.progress.before
             if before is None and self.progress.seen.transactions is not None:
@@ -293,13 +312,13 @@ class _Run:
             sent = yield call
         except (WixOutcomeUnknown, WixPreconditionFailed, WixNotFound) as exc:
             kind = _FAILURE_KINDS[type(exc)]
-            self._record(call.operation, target, exc.attempts, f"{_FAILURE_TEXT[kind]}; re-reading", amount)
+            self._record(call, action, exc.attempts, f"{_FAILURE_TEXT[kind]}; re-reading")
             if kind == "unknown" and isinstance(action, Refund):
                 self.unknown_since, self.waited = self.clock(), 0.0
             self.progress = after_failure(self.progress, Failure(action=action, kind=kind, error=exc))
             return
         self.progress = attrs.evolve(self.progress, wrote=True)
-        self._record(call.operation, target, sent.attempts, "done", amount)
+        self._record(call, action, sent.attempts, "done")
         if isinstance(action, DeleteOne):
             self._seen(fulfillments=sent.value)
             self._gone(sent.value)

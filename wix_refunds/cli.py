@@ -180,6 +180,8 @@ def _describe_plan(preview: RefundOutcome) -> list[str]:
     lines += [f"  {i}. {step.describe()}" for i, step in enumerate(plan.steps, 1)]
     for step in preview.steps:
         amount = f" {_money(step.amount, preview.currency)}" if step.amount is not None else ""
+        if step.outside_wix:
+            amount += f" (of which {_money(step.outside_wix, preview.currency)} only recorded: paid back outside Wix)"
         lines.append(f"  first write: {step.action} {step.target}{amount}")
     if not plan.steps:
         lines.append("  nothing to do")
@@ -202,6 +204,8 @@ def _describe_outcome(outcome: RefundOutcome) -> list[str]:
         lines.append(f"  {outcome.reason}")
     for step in outcome.steps:
         amount = f" {_money(step.amount, outcome.currency)}" if step.amount is not None else ""
+        if step.outside_wix:
+            amount += f" (of which {_money(step.outside_wix, outcome.currency)} recorded outside Wix)"
         plural = "" if step.attempts == 1 else "s"
         lines.append(f"  - {step.action} {step.target}{amount}: {step.result} ({step.attempts} attempt{plural})")
     if outcome.error is not None:

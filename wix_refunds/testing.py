@@ -216,6 +216,8 @@ class FakeWix:
         # None: refunds succeed; "now": every new refund FAILED; "later": PENDING, then
         # FAILED when the transactions are next read.
         self.decline: str | None = None
+        # The refundStatus of a refund that is not declined: SUCCEEDED, PENDING, SCHEDULED or STARTED.
+        self.refund_status = "SUCCEEDED"
         self._hidden: dict[str, int] = {}
         self._hide_next: int | None = None
         self._fail_later: set[str] = set()
@@ -969,7 +971,7 @@ class FakeWix:
                     f"amount exceeds what payment {pid} has left",
                 )
             parts.append((pid, amount, external))
-        status = {"now": "FAILED", "later": "PENDING"}.get(self.decline or "", "SUCCEEDED")
+        status = {"now": "FAILED", "later": "PENDING"}.get(self.decline or "", self.refund_status)
         refund = self._record_refund(order_id, parts, reason, status)
         if self.decline == "later":
             self._fail_later.add(refund["id"])
