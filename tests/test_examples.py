@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -42,3 +43,16 @@ def test_testing_example_passes_under_pytest(name: str) -> None:
     result = _run("-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLES / name))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_order_service_worker_refunds_a_repeated_message_once_and_logs_json_lines() -> None:
+    result = _run(str(EXAMPLES / "order_service_worker.py"))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    statuses = sorted(line.get("status", "error") for line in lines if "followed" not in line)
+    assert statuses == ["ALREADY_DONE", "COMPLETED", "COMPLETED"]
+    followed = next(line["followed"] for line in lines if "followed" in line)
+    assert (followed["state"], followed["succeeded"]) == ("SUCCEEDED", "20.00")
+    logs = [json.loads(line) for line in result.stderr.splitlines()]
+    assert logs
+    assert all({"order_id", "route", "step", "reference"} <= set(log) for log in logs)

@@ -33,6 +33,7 @@ from ._execute import (
     refund_order_async,
     refund_orders_async,
 )
+from ._follow import RefundState, RefundStatusReport, refund_status, refund_status_async
 from ._locks import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key
 from ._money import MINOR_UNITS, format_money
 from ._orders import (
@@ -52,6 +53,7 @@ from ._orders import (
     RefundTransaction,
     TrackingInfo,
 )
+from ._outcome import OutcomeDict
 from ._retry import RetryPolicy
 from ._routing import (
     STANDARD_REFUND_CUTOFF,
@@ -90,6 +92,7 @@ __all__ = [
     "OrderLocks",
     "OrderStatus",
     "OrderTransactions",
+    "OutcomeDict",
     "OutcomeStatus",
     "Payment",
     "PaymentRecordStatus",
@@ -105,7 +108,9 @@ __all__ = [
     "RefundRecord",
     "RefundRequest",
     "RefundRoute",
+    "RefundState",
     "RefundStatus",
+    "RefundStatusReport",
     "RefundTransaction",
     "Refundability",
     "RetryPolicy",
@@ -134,4 +139,6 @@ __all__ = [
     "refund_order",
     "refund_order_async",
     "refund_orders_async",
+    "refund_status",
+    "refund_status_async",
 ]

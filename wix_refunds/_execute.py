@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -36,11 +35,13 @@ from ._engine import (
     payment_status_after,
     tagged_refunds,
 )
-from ._errors import WixNotFound, WixOutcomeUnknown, WixPreconditionFailed, WixRefundError
+from ._errors import WixAPIError, WixNotFound, WixOutcomeUnknown, WixPreconditionFailed, WixRefundError
 from ._locks import HeldLock, InProcessLocks, OrderLocks, lock_key
-from ._money import format_amount
-from ._orders import Fulfillment, OrderStatus, PaymentStatus, RefundRecord, _TextEnum
+from ._log import log_event
+from ._orders import Fulfillment, RefundRecord
+from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, new_reference
 from ._routing import STANDARD_REFUND_CUTOFF, RefundPlan, RefundRequest, RefundRoute, decide_refund
+from ._tracing import Span, span
 from ._wire import WireCall
 
 if TYPE_CHECKING:
@@ -56,118 +57,10 @@ __all__ = [
     "refund_orders_async",
 ]
 
-log = logging.getLogger("wix_refunds")
 
 # A bound on the loop: each fulfilment delete, one cancel or refund, and the re-reads
 # that a few lost answers and a settle window cause. Reaching it means Wix does not converge.
 _MAX_ACTIONS = 250
-
-
-class OutcomeStatus(_TextEnum):
-    """How a refund ended."""
-
-    COMPLETED = "COMPLETED"
-    ALREADY_DONE = "ALREADY_DONE"
-    DRY_RUN = "DRY_RUN"
-    FAILED = "FAILED"
-
-
-def new_reference() -> str:
-    """Return a fresh reference for a refund whose caller gave none (``wr-`` and 20 hex digits)."""
-    return "wr-" + uuid.uuid4().hex[:20]
-
-
-@attrs.frozen(kw_only=True)
-class StepRecord:
-    """One write the refund made (or, in a dry run, would make).
-
-    For a refund, ``amount`` is what it names in all and ``outside_wix`` the part of it
-    only recorded on Wix (``externalRefund``), which the merchant pays back.
-    """
-
-    action: str
-    target: str
-    attempts: int
-    result: str
-    amount: Decimal | None = None
-    outside_wix: Decimal | None = None
-
-
-def _text(amount: Decimal | None, currency: str | None) -> str | None:
-    if amount is None:
-        return None
-    return format(amount, "f") if currency is None else format_amount(amount, currency)
-
-
-def _fulfillment_dict(f: Fulfillment) -> dict[str, Any]:
-    tracking = f.tracking
-    return {
-        "id": f.id,
-        "line_items": [{"id": item.id, "quantity": item.quantity} for item in f.line_items],
-        "tracking": None
-        if tracking is None
-        else {
-            "tracking_number": tracking.tracking_number,
-            "shipping_provider": tracking.shipping_provider,
-            "tracking_link": tracking.tracking_link,
-        },
-    }
-
-
-@attrs.frozen(kw_only=True)
-class RefundOutcome:
-    """What ``refund_order`` did to one order.
-
-    ``refunded`` is the money Wix moved back to the buyer for this call's refund
-    (its ``reference``); ``refunded_outside_wix`` is what was only recorded on Wix
-    (``externalRefund``: offline or manual payments) and must be paid back by the
-    merchant. ``deleted_fulfillments`` keeps each deleted fulfilment's line items and
-    tracking details, which Wix discards.
-    """
-
-    order_id: str
-    status: OutcomeStatus
-    route: RefundRoute | None = None
-    reason: str | None = None
-    reference: str | None = None
-    steps: tuple[StepRecord, ...] = ()
-    refunded: Decimal = Decimal(0)
-    refunded_outside_wix: Decimal = Decimal(0)
-    currency: str | None = None
-    final_status: OrderStatus | None = None
-    final_payment_status: PaymentStatus | None = None
-    deleted_fulfillments: tuple[Fulfillment, ...] = ()
-    error: WixRefundError | None = None
-    plan: RefundPlan | None = attrs.field(default=None, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the outcome as plain JSON-ready data."""
-        return {
-            "order_id": self.order_id,
-            "status": self.status.value,
-            "route": None if self.route is None else self.route.value,
-            "reason": self.reason,
-            "reference": self.reference,
-            "steps": [
-                {
-                    "action": s.action,
-                    "target": s.target,
-                    "attempts": s.attempts,
-                    "result": s.result,
-                    "amount": _text(s.amount, self.currency),
-                    "outside_wix": _text(s.outside_wix, self.currency),
-                }
-                for s in self.steps
-            ],
-            "refunded": _text(self.refunded, self.currency),
-            "refunded_outside_wix": _text(self.refunded_outside_wix, self.currency),
-            "currency": self.currency,
-            "final_status": None if self.final_status is None else self.final_status.value,
-            "final_payment_status": None if self.final_payment_status is None else self.final_payment_status.value,
-            "deleted_fulfillments": [_fulfillment_dict(f) for f in self.deleted_fulfillments],
-            "error": None if self.error is None else {"type": type(self.error).__name__, "message": str(self.error)},
-            "plan_steps": [] if self.plan is None else [step.describe() for step in self.plan.steps],
-        }
 
 
 _LOCKS = InProcessLocks()
@@ -205,10 +98,13 @@ class _Run:
         dry_run: bool,
         cutoff: datetime,
         settle: float,
+        context: Any = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         _wire.check_id(order_id, field="order_id")
         self.order_id = order_id
+        self.asked = request
+        self.context = context
         self.request = request or RefundRequest()
         self.reference = self.request.reference or new_reference()
         self.cutoff = cutoff
@@ -237,10 +133,21 @@ class _Run:
                 outside_wix=outside,
             )
         )
-        action_name = call.operation
-        route = self.plan.route if self.plan else None
-        log.info(
-            "order %s route %s: %s %s -> %s (attempts %d)", self.order_id, route, action_name, target, result, attempts
+        route = None if self.plan is None else self.plan.route.value
+        log_event(
+            logging.INFO,
+            "order %s route %s: %s %s -> %s (attempts %d)",
+            self.order_id,
+            route,
+            call.operation,
+            target,
+            result,
+            attempts,
+            order_id=self.order_id,
+            route=route,
+            step=call.operation,
+            attempt=attempts,
+            reference=self.reference,
         )
 
     def _write_call(self, action: DeleteOne | Cancel | Refund) -> WireCall[Any]:
@@ -358,6 +265,8 @@ class _Run:
             route=None if self.plan is None else self.plan.route,
             reason=None if self.plan is None else self.plan.reason,
             reference=self.reference if standard or self.plan is None else None,
+            request=self.asked,
+            context=self.context,
             steps=tuple(self.steps),
             refunded=moved,
             refunded_outside_wix=outside,
@@ -369,14 +278,47 @@ class _Run:
             plan=self.plan,
         )
 
-    def tag(self, exc: WixRefundError) -> WixRefundError:
-        """Return ``exc`` carrying this run's order and reference (for a re-run)."""
-        if getattr(exc, "reference", None) is None:
+    def failed(self, exc: WixRefundError, current: Span) -> None:
+        """Give ``exc`` this run's reference (for a re-run) and log it once, at INFO: it is returned or raised."""
+        if exc.reference is None and (self.plan is None or self.plan.route is RefundRoute.STANDARD_REFUND):
             exc.reference = self.reference
-        return exc
+        api = exc if isinstance(exc, WixAPIError) else None
+        route = None if self.plan is None else self.plan.route.value
+        fields: dict[str, Any] = {
+            "order_id": self.order_id,
+            "route": route,
+            "reference": exc.reference,
+            "request_id": None if api is None else api.request_id,
+            "status": None if api is None else api.status,
+        }
+        log_event(logging.INFO, "order %s failed: %s", self.order_id, exc, **fields)
+        current.set(**fields, outcome="FAILED", error=type(exc).__name__)
+
+    def finished(self, outcome: RefundOutcome, current: Span) -> RefundOutcome:
+        """Return ``outcome``, its facts set on the refund's span."""
+        current.set(route=outcome.route, reference=outcome.reference, outcome=outcome.status.value)
+        return outcome
 
 
 def _drive(client: WixClient, run: _Run, held: HeldLock) -> RefundOutcome:
+    with span("refund", order_id=run.order_id) as current:
+        try:
+            return run.finished(_drive_flow(client, run, held), current)
+        except WixRefundError as exc:
+            run.failed(exc, current)
+            raise
+
+
+async def _drive_async(client: AsyncWixClient, run: _Run, held: HeldLock) -> RefundOutcome:
+    with span("refund", order_id=run.order_id) as current:
+        try:
+            return run.finished(await _drive_flow_async(client, run, held), current)
+        except WixRefundError as exc:
+            run.failed(exc, current)
+            raise
+
+
+def _drive_flow(client: WixClient, run: _Run, held: HeldLock) -> RefundOutcome:
     flow = run.flow()
     try:
         ask = next(flow)
@@ -396,12 +338,9 @@ def _drive(client: WixClient, run: _Run, held: HeldLock) -> RefundOutcome:
     except StopIteration as stop:
         outcome: RefundOutcome = stop.value
         return outcome
-    except WixRefundError as exc:
-        run.tag(exc)
-        raise
 
 
-async def _drive_async(client: AsyncWixClient, run: _Run, held: HeldLock) -> RefundOutcome:
+async def _drive_flow_async(client: AsyncWixClient, run: _Run, held: HeldLock) -> RefundOutcome:
     flow = run.flow()
     try:
         ask = next(flow)
@@ -421,9 +360,6 @@ async def _drive_async(client: AsyncWixClient, run: _Run, held: HeldLock) -> Ref
     except StopIteration as stop:
         outcome: RefundOutcome = stop.value
         return outcome
-    except WixRefundError as exc:
-        run.tag(exc)
-        raise
 
 
 def refund_order(
@@ -434,6 +370,7 @@ def refund_order(
     dry_run: bool = False,
     cutoff: datetime = STANDARD_REFUND_CUTOFF,
     locks: OrderLocks | None = None,
+    context: Any = None,
 ) -> RefundOutcome:
     """Refund one order exactly once and return what was done.
 
@@ -443,6 +380,8 @@ def refund_order(
     (``ALREADY_DONE``) and never refunds again. ``locks`` keeps two workers off
     one order: ``InProcessLocks()`` (the default), ``FileLocks(directory)`` for
     the processes of one host, ``wix_refunds.postgres.PostgresLocks(dsn)`` for a fleet.
+    ``context`` (any JSON-able value: your refund request ID, a ticket) comes back
+    untouched in the outcome, beside the request it answers.
 
     Raises:
         RefundNotSupported: the rules or Wix's refundability refuse the refund.
@@ -452,7 +391,7 @@ def refund_order(
         LockUnavailable, LockLost: another worker held the order, or the lock was lost.
         WixNotFound, WixAuthError, WixConnectionError, ...: the typed failure.
     """
-    run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle)
+    run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle, context=context)
     with (locks or _LOCKS).hold(lock_key(client.credentials.site_id, order_id)) as held:
         return _drive(client, run, held)
 
@@ -465,9 +404,10 @@ async def refund_order_async(
     dry_run: bool = False,
     cutoff: datetime = STANDARD_REFUND_CUTOFF,
     locks: OrderLocks | None = None,
+    context: Any = None,
 ) -> RefundOutcome:
     """Refund one order exactly once (the async twin of ``refund_order``)."""
-    run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle)
+    run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle, context=context)
     async with (locks or _LOCKS).hold_async(lock_key(client.credentials.site_id, order_id)) as held:
         return await _drive_async(client, run, held)
 
@@ -479,22 +419,29 @@ async def _outcome_or_failure(
     dry_run: bool,
     cutoff: datetime,
     locks: OrderLocks,
+    context: Any,
 ) -> RefundOutcome:
     try:
-        run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle)
+        run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle, context=context)
     except WixRefundError as exc:
-        return RefundOutcome(order_id=str(order_id), status=OutcomeStatus.FAILED, error=exc)
+        return RefundOutcome(
+            order_id=str(order_id), status=OutcomeStatus.FAILED, request=request, context=context, error=exc
+        )
     try:
         async with locks.hold_async(lock_key(client.credentials.site_id, order_id)) as held:
             return await _drive_async(client, run, held)
     except WixRefundError as exc:
-        log.warning("order %s failed: %s", order_id, exc)
+        # _drive_async logged it (at INFO): the caller gets it in the outcome, not twice in the log.
         return run.outcome(OutcomeStatus.FAILED, exc)
+
+
+# One item of a batch: (order ID, request) or (order ID, request, context).
+BatchItem = Union[tuple[str, RefundRequest | None], tuple[str, RefundRequest | None, Any]]
 
 
 async def refund_orders_async(
     client: AsyncWixClient,
-    requests: Iterable[tuple[str, RefundRequest | None]] | AsyncIterable[tuple[str, RefundRequest | None]],
+    requests: Iterable[BatchItem] | AsyncIterable[BatchItem],
     *,
     concurrency: int = 8,
     dry_run: bool = False,
@@ -503,16 +450,18 @@ async def refund_orders_async(
 ) -> AsyncIterator[RefundOutcome]:
     """Refund many orders, ``concurrency`` at a time; yield each outcome as it finishes.
 
-    ``requests`` is read lazily, so memory stays flat however many there are. A
-    failed order yields an outcome with status ``FAILED`` and its error; it never
-    stops the others. The client's rate limiter keeps the batch under Wix's limit.
+    ``requests`` is read lazily, so memory stays flat however many there are; each
+    item is ``(order_id, request)`` or ``(order_id, request, context)``, the context
+    returned untouched in its outcome. A failed order yields an outcome with status
+    ``FAILED`` and its error (logged once, at INFO); it never stops the others. The
+    client's rate limiter keeps the batch under Wix's limit.
     """
     import asyncio
 
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if isinstance(requests, AsyncIterable):
-        source: AsyncIterator[tuple[str, RefundRequest | None]] = aiter(requests)
+        source: AsyncIterator[BatchItem] = aiter(requests)
     else:
         source = _as_async(iter(requests))
     take = asyncio.Lock()
@@ -523,11 +472,12 @@ async def refund_orders_async(
             while True:
                 async with take:
                     try:
-                        order_id, request = await anext(source)
+                        item = await anext(source)
                     except StopAsyncIteration:
                         break
+                order_id, request, context = item[0], item[1], item[2] if len(item) > 2 else None
                 await results.put(
-                    await _outcome_or_failure(client, order_id, request, dry_run, cutoff, locks or _LOCKS)
+                    await _outcome_or_failure(client, order_id, request, dry_run, cutoff, locks or _LOCKS, context)
                 )
         except Exception as exc:  # a bug, or the caller's iterator failing: surface it
             await results.put(exc)
@@ -550,8 +500,6 @@ async def refund_orders_async(
         await asyncio.gather(*workers, return_exceptions=True)
 
 
-async def _as_async(
-    items: Iterator[tuple[str, RefundRequest | None]],
-) -> AsyncIterator[tuple[str, RefundRequest | None]]:
+async def _as_async(items: Iterator[BatchItem]) -> AsyncIterator[BatchItem]:
     for item in items:
         yield item

@@ -20,10 +20,10 @@ import attrs
 import tenacity
 
 from ._errors import InvalidRequest, WixAPIError, WixConnectionError, WixRateLimited, WixServerError
+from ._log import log_event
 
 __all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
-log = logging.getLogger("wix_refunds")
 
 
 def is_retryable(exc: BaseException, *, write: bool) -> bool:
@@ -106,19 +106,26 @@ class RetryPolicy:
         ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         return ceiling * self.jitter()
 
-    def _tenacity_kwargs(self, operation: str, write: bool, elapsed: float) -> dict[str, Any]:
+    def _tenacity_kwargs(self, operation: str, write: bool, elapsed: float, order_id: str | None) -> dict[str, Any]:
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             return self.wait_seconds(state.attempt_number, exc)
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
-            log.warning(
+            api = exc if isinstance(exc, WixAPIError) else None
+            log_event(
+                logging.WARNING,
                 "retrying %s: attempt %d failed, waiting %.2fs: %s",
                 operation,
                 state.attempt_number,
                 state.upcoming_sleep,
                 exc,
+                order_id=order_id,
+                step=operation,
+                attempt=state.attempt_number,
+                request_id=None if api is None else api.request_id,
+                status=None if api is None else api.status,
             )
 
         return {
@@ -130,13 +137,19 @@ class RetryPolicy:
             "reraise": True,
         }
 
-    def retrying(self, operation: str, *, write: bool, elapsed: float = 0.0) -> tenacity.Retrying:
+    def retrying(
+        self, operation: str, *, write: bool, elapsed: float = 0.0, order_id: str | None = None
+    ) -> tenacity.Retrying:
         """Return a tenacity controller for one synchronous call, ``elapsed`` seconds into it."""
-        return tenacity.Retrying(sleep=self.sleep, **self._tenacity_kwargs(operation, write, elapsed))
+        return tenacity.Retrying(sleep=self.sleep, **self._tenacity_kwargs(operation, write, elapsed, order_id))
 
-    def async_retrying(self, operation: str, *, write: bool, elapsed: float = 0.0) -> tenacity.AsyncRetrying:
+    def async_retrying(
+        self, operation: str, *, write: bool, elapsed: float = 0.0, order_id: str | None = None
+    ) -> tenacity.AsyncRetrying:
         """Return a tenacity controller for one asynchronous call, ``elapsed`` seconds into it."""
-        return tenacity.AsyncRetrying(sleep=self.async_sleep, **self._tenacity_kwargs(operation, write, elapsed))
+        return tenacity.AsyncRetrying(
+            sleep=self.async_sleep, **self._tenacity_kwargs(operation, write, elapsed, order_id)
+        )
 
 
 class RateLimiter:

@@ -571,6 +571,7 @@ class WireCall(Generic[T]):
     write: bool = False
     account_level: bool = False
     target: str | None = None
+    order_id: str | None = None
 
 
 _STORES_READ = "Wix Stores (Read Orders)"
@@ -587,6 +588,7 @@ def get_order(order_id: str) -> WireCall[Order]:
         parse=parse_order,
         permission=_STORES_READ,
         target=order_id,
+        order_id=order_id,
     )
 
 
@@ -600,6 +602,7 @@ def list_fulfillments(order_id: str) -> WireCall[tuple[Fulfillment, ...]]:
         parse=parse_fulfillments,
         permission=_STORES_READ,
         target=order_id,
+        order_id=order_id,
     )
 
 
@@ -615,6 +618,7 @@ def delete_fulfillment(order_id: str, fulfillment_id: str) -> WireCall[tuple[Ful
         permission=_STORES_MANAGE,
         write=True,
         target=fulfillment_id,
+        order_id=order_id,
     )
 
 
@@ -637,6 +641,7 @@ def cancel_order(
         body=body,
         write=True,
         target=order_id,
+        order_id=order_id,
     )
 
 
@@ -650,6 +655,7 @@ def list_transactions(order_id: str) -> WireCall[OrderTransactions]:
         parse=parse_transactions,
         permission=_STORES_READ,
         target=order_id,
+        order_id=order_id,
     )
 
 
@@ -664,6 +670,7 @@ def get_refundability(order_id: str) -> WireCall[tuple[PaymentRefundability, ...
         permission=_STORES_MANAGE,
         body={"orderId": order_id},
         target=order_id,
+        order_id=order_id,
     )
 
 
@@ -746,6 +753,7 @@ def refund_payments(
         body=body,
         write=True,
         target=order_id,
+        order_id=order_id,
     )
 
 

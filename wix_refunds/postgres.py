@@ -30,6 +30,7 @@ import attrs
 
 from ._errors import InvalidRequest, LockLost, LockUnavailable
 from ._locks import DEFAULT_WAIT, HeldLock, _check_wait, _Patience
+from ._log import log_event
 
 try:
     import psycopg
@@ -41,7 +42,11 @@ except ImportError as exc:  # pragma: no cover - exercised by a test in a clean 
 
 __all__ = ["PostgresLocks", "advisory_lock_id"]
 
-log = logging.getLogger("wix_refunds")
+
+def _order_of(key: str) -> str:
+    """Return the order GUID of a lock key (``site:order``), for the log's ``order_id`` field."""
+    return key.rpartition(":")[2]
+
 
 # The DSN's secrets: the server password, and the one of the client's SSL key.
 _SECRETS = ("password", "sslpassword")
@@ -173,9 +178,22 @@ class PostgresLocks:
     def _released(self, key: str, unlock: Any) -> None:
         """Log what went wrong in letting go of ``key``, if anything; ``unlock`` is the unlock's row or error."""
         if isinstance(unlock, psycopg.Error):
-            log.warning("lock %s: unlock failed (%s); closing the session frees it", key, self._scrub(unlock)[0])
+            log_event(
+                logging.WARNING,
+                "lock %s: unlock failed (%s); closing the session frees it",
+                key,
+                self._scrub(unlock)[0],
+                order_id=_order_of(key),
+                step="lock",
+            )
         elif not _first(unlock):
-            log.warning("lock %s was no longer held by its session when released", key)
+            log_event(
+                logging.WARNING,
+                "lock %s was no longer held by its session when released",
+                key,
+                order_id=_order_of(key),
+                step="lock",
+            )
 
     @contextlib.contextmanager
     def hold(self, key: str) -> Iterator[HeldLock]:
@@ -201,12 +219,27 @@ class PostgresLocks:
                 failure, cause = self._unavailable(patience, "locking", exc)
                 raise failure from cause
             held = _Session(key=key, lock_id=lock_id, pid=connection.info.backend_pid, connection=connection)
-            log.debug("locked %s in PostgreSQL session %d after %.3fs", key, held.pid, patience.waited())
+            log_event(
+                logging.DEBUG,
+                "locked %s in PostgreSQL session %d after %.3fs",
+                key,
+                held.pid,
+                patience.waited(),
+                order_id=_order_of(key),
+                step="lock",
+            )
             try:
                 yield held
             finally:
                 if connection.broken:
-                    log.warning("lock %s: its PostgreSQL session %d ended while held", key, held.pid)
+                    log_event(
+                        logging.WARNING,
+                        "lock %s: its PostgreSQL session %d ended while held",
+                        key,
+                        held.pid,
+                        order_id=_order_of(key),
+                        step="lock",
+                    )
                 else:
                     try:
                         unlock: Any = connection.execute(_UNLOCK, {"id": lock_id}).fetchone()
@@ -242,12 +275,27 @@ class PostgresLocks:
                 failure, cause = self._unavailable(patience, "locking", exc)
                 raise failure from cause
             held = _AsyncSession(key=key, lock_id=lock_id, pid=connection.info.backend_pid, connection=connection)
-            log.debug("locked %s in PostgreSQL session %d after %.3fs", key, held.pid, patience.waited())
+            log_event(
+                logging.DEBUG,
+                "locked %s in PostgreSQL session %d after %.3fs",
+                key,
+                held.pid,
+                patience.waited(),
+                order_id=_order_of(key),
+                step="lock",
+            )
             try:
                 yield held
             finally:
                 if connection.broken:
-                    log.warning("lock %s: its PostgreSQL session %d ended while held", key, held.pid)
+                    log_event(
+                        logging.WARNING,
+                        "lock %s: its PostgreSQL session %d ended while held",
+                        key,
+                        held.pid,
+                        order_id=_order_of(key),
+                        step="lock",
+                    )
                 else:
                     try:
                         unlock: Any = await (await connection.execute(_UNLOCK, {"id": lock_id})).fetchone()

@@ -487,6 +487,15 @@ class FakeWix:
             self._record_refund(order_id, [(self.payments[order_id][0]["id"], _dec(amount), False)], reason)
             self._recompute_payment(order_id)
 
+    def finish_refunds(self, order_id: str, status: str = "SUCCEEDED") -> None:
+        """Settle every refund part of an order that Wix still holds in flight as ``status`` (SUCCEEDED or FAILED)."""
+        with self._lock:
+            for refund in self.refunds[order_id]:
+                for t in refund["transactions"]:
+                    if t["refundStatus"] in ("PENDING", "SCHEDULED", "STARTED"):
+                        t["refundStatus"] = status
+            self._recompute_payment(order_id)
+
     def settle(self) -> None:
         """Wait for every late write to be applied."""
         for timer in list(self._timers):

@@ -1,0 +1,59 @@
+"""Optional OpenTelemetry spans: a span per refund and per Wix call, when the API is installed.
+
+``pip install 'wix-refunds[otel]'`` brings ``opentelemetry-api``. Without it nothing is
+imported and a span costs one attribute lookup: whether the API is there is asked of the
+import system once, on the first span, never at import time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["Span", "span"]
+
+_UNSET: Any = object()
+_tracer: Any = _UNSET
+
+
+class Span:
+    """The span in progress (or a stand-in when tracing is off): attributes can be added."""
+
+    def __init__(self, inner: Any = None) -> None:
+        self._inner = inner
+
+    def set(self, **attributes: object) -> None:
+        """Set ``wix_refunds.<name>`` attributes; None values are left out."""
+        if self._inner is not None:
+            for name, value in attributes.items():
+                if value is not None:
+                    self._inner.set_attribute(f"wix_refunds.{name}", value if isinstance(value, int) else str(value))
+
+
+def _get_tracer() -> Any:
+    global _tracer
+    if _tracer is _UNSET:
+        if importlib.util.find_spec("opentelemetry") is None:
+            _tracer = None
+        else:
+            import opentelemetry.trace
+
+            from ._version import __version__
+
+            _tracer = opentelemetry.trace.get_tracer("wix_refunds", __version__)
+    return _tracer
+
+
+@contextlib.contextmanager
+def span(name: str, **attributes: object) -> Iterator[Span]:
+    """Return a context manager for the span ``wix_refunds.<name>`` with ``attributes``."""
+    tracer = _get_tracer()
+    if tracer is None:
+        yield Span()
+        return
+    with tracer.start_as_current_span(f"wix_refunds.{name}") as inner:
+        current = Span(inner)
+        current.set(**attributes)
+        yield current
