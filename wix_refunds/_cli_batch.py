@@ -1,14 +1,14 @@
 """The batch command: read the file, ask, run every row, report each, summarise.
 
-Rows are the unit (see ``_batch_file``): each outcome is matched back to its row, written
-to the report under the row's key, and named with its ``FILE:LINE`` in the summary.
+Rows are the unit (see ``_batch_file``): each outcome comes back with its row's key as its
+context, is written to the report under that key, and is named with its ``FILE:LINE`` in
+the summary.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -34,25 +34,6 @@ def _row_error_record(error: RowError) -> dict[str, Any]:
     }
 
 
-class _Pending:
-    """The rows handed to the library and not yet back, to match each outcome to its row."""
-
-    def __init__(self) -> None:
-        self.by_order: defaultdict[str, list[BatchRow]] = defaultdict(list)
-
-    def add(self, row: BatchRow) -> None:
-        self.by_order[row.order_id.lower()].append(row)
-
-    def take(self, outcome: RefundOutcome) -> BatchRow:
-        # A refund's outcome names its reference; a cancel's does not, but an order has at
-        # most one full-refund row (the batch file refuses more), so the order settles it.
-        rows = self.by_order[outcome.order_id.lower()]
-        for i, row in enumerate(rows):
-            if outcome.reference is not None and row.request.reference == outcome.reference:
-                return rows.pop(i)
-        return rows.pop(0)
-
-
 async def _tick(progress: Progress) -> None:
     while True:
         progress.tick()
@@ -70,20 +51,20 @@ async def _run_rows(
     on_outcome: Callable[[BatchRow, RefundOutcome], None],
 ) -> None:
     progress = ctx.progress = Progress(len(rows), ctx.err, client.limiter, verb=verb, enabled=not ctx.args.quiet)
-    pending = _Pending()
+    by_key = {row.key: row for row in rows}
 
-    def source() -> Iterator[tuple[str, RefundRequest | None]]:
+    def source() -> Iterator[tuple[str, RefundRequest | None, str]]:
         for row in rows:
-            pending.add(row)
             if not dry_run:
                 ctx.in_flight.start(row.key, row.order_id, row.request.reference, row.where)
-            yield row.order_id, row.request
+            # The row's key comes back as the outcome's context: rows of one order stay apart.
+            yield row.order_id, row.request, row.key
 
     ticker = asyncio.ensure_future(_tick(progress))
     try:
         batch = refund_orders_async(client, source(), concurrency=ctx.args.concurrency, dry_run=dry_run, locks=locks)
         async for outcome in batch:
-            row = pending.take(outcome)
+            row = by_key[outcome.context]
             progress.add(outcome)
             on_outcome(row, outcome)
             ctx.in_flight.end(row.key)

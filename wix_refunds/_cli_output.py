@@ -17,10 +17,11 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from ._batch_file import BatchRow, RowError
-from ._errors import WixAPIError
+from ._errors import WixRefundError
 from ._execute import OutcomeStatus, RefundOutcome
 from ._money import format_amount, format_money
-from ._retry import RateLimiter, is_retryable
+from ._outcome import error_dict as outcome_error_dict
+from ._retry import RateLimiter
 from ._routing import RefundRoute
 
 __all__ = ["CANCEL_NOTE", "Progress", "Tally", "describe_outcome", "describe_plan", "error_dict", "order_record"]
@@ -33,20 +34,22 @@ CANCEL_NOTE = (
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:
-    """Return an error as JSON-ready data: type, message, status, code, request_id, retryable, reference."""
-    data: dict[str, Any] = {
+    """Return an error as JSON-ready data: type, message, status, code, request_id, retryable, reference.
+
+    The library's errors are written as in ``RefundOutcome.to_dict()``; the command's own
+    (a usage error, missing credentials) have the same keys, empty where they do not apply.
+    """
+    if isinstance(exc, WixRefundError):
+        return dict(outcome_error_dict(exc))
+    return {
         "type": type(exc).__name__,
         "message": str(exc),
-        "status": exc.status if isinstance(exc, WixAPIError) else None,
-        "code": exc.code if isinstance(exc, WixAPIError) else None,
-        "request_id": exc.request_id if isinstance(exc, WixAPIError) else None,
-        # Whether the same call, sent again as it was, may succeed: reads retry on more.
-        "retryable": is_retryable(exc, write=False),
+        "status": None,
+        "code": None,
+        "request_id": None,
+        "retryable": False,
+        "reference": None,
     }
-    reference = getattr(exc, "reference", None)
-    if reference is not None:
-        data["reference"] = reference
-    return data
 
 
 def _text(amount: Decimal, currency: str | None) -> str:
@@ -59,11 +62,7 @@ def _money(amount: Decimal, currency: str | None) -> str:
 
 def order_record(outcome: RefundOutcome, **extra: Any) -> dict[str, Any]:
     """Return the ``"type": "order"`` record of an outcome: its ``to_dict()`` and ``extra``."""
-    data = outcome.to_dict()
-    record: dict[str, Any] = {"type": "order", **data, **extra}
-    if outcome.error is not None:
-        previous = data.get("error")
-        record["error"] = {**(previous if isinstance(previous, dict) else {}), **error_dict(outcome.error)}
+    record: dict[str, Any] = {"type": "order", **outcome.to_dict(), **extra}
     if outcome.route in CANCEL_ROUTES:
         record["note"] = CANCEL_NOTE
     return record

@@ -130,11 +130,15 @@ class Context:
         self.summary["declined"] = True
         return False
 
-    def failed(self, order_id: str, exc: WixRefundError, *, text: str | None = None) -> int:
+    def failed(
+        self, order_id: str, request: RefundRequest | None, exc: WixRefundError, *, text: str | None = None
+    ) -> int:
         """Report an order the library gave no outcome for; return its exit code (credentials errors raise)."""
         if isinstance(exc, (InvalidCredentials, WixAuthError)):
             raise exc
-        outcome = RefundOutcome(order_id=order_id, status=OutcomeStatus.FAILED, reference=exc.reference, error=exc)
+        outcome = RefundOutcome(
+            order_id=order_id, status=OutcomeStatus.FAILED, reference=exc.reference, request=request, error=exc
+        )
         self.tally.add(outcome)
         if self.args.json:
             self.emit(order_record(outcome))

@@ -25,7 +25,6 @@ from ._log import log_event
 __all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
 
-
 def is_retryable(exc: BaseException, *, write: bool) -> bool:
     """Return whether a failed call may be sent again.
 

@@ -203,7 +203,9 @@ def _cmd_plan(ctx: Context) -> int:
             try:
                 preview = refund_order(client, order_id, request, dry_run=True)
             except WixRefundError as exc:
-                code = max(code, ctx.failed(order_id, exc, text=f"order {order_id}: cannot be refunded: {exc}"))
+                code = max(
+                    code, ctx.failed(order_id, request, exc, text=f"order {order_id}: cannot be refunded: {exc}")
+                )
                 continue
             _show(ctx, preview, describe_plan(preview))
     if not ctx.args.json and len(ctx.args.order_ids) > 1:
@@ -227,7 +229,7 @@ def _cmd_refund(ctx: Context) -> int:
         try:
             preview = refund_order(client, args.order_id, request, dry_run=True)
         except WixRefundError as exc:
-            return ctx.failed(args.order_id, exc)
+            return ctx.failed(args.order_id, request, exc)
         if args.dry_run:
             _show(ctx, preview, describe_plan(preview))
             return EXIT_OK
@@ -241,7 +243,7 @@ def _cmd_refund(ctx: Context) -> int:
         except WixRefundError as exc:
             # The error names the reference to run again with; Ctrl-C, above, is not caught here.
             ctx.in_flight.end(args.order_id)
-            return ctx.failed(args.order_id, exc)
+            return ctx.failed(args.order_id, request, exc)
         ctx.in_flight.end(args.order_id)
     _show(ctx, outcome, describe_outcome(outcome))
     return EXIT_OK
