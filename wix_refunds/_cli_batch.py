@@ -112,7 +112,7 @@ async def _batch_async(
             lines = (
                 describe_plan(outcome)
                 if outcome.plan and not outcome.error
-                else [f"cannot be refunded: {outcome.error}"]
+                else [f"order {outcome.order_id}: cannot be refunded: {outcome.error}"]
             )
             say(ctx.out, f"{row.where} " + "\n".join(lines))
 
@@ -142,6 +142,7 @@ async def _batch_async(
 
 
 def cmd_batch(ctx: Context) -> int:
+    """Run ``wix-refunds batch``; return its exit code (1 when any row failed or was refused)."""
     args = ctx.args
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")

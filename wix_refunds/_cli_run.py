@@ -73,12 +73,15 @@ class InFlight:
         self.rows: dict[str, tuple[str, str | None, str | None]] = {}
 
     def start(self, key: str, order_id: str, reference: str | None, where: str | None = None) -> None:
+        """Note a refund as started: its key, order, reference and, in a batch, ``FILE:LINE``."""
         self.rows[key] = (order_id, reference, where)
 
     def end(self, key: str) -> None:
+        """Note a refund as ended (its outcome, or an error, is known)."""
         self.rows.pop(key, None)
 
     def lines(self) -> list[str]:
+        """Return a line per refund that may still be in flight, saying how to finish it safely."""
         lines = []
         for order_id, ref, where in self.rows.values():
             if where is not None:
@@ -89,6 +92,7 @@ class InFlight:
         return lines
 
     def records(self) -> list[dict[str, Any]]:
+        """Return the refunds that may still be in flight as JSON-ready data."""
         return [{"order_id": o, "reference": r, "where": w} for o, r, w in self.rows.values()]
 
 
@@ -118,6 +122,7 @@ class Context:
             say(self.err, text)
 
     def client(self, credentials: WixCredentials) -> WixClient:
+        """Return a synchronous client with the run's base URL and rate limit."""
         return WixClient(credentials, base_url=self.args.base_url, rate_limit=(self.args.rate_limit, 60.0))
 
     def confirm(self) -> bool:
@@ -184,10 +189,12 @@ def order_locks(args: argparse.Namespace) -> OrderLocks:
 
 
 def request_of(amount: str | None, reason: str | None, reference: str | None, **flags: bool) -> RefundRequest:
+    """Return the request for options as typed (empty text is no value)."""
     # RefundRequest reads amount text itself (and refuses what is not a plain decimal).
     text = (amount or "").strip() or None
     return RefundRequest(amount=text, reason=reason or None, reference=reference or None, **flags)
 
 
 def say(out: TextIO, text: str = "") -> None:
+    """Write a line."""
     out.write(text + "\n")

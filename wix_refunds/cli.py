@@ -74,7 +74,8 @@ environment variables:
   WIX_SITE_ID           the site ID or dashboard URL (or --site-id)
   {LOCK_DSN_VARIABLE}  PostgreSQL DSN for order locks shared by hosts (or --lock-dsn)
   XDG_STATE_HOME        lock files go to $XDG_STATE_HOME/wix-refunds/locks (or --lock-dir)
-  XDG_CONFIG_HOME       --store reads $XDG_CONFIG_HOME/wix-refunds/stores.toml (or --config)
+  XDG_CONFIG_HOME       --store reads $XDG_CONFIG_HOME/wix-refunds/stores.toml (or --config);
+                        each store names the variable that holds its own key
 
 exit codes:
   0 success, or a confirmation answered no (nothing was done)
@@ -127,8 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wix-refunds",
         formatter_class=raw,
-        description="Refund Wix store orders exactly once. Options go before or after the command. "
-        "The API key is read from $WIX_API_KEY (or asked for, hidden); it is never taken as an argument.",
+        description="Refund Wix store orders exactly once. Options go before or after the command.\n"
+        "The API key is read from $WIX_API_KEY (or asked for, hidden); it is never an argument.",
         epilog=_HELP,
     )
     parser.add_argument("--version", action="version", version=f"wix-refunds {__version__}")
