@@ -447,7 +447,8 @@ class WixClient(_BaseClient):
 
     def get_refundability(self, order_id: str) -> tuple[PaymentRefundability, ...]:
         """Return how Wix can refund each payment of an order."""
-        return self.send(_wire.get_refundability(order_id))
+        answer: _wire.RefundabilityAnswer = self.send(_wire.get_refundability(order_id))
+        return answer.payments
 
     def refund_payments(
         self,
@@ -580,7 +581,8 @@ class AsyncWixClient(_BaseClient):
 
     async def get_refundability(self, order_id: str) -> tuple[PaymentRefundability, ...]:
         """Return how Wix can refund each payment of an order."""
-        return await self.send(_wire.get_refundability(order_id))
+        answer: _wire.RefundabilityAnswer = await self.send(_wire.get_refundability(order_id))
+        return answer.payments
 
     async def refund_payments(
         self,
