@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from decimal import Decimal
 from typing import Any, TypedDict
 
@@ -38,7 +38,7 @@ class OutcomeStatus(_TextEnum):
 
 def new_reference() -> str:
     """Return a fresh reference for a refund whose caller gave none (``wr-`` and 20 hex digits)."""
-    return "wr-" + uuid.uuid4().hex[:20]
+    return "wr-" + os.urandom(10).hex()
 
 
 @attrs.frozen(kw_only=True)
