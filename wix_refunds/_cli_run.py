@@ -188,7 +188,7 @@ def order_locks(args: argparse.Namespace) -> OrderLocks:
     return FileLocks(args.lock_dir or default_lock_dir())
 
 
-def request_of(amount: str | None, reason: str | None, reference: str | None, **flags: bool) -> RefundRequest:
+def request_of(amount: str | None, reason: str | None, reference: str | None, **flags: Any) -> RefundRequest:
     """Return the request for options as typed (empty text is no value)."""
     # RefundRequest reads amount text itself (and refuses what is not a plain decimal).
     text = (amount or "").strip() or None

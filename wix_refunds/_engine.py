@@ -25,6 +25,7 @@ from typing import Literal, Union
 import attrs
 
 from ._errors import InvalidRequest, RefundDeclined, RefundNotSupported, WixOutcomeUnknown, WixRefundError
+from ._items import Calculation, ItemAvailability, check_calculation, check_items
 from ._money import format_money
 from ._orders import (
     Fulfillment,
@@ -41,7 +42,7 @@ from ._orders import (
     RefundStatus,
 )
 from ._routing import RefundPlan, RefundRoute
-from ._wire import PaymentRefund, customer_reason, reference_of
+from ._wire import ItemsAsked, PaymentRefund, customer_reason, reference_of
 
 __all__ = [
     "Cancel",
@@ -67,13 +68,15 @@ class Observed:
     fulfillments: tuple[Fulfillment, ...] | None = None
     transactions: OrderTransactions | None = None
     refundability: tuple[PaymentRefundability, ...] | None = None
+    availability: ItemAvailability | None = None
+    calculation: Calculation | None = None
 
 
 @attrs.frozen
 class Read:
     """Read one part of the order's state from Wix."""
 
-    what: Literal["order", "fulfillments", "transactions", "refundability"]
+    what: Literal["order", "fulfillments", "transactions", "refundability", "calculation"]
 
 
 @attrs.frozen
@@ -98,6 +101,7 @@ class Refund:
     payment_refunds: tuple[PaymentRefund, ...]
     reason: str
     notify_customer: bool
+    items: ItemsAsked | None = None
 
     @property
     def amount(self) -> Decimal:
@@ -268,7 +272,7 @@ def settle_delay(reads: int) -> float:
 
 def _full(plan: RefundPlan, order: Order) -> bool:
     amount = plan.request.amount
-    return amount is None or amount == order.total
+    return not plan.request.by_item and (amount is None or amount == order.total)
 
 
 def _unread_transactions(case: _Case) -> bool:
@@ -403,6 +407,36 @@ def _read(what: Literal["transactions", "refundability"]) -> Callable[[_Case], A
     return lambda case: Read(what)
 
 
+def _by_item(case: _Case) -> bool:
+    return case.plan.request.by_item
+
+
+def _check_items_then_price(case: _Case) -> Action:
+    # Every line, fee and the shipping is checked against what Wix says is left, then
+    # priced by Wix: nothing is written for items Wix could not refund.
+    seen, request, order = case.progress.seen, case.plan.request, case.progress.seen.order
+    assert order is not None
+    assert seen.availability is not None
+    check_items(order.id, order.currency, request.items, request.shipping, request.fees, seen.availability)
+    if seen.calculation is None:
+        return Read("calculation")
+    check_calculation(order.id, seen.calculation)
+    total = seen.calculation.total
+    amount = request.amount if request.amount is not None else total
+    if amount > total:
+        raise InvalidRequest(
+            "amount",
+            f"order {order.id}: {format_money(amount, order.currency)} is more than Wix's price for the items, "
+            f"{format_money(total, order.currency)}; nothing was sent",
+        )
+    if amount <= 0:
+        raise RefundNotSupported(
+            f"order {order.id}: Wix prices the items at {format_money(total, order.currency)}: no money to refund",
+            order_id=order.id,
+        )
+    return _write_amount(case, amount, ItemsAsked(items=request.items, shipping=request.shipping, fees=request.fees))
+
+
 def _next_write(case: _Case) -> Action:
     order = case.progress.seen.order
     assert order is not None
@@ -411,9 +445,7 @@ def _next_write(case: _Case) -> Action:
         parts = _split_full(case.plan, order, case.transactions, case.progress.seen.refundability)
     else:
         assert case.plan.request.amount is not None
-        parts = _split_partial(
-            case.plan, order, case.transactions, case.progress.seen.refundability, case.plan.request.amount
-        )
+        return _write_amount(case, case.plan.request.amount, None)
     if not parts:
         return Finish()
     request = case.plan.request
@@ -421,6 +453,20 @@ def _next_write(case: _Case) -> Action:
         payment_refunds=tuple(parts),
         reason=customer_reason(request.reason, case.progress.reference),
         notify_customer=request.notify_customer,
+    )
+
+
+def _write_amount(case: _Case, amount: Decimal, items: ItemsAsked | None) -> Action:
+    order, refundability = case.progress.seen.order, case.progress.seen.refundability
+    assert order is not None
+    assert refundability is not None
+    parts = _split_partial(case.plan, order, case.transactions, refundability, amount)
+    request = case.plan.request
+    return Refund(
+        payment_refunds=tuple(parts),
+        reason=customer_reason(request.reason, case.progress.reference),
+        notify_customer=request.notify_customer,
+        items=items,
     )
 
 
@@ -434,6 +480,7 @@ _REFUND_STEPS: tuple[tuple[str, Callable[[_Case], bool], Callable[[_Case], Actio
     ("this call's refund may still land",               _may_still_land,         _wait_or_give_up),
     ("the order is paid but no payment is captured",    _nothing_captured,       _refuse_no_payments),
     ("refundability is not read",                       _unread_refundability,   _read("refundability")),
+    ("items are asked: check them, price them by Wix",  _by_item,                _check_items_then_price),
     ("otherwise: refund what the request asks",         _always,                 _next_write),
 )
 # fmt: on

@@ -38,11 +38,11 @@ from ._engine import (
 from ._errors import WixAPIError, WixNotFound, WixOutcomeUnknown, WixPreconditionFailed, WixRefundError
 from ._locks import HeldLock, InProcessLocks, OrderLocks, lock_key
 from ._log import log_event
-from ._orders import Fulfillment, RefundRecord
+from ._orders import Fulfillment, LineItem, RefundRecord
 from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, new_reference
 from ._routing import STANDARD_REFUND_CUTOFF, RefundPlan, RefundRequest, RefundRoute, decide_refund
 from ._tracing import Span, span
-from ._wire import WireCall
+from ._wire import ItemsAsked, WireCall
 
 if TYPE_CHECKING:
     import asyncio
@@ -64,16 +64,6 @@ _MAX_ACTIONS = 250
 
 
 _LOCKS = InProcessLocks()
-
-
-def _read_call(what: str, order_id: str) -> WireCall[Any]:
-    reads: dict[str, Callable[[str], WireCall[Any]]] = {
-        "order": _wire.get_order,
-        "fulfillments": _wire.list_fulfillments,
-        "transactions": _wire.list_transactions,
-        "refundability": _wire.get_refundability,
-    }
-    return reads[what](order_id)
 
 
 _FAILURE_KINDS: dict[type, Any] = {
@@ -150,6 +140,29 @@ class _Run:
             reference=self.reference,
         )
 
+    def _read_call(self, what: str) -> WireCall[Any]:
+        if what == "calculation":
+            request = self.request
+            items = ItemsAsked(items=request.items, shipping=request.shipping, fees=request.fees)
+            order = self.progress.seen.order
+            return _wire.calculate_refund(self.order_id, items, currency=None if order is None else order.currency)
+        reads: dict[str, Callable[[str], WireCall[Any]]] = {
+            "order": _wire.get_order,
+            "fulfillments": _wire.list_fulfillments,
+            "transactions": _wire.list_transactions,
+            "refundability": _wire.get_refundability,
+        }
+        return reads[what](self.order_id)
+
+    def _saw(self, what: str, value: Any) -> None:
+        """Keep what a read returned (the refundability answer holds payments and items)."""
+        if what == "refundability":
+            self._seen(refundability=value.payments, availability=value.items)
+            return
+        self._seen(**{what: value})
+        if what == "fulfillments":
+            self._gone(value)
+
     def _write_call(self, action: DeleteOne | Cancel | Refund) -> WireCall[Any]:
         if isinstance(action, DeleteOne):
             return _wire.delete_fulfillment(self.order_id, action.fulfillment_id)
@@ -162,6 +175,7 @@ class _Run:
             reason=action.reason,
             notify_customer=action.notify_customer,
             currency=None if order is None else order.currency,
+            items=action.items,
         )
 
     def _seen(self, **parts: Any) -> None:
@@ -196,10 +210,8 @@ class _Run:
                 self.progress = attrs.evolve(self.progress, settle_reads=self.progress.settle_reads + 1)
                 continue
             if isinstance(action, Read):
-                sent = yield _read_call(action.what, self.order_id)
-                self._seen(**{action.what: sent.value})
-                if action.what == "fulfillments":
-                    self._gone(sent.value)
+                sent = yield self._read_call(action.what)
+                self._saw(action.what, sent.value)
                 continue
             yield from self._write(action)
         raise WixRefundError(f"order {self.order_id}: Wix did not settle after {_MAX_ACTIONS} steps")
@@ -248,7 +260,15 @@ class _Run:
         """Return the outcome of this run so far."""
         order, transactions = self.progress.seen.order, self.progress.seen.transactions
         moved = outside = Decimal(0)
-        for refund in self._own_refunds():
+        own = self._own_refunds()
+        refunded_items = tuple(line for refund in own for line in refund.line_items)
+        if own and not refunded_items:
+            # Wix's answer may leave details.lineItems out: the request says what was asked.
+            refunded_items = tuple(LineItem(id=i.line_item_id, quantity=i.quantity) for i in self.request.items)
+        restocked = tuple(
+            LineItem(id=i.line_item_id, quantity=i.restock_quantity) for i in self.request.items if i.restock_quantity
+        )
+        for refund in own:
             for t in refund.transactions:
                 if t.counted:
                     if t.external:
@@ -274,6 +294,8 @@ class _Run:
             final_status=None if order is None else order.status,
             final_payment_status=payment_status,
             deleted_fulfillments=tuple(self.deleted),
+            items_refunded=refunded_items,
+            items_restocked=restocked if own else (),
             error=error,
             plan=self.plan,
         )
