@@ -1,9 +1,8 @@
 """Double refunds that benchmarks/fault_soak.py found, each reduced to its smallest schedule.
 
-Each test fails today and is marked strict xfail: when the library is fixed it passes,
-the xfail turns into a failure, and the mark comes off. Each ends the way the soak's
-caller does: after a typed error it runs again at once with the reference from the
-error, and then there must be one refund of the amount asked.
+Each failed on the code the soak ran against and passes now. Each ends the way the soak's
+caller does: after a typed error it runs again at once with the reference from the error,
+and then there must be one refund of the amount asked.
 """
 
 from __future__ import annotations
@@ -21,29 +20,18 @@ from .runner import ScriptedTransport, run_refund
 TEN = Decimal("10")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="soak finding: when Wix lists refunds without details.reason, a re-run with the reference "
-    "cannot see its tag and refunds again, though the WixOutcomeUnknown it follows says the re-run is safe",
-)
 def test_reasonless_listing_rerun_with_the_reference_after_an_unknown_outcome_does_not_refund_again() -> None:
     fake = FakeWix(list_reasons=False)
     oid = fake.add_order(total="100")
     request = RefundRequest(amount=TEN, reference="r-1")
     fake.lose_response_next("POST", "/ecom/v1/order-billing/refund-payments")
-    with pytest.raises(WixOutcomeUnknown, match="Running again with reference r-1 is safe"):
+    with pytest.raises(WixOutcomeUnknown, match="check the order on Wix before refunding again"):
         run_refund("sync", fake, oid, request)
     with contextlib.suppress(WixRefundError):
         run_refund("sync", fake, oid, request)
     assert fake.refunded_total(oid) == TEN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="soak finding: a read that fails during the settle window ends the call with that read's error "
-    "(not WixOutcomeUnknown, window not waited out); the re-run it invites refunds again while the first "
-    "refund is still missing from the listing",
-)
 def test_read_failures_during_the_settle_window_do_not_invite_a_second_refund() -> None:
     fake = FakeWix()
     oid = fake.add_order(total="100")
@@ -59,12 +47,6 @@ def test_read_failures_during_the_settle_window_do_not_invite_a_second_refund() 
     assert fake.refunded_total(oid) == TEN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="soak finding: after a refund whose outcome is unknown, an earlier call's FAILED refund with the "
-    "same reference ends the call at once as RefundDeclined (naming the old refund) instead of settling; "
-    "the re-run it invites refunds again when this call's refund shows late",
-)
 def test_an_earlier_declined_refund_is_not_taken_for_this_calls_unknown_one() -> None:
     fake = FakeWix()
     oid = fake.add_order(total="100")

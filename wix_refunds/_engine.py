@@ -307,18 +307,25 @@ def _settle_answer(case: _Case) -> Action:
     return Finish()
 
 
+def _failed_here(case: _Case) -> list[RefundRecord]:
+    """Return this call's own failed refunds with its tag: sent by it, so not on Wix before it wrote."""
+    if case.progress.sent is None:
+        return []
+    before = case.progress.before or frozenset()
+    return [r for r in case.tagged() if not r.counted and r.id not in before]
+
+
 def _tag_on_wix(case: _Case) -> bool:
-    # A failed refund from an earlier call is no refund: only this call's counts then.
-    tagged = case.tagged()
-    return any(r.counted for r in tagged) or (bool(tagged) and case.progress.sent is not None)
+    # A failed refund from an earlier call is no refund: only this call's own failure counts.
+    return any(r.counted for r in case.tagged()) or bool(_failed_here(case))
 
 
 def _finish_tagged(case: _Case) -> Action:
     tagged = case.tagged()
     counted = [r for r in tagged if r.counted]
     if not counted:
-        # Every refund with this reference failed, and this call sent one: declined.
-        raise _declined(case, tagged[-1])
+        # This call's refund with its reference failed: declined.
+        raise _declined(case, _failed_here(case)[-1])
     order = case.progress.seen.order
     assert order is not None
     asked = case.plan.request.amount
@@ -338,24 +345,45 @@ def _may_still_land(case: _Case) -> bool:
     return case.progress.unknown_for is not None
 
 
+def unknown_outcome(
+    plan: RefundPlan, progress: Progress, why: str, *, tags_readable: bool = True
+) -> WixOutcomeUnknown:
+    """Return the error that ends a call whose refund may have landed: it names the reference.
+
+    A re-run with the reference is safe only while Wix lists refunds with their reasons
+    (the tag is read from them); when it does not, the error says to check Wix first.
+    """
+    if tags_readable:
+        advice = (
+            f"Running again with reference {progress.reference} is safe: it finds the refund if it landed and "
+            "refunds only if it did not."
+        )
+    else:
+        advice = (
+            "Wix lists refunds here without their reasons, so a re-run could not recognise it: check the order on "
+            "Wix before refunding again."
+        )
+    return WixOutcomeUnknown(
+        f"order {plan.order_id}: the outcome of refund reference {progress.reference} is unknown: {why}. "
+        f"Nothing more was sent. {advice}",
+        operation="refund_payments",
+        order_id=plan.order_id,
+        reference=progress.reference,
+    )
+
+
 def _wait_or_give_up(case: _Case) -> Action:
     progress = case.progress
     assert progress.unknown_for is not None
     assert progress.sent is not None
     lookalike = _unexplained_lookalike(case.transactions, progress.sent, progress.before or frozenset())
-    if lookalike is not None or progress.unknown_for >= progress.settle:
-        why = (
-            f"refund {lookalike.id}, which lists no reason, appeared with the same payments and amounts and may be it"
-            if lookalike is not None
-            else f"it did not show on Wix within {progress.settle:g}s"
-        )
-        raise WixOutcomeUnknown(
-            f"order {case.plan.order_id}: the outcome of refund reference {progress.reference} is unknown: {why}. "
-            f"Nothing more was sent. Running again with reference {progress.reference} is safe: it finds the "
-            "refund if it landed and refunds only if it did not.",
-            operation="refund_payments",
-            order_id=case.plan.order_id,
-            reference=progress.reference,
+    if lookalike is not None:
+        why = f"refund {lookalike.id}, which lists no reason, appeared with the same payments and amounts and may be it"
+        raise unknown_outcome(case.plan, progress, why, tags_readable=False)
+    if progress.unknown_for >= progress.settle:
+        readable = all(r.reason for r in case.transactions.refunds if r.counted)
+        raise unknown_outcome(
+            case.plan, progress, f"it did not show on Wix within {progress.settle:g}s", tags_readable=readable
         )
     return Wait(min(settle_delay(progress.settle_reads), max(progress.settle - progress.unknown_for, 0.0)))
 
@@ -462,12 +490,27 @@ def _write_amount(case: _Case, amount: Decimal, items: ItemsAsked | None) -> Act
     assert refundability is not None
     parts = _split_partial(case.plan, order, case.transactions, refundability, amount)
     request = case.plan.request
-    return Refund(
+    refund = Refund(
         payment_refunds=tuple(parts),
         reason=customer_reason(request.reason, case.progress.reference),
         notify_customer=request.notify_customer,
         items=items,
     )
+    if request.reference is not None:
+        # A refund listed without a reason cannot show its tag: one that matches this
+        # refund part for part may be an earlier run of this reference. Never on top of it.
+        lookalike = _unexplained_lookalike(case.transactions, refund, frozenset())
+        if lookalike is not None:
+            raise WixOutcomeUnknown(
+                f"order {case.plan.order_id}: refund {lookalike.id} lists no reason and matches this refund part "
+                f"for part, so it may be an earlier run of reference {request.reference}; nothing was sent. "
+                "Check it on Wix: if it is someone else's, refund the rest from the dashboard or ask for another "
+                "amount.",
+                operation="refund_payments",
+                order_id=case.plan.order_id,
+                reference=request.reference,
+            )
+    return refund
 
 
 # The standard refund, row by row: the first row whose test holds decides the step.

@@ -33,13 +33,16 @@ from ._engine import (
     after_failure,
     next_action,
     payment_status_after,
+    settle_delay,
     tagged_refunds,
+    unknown_outcome,
 )
 from ._errors import WixAPIError, WixNotFound, WixOutcomeUnknown, WixPreconditionFailed, WixRefundError
 from ._locks import HeldLock, InProcessLocks, OrderLocks, lock_key
 from ._log import log_event
 from ._orders import Fulfillment, LineItem, RefundRecord
 from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, new_reference
+from ._retry import is_retryable
 from ._routing import STANDARD_REFUND_CUTOFF, RefundPlan, RefundRequest, RefundRoute, decide_refund
 from ._tracing import Span, span
 from ._wire import ItemsAsked, WireCall
@@ -204,17 +207,40 @@ class _Run:
                     return self.outcome(OutcomeStatus.DRY_RUN)
                 return self.outcome(OutcomeStatus.COMPLETED if self.progress.wrote else OutcomeStatus.ALREADY_DONE)
             if isinstance(action, Wait):
-                yield action
-                self.waited += action.seconds
-                self._seen(transactions=None)
-                self.progress = attrs.evolve(self.progress, settle_reads=self.progress.settle_reads + 1)
+                yield from self._wait(action.seconds)
                 continue
             if isinstance(action, Read):
-                sent = yield self._read_call(action.what)
+                try:
+                    sent = yield self._read_call(action.what)
+                except WixRefundError as exc:
+                    if self.unknown_since is None:
+                        raise
+                    # A read that fails while this call's refund may still land proves
+                    # nothing: keep waiting out the window, then report the outcome unknown.
+                    yield from self._settle_read_failed(exc)
+                    continue
                 self._saw(action.what, sent.value)
                 continue
             yield from self._write(action)
         raise WixRefundError(f"order {self.order_id}: Wix did not settle after {_MAX_ACTIONS} steps")
+
+    def _wait(self, seconds: float) -> Generator[_Ask, Any, None]:
+        """Wait ``seconds`` in the settle window, then forget the transactions (they are read again)."""
+        yield Wait(seconds)
+        self.waited += seconds
+        self._seen(transactions=None)
+        self.progress = attrs.evolve(self.progress, settle_reads=self.progress.settle_reads + 1)
+
+    def _settle_read_failed(self, exc: WixRefundError) -> Generator[_Ask, Any, None]:
+        assert self.plan is not None
+        assert self.unknown_since is not None
+        elapsed = max(self.clock() - self.unknown_since, self.waited)
+        if elapsed >= self.progress.settle or not is_retryable(exc, write=False):
+            raise unknown_outcome(
+                self.plan, self.progress, f"reading Wix to find it failed ({type(exc).__name__}: {exc})"
+            ) from exc
+        left = self.progress.settle - elapsed
+        yield from self._wait(min(settle_delay(self.progress.settle_reads), left))
 
     def _write(self, action: DeleteOne | Cancel | Refund) -> Generator[_Ask, Any, None]:
         call = self._write_call(action)
