@@ -408,3 +408,24 @@ def test_a_store_that_holds_a_key_is_refused(fake: FakeWix, served: str, tmp_pat
     assert "holds an API key; keep keys out of files" in result.stderr
     assert "IST.some-key" not in result.stderr
     assert fake.requests == []
+
+
+def test_refund_by_item_names_the_line_restocks_it_and_refunds_the_shipping(fake: FakeWix, served: str) -> None:
+    oid = fake.add_order(total="35", line_items=[3], shipping="5")
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    plan = cli(fake, served, "plan", oid)
+    assert f"line items: {line} x3" in plan.stdout
+    result = cli(fake, served, "refund", oid, "--item", f"{line}:1:restock", "--shipping", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "Wix's price for line" in result.stderr
+    assert fake.orders[oid]["lineItems"][0]["refundQuantity"] == 1
+    assert fake.orders[oid]["lineItems"][0]["restockQuantity"] == 1
+    assert fake.refunded_total(oid) == Decimal("15")
+
+
+@pytest.mark.parametrize("item", ["LINE", "LINE:x", "LINE:1:maybe", "LINE:0"])
+def test_a_malformed_item_option_is_a_usage_error(fake: FakeWix, served: str, item: str) -> None:
+    oid = fake.add_order()
+    result = cli(fake, served, "refund", oid, "--item", item, "--yes")
+    assert result.returncode == 2
+    assert fake.writes == []

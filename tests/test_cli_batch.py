@@ -416,3 +416,37 @@ def test_ctrl_c_in_a_batch_prints_a_partial_summary_the_rows_in_flight_and_how_t
     again = cli(fake, served, "batch", str(path), "--yes", "--report", str(report))
     assert again.returncode == 0, again.stdout + again.stderr
     assert all(fake.refunded_total(o) == Decimal("1") for o in ids)
+
+
+def test_item_rows_of_one_order_and_reference_make_one_refund_by_item(
+    fake: FakeWix, served: str, tmp_path: Path
+) -> None:
+    oid = fake.add_order(total="40", line_items=[3, 1])
+    one, two = (line["id"] for line in fake.orders[oid]["lineItems"])
+    rows = [f"{oid},,returned,ret-1,{one},2,yes", f"{oid},,,ret-1,{two},1,no"]
+    path = write_csv(
+        tmp_path / "items.csv", rows, header="order_id,amount,reason,reference,line_item_id,quantity,restock"
+    )
+    result = cli(fake, served, "batch", str(path), "--yes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert fake.count_writes("refund", oid) == 1
+    lines = fake.orders[oid]["lineItems"]
+    assert [(line["refundQuantity"], line["restockQuantity"]) for line in lines] == [(2, 2), (1, 0)]
+    assert fake.refunded_total(oid) == Decimal("30")
+    again = cli(fake, served, "batch", str(path), "--yes")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert fake.count_writes("refund", oid) == 1
+
+
+def test_a_bad_item_row_names_its_line_and_what_to_write(fake: FakeWix, served: str, tmp_path: Path) -> None:
+    oid = fake.add_order(total="40", line_items=[3])
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    rows = [f"{oid},,,r-1,{line},two,", f"{oid},,,r-2,{line},1,maybe"]
+    path = write_csv(
+        tmp_path / "items.csv", rows, header="order_id,amount,reason,reference,line_item_id,quantity,restock"
+    )
+    result = cli(fake, served, "batch", str(path), "--yes")
+    assert "items.csv:2" in result.stdout + result.stderr
+    assert "whole number" in result.stdout + result.stderr
+    assert "items.csv:3" in result.stdout + result.stderr
+    assert fake.writes == []

@@ -280,13 +280,17 @@ def test_reads_failing_until_the_settle_window_ends_report_the_outcome_unknown_w
     assert fake.count_writes("refund", oid) == 0
 
 
-def test_a_referenced_partial_refund_is_not_sent_on_top_of_a_reasonless_one_of_the_same_parts() -> None:
-    fake = FakeWix()
-    oid = fake.add_order(total="100")
-    fake.add_foreign_refund(oid, "10")  # no reason: its tag, if any, cannot be read
-    with pytest.raises(WixOutcomeUnknown, match="lists no reason and matches this refund part for part"):
-        run_refund("sync", fake, oid, RefundRequest(amount=TEN, reference="v-1"))
-    assert fake.count_writes("refund", oid) == 0
-    # Another amount is no lookalike, and without a reference nothing can be an earlier run.
-    assert run_refund("sync", fake, oid, RefundRequest(amount=Decimal("7"), reference="v-2")).refunded == 7
-    assert run_refund("sync", fake, oid, RefundRequest(amount=TEN)).refunded == TEN
+def test_an_unknown_outcome_says_whether_a_rerun_with_its_reference_is_safe() -> None:
+    readable = FakeWix()
+    oid = readable.add_order(total="100")
+    with pytest.raises(WixOutcomeUnknown) as caught:
+        run_refund(
+            "sync", readable, oid, RefundRequest(amount=TEN), transport=ScriptedTransport(readable, writes=["503"])
+        )
+    assert caught.value.rerun_safe is True
+    reasonless = FakeWix(list_reasons=False)
+    oid = reasonless.add_order(total="100")
+    reasonless.lose_response_next("POST", "/ecom/v1/order-billing/refund-payments")
+    with pytest.raises(WixOutcomeUnknown, match="check the order on Wix before refunding again") as caught:
+        run_refund("sync", reasonless, oid, RefundRequest(amount=TEN))
+    assert caught.value.rerun_safe is False

@@ -36,6 +36,7 @@ from typing import Any
 import attrs
 
 from ._errors import InvalidRequest
+from ._items import RefundItem
 from ._money import parse_amount
 from ._routing import RefundRequest
 from ._wire import is_guid
@@ -52,7 +53,7 @@ __all__ = [
     "read_batch_file",
 ]
 
-COLUMNS = ("order_id", "amount", "reason", "reference")
+COLUMNS = ("order_id", "amount", "reason", "reference", "line_item_id", "quantity", "restock")
 #: The statuses a report line must show for its row to be skipped on a re-run.
 DONE_STATUSES = frozenset({"COMPLETED", "ALREADY_DONE"})
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -126,6 +127,28 @@ def _amount_key(amount: Decimal | None) -> str:
     return "full" if amount is None else format(amount.normalize(), "f")
 
 
+def _item_of(values: dict[str, str]) -> RefundItem | None:
+    """Return the line item a row names (``line_item_id``, ``quantity``, ``restock``), or None."""
+    if not values["line_item_id"]:
+        if values["quantity"] or values["restock"]:
+            raise InvalidRequest("line_item_id", "is empty but quantity or restock is given: name the line item")
+        return None
+    quantity = values["quantity"]
+    if not quantity.isdigit():
+        raise InvalidRequest("quantity", f"{quantity!r} is not a whole number: write how many units came back, 1")
+    restock_text = values["restock"].lower()
+    restock: int | bool
+    if restock_text in ("", "no", "false", "0"):
+        restock = False
+    elif restock_text in ("yes", "true", "restock"):
+        restock = True
+    elif restock_text.isdigit():
+        restock = int(restock_text)
+    else:
+        raise InvalidRequest("restock", f"{values['restock']!r}: write yes, no, or how many units to restock")
+    return RefundItem(line_item_id=values["line_item_id"], quantity=int(quantity), restock=restock)
+
+
 def _column_key(name: str) -> str:
     return re.sub(r"[\s_-]+", "", name).lower()
 
@@ -173,6 +196,7 @@ def read_batch_file(path: str) -> BatchFile:
             'a value in quotes must end with a quote, and a quote inside it is written twice ("")'
         ) from exc
     assert header is not None
+    builder.finish()
     return BatchFile(
         path=path,
         columns=tuple(header),
@@ -271,6 +295,7 @@ class _Builder:
         self.partial: dict[str, int] = {}
         self.references: dict[tuple[str, str], tuple[int, str]] = {}
         self.occurrences: Counter[tuple[str, str]] = Counter()
+        self.item_groups: dict[tuple[str, str], dict[str, Any]] = {}
 
     def add(self, line: int, header: list[str], cells: list[str], delimiter: str) -> None:
         values = {name: "" for name in COLUMNS}
@@ -317,14 +342,70 @@ class _Builder:
             request = RefundRequest(
                 amount=amount, reason=values["reason"] or None, reference=values["reference"] or None
             )
+            item = _item_of(values)
         except InvalidRequest as exc:
             refuse(f"{exc.field} {exc.problem}" if exc.field == "amount" else str(exc))
+            return
+        if item is not None:
+            # Rows of one order with one reference (or none) make one refund by item.
+            problem = self._add_item(line, order_id, request, item)
+            if problem:
+                refuse(problem)
             return
         problem = self._conflict(line, order_id.lower(), request)
         if problem:
             refuse(problem)
             return
         self._accept(line, order_id, request)
+
+    def _add_item(self, line: int, order_id: str, request: RefundRequest, item: RefundItem) -> str | None:
+        group = self.item_groups.setdefault(
+            (order_id.lower(), request.reference or ""), {"lines": [], "order_id": order_id, "items": []}
+        )
+        if any(known.line_item_id == item.line_item_id for known in group["items"]):
+            first = group["lines"][[i.line_item_id for i in group["items"]].index(item.line_item_id)]
+            return (
+                f"names line item {item.line_item_id} again (line {first} does): give each line item once, "
+                "with its whole quantity"
+            )
+        for key in ("amount", "reason"):
+            value, known = getattr(request, key), group.get(key)
+            if value is not None and known is not None and value != known:
+                return f"gives another {key} for the same refund than line {group['lines'][0]}; give it once"
+            if value is not None:
+                group[key] = value
+        group["lines"].append(line)
+        group["items"].append(item)
+        return None
+
+    def finish(self) -> None:
+        """Turn the groups of item rows into one row each, at the line of their first row."""
+        for (order, given), group in self.item_groups.items():
+            items = tuple(group["items"])
+            first = group["lines"][0]
+            try:
+                request = RefundRequest(
+                    amount=group.get("amount"), reason=group.get("reason"), reference=given or None, items=items
+                )
+            except InvalidRequest as exc:
+                self.errors.append(RowError(file=self.path, line=first, order_id=group["order_id"], message=str(exc)))
+                continue
+            derived = not given
+            if derived:
+                lines = sorted(f"{i.line_item_id}:{i.quantity}:{i.restock_quantity}" for i in items)
+                text = "\0".join(["wix-refunds batch items", order, _amount_key(request.amount), *lines])
+                request = attrs.evolve(request, reference="b-" + hashlib.sha256(text.encode()).hexdigest()[:20])
+            self.rows.append(
+                BatchRow(
+                    file=self.path,
+                    line=first,
+                    order_id=group["order_id"],
+                    request=request,
+                    key=f"{order}/{request.reference}",
+                    derived=derived,
+                )
+            )
+        self.rows.sort(key=lambda row: row.line)
 
     def _conflict(self, line: int, order: str, request: RefundRequest) -> str | None:
         amount = _amount_key(request.amount)

@@ -84,6 +84,15 @@ def describe_plan(preview: RefundOutcome) -> list[str]:
     assert plan is not None
     lines = [f"order {plan.order_id} (#{plan.order_number}): {plan.route}", f"  {plan.reason}"]
     lines += [f"  {i}. {step.describe()}" for i, step in enumerate(plan.steps, 1)]
+    if plan.line_items:
+        lines.append("  line items: " + ", ".join(f"{item.id} x{item.quantity}" for item in plan.line_items))
+    if preview.prices is not None and preview.prices.available:
+        currency = preview.currency
+        lines += [f"  Wix's price for line {lid}: {_money(amount, currency)}" for lid, amount in preview.prices.lines]
+        lines += [f"  Wix's price for fee {fid}: {_money(amount, currency)}" for fid, amount in preview.prices.fees]
+        if preview.prices.shipping is not None:
+            lines.append(f"  Wix's price for the shipping: {_money(preview.prices.shipping, currency)}")
+        lines.append(f"  Wix's total for the items: {_money(preview.prices.total, currency)}")
     for step in preview.steps:
         amount = f" {_money(step.amount, preview.currency)}" if step.amount is not None else ""
         if step.outside_wix:

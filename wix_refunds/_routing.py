@@ -16,7 +16,7 @@ from ._errors import InvalidRequest, RefundNotSupported
 from ._items import FeeRefund, Portion, RefundItem, _to_portion, check_request_items
 from ._money import check_amount, format_money, parse_amount
 from ._orders import FulfillmentStatus as F
-from ._orders import Order, _TextEnum
+from ._orders import LineItem, Order, _TextEnum
 from ._orders import OrderStatus as S
 from ._orders import PaymentStatus as P
 
@@ -187,6 +187,8 @@ class RefundPlan:
     cutoff: datetime = STANDARD_REFUND_CUTOFF
     state: str = ""
     request: RefundRequest = attrs.field(factory=RefundRequest)
+    #: The order's line items (IDs and quantities): what a refund by item can name.
+    line_items: tuple[LineItem, ...] = ()
 
     @property
     def reason(self) -> str:
@@ -378,6 +380,7 @@ def decide_refund(
         cutoff=cutoff,
         state=state,
         request=request,
+        line_items=order.line_items,
     )
 
 

@@ -26,7 +26,7 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from ._batch_file import BatchFileError
 from ._cli_batch import cmd_batch
@@ -50,6 +50,7 @@ from ._cli_run import (
 from ._client import DEFAULT_RATE_LIMIT, AsyncWixClient
 from ._errors import WixRefundError
 from ._execute import RefundOutcome, new_reference, refund_order, refund_orders_async
+from ._items import ALL_LEFT, FeeRefund, RefundItem
 from ._locks import default_lock_dir
 from ._routing import RefundRequest
 from ._stores import StoreConfigError, default_config_path
@@ -145,10 +146,13 @@ def _parser() -> argparse.ArgumentParser:
     plan = command("plan", "show how orders would be refunded (no write)", "example:\n  wix-refunds plan ID1 ID2")
     plan.add_argument("order_ids", nargs="+", metavar="ORDER_ID")
     plan.add_argument("--amount", help="plan a partial refund of this amount (default: everything refundable)")
+    _item_options(plan)
     refund = command(
         "refund",
         "refund one order, after confirmation",
-        "examples:\n  wix-refunds refund ORDER_ID --dry-run\n  wix-refunds refund ORDER_ID --amount 5 --reference t-1",
+        "examples:\n  wix-refunds refund ORDER_ID --dry-run\n  wix-refunds refund ORDER_ID --amount 5 --reference t-1\n"
+        "  wix-refunds refund ORDER_ID --item LINE_ID:1:restock --shipping --reference return-9\n"
+        "(line IDs are shown by `wix-refunds plan ORDER_ID`)",
     )
     refund.add_argument("order_id", metavar="ORDER_ID")
     refund.add_argument("--amount", help="amount to refund (default: everything still refundable)")
@@ -158,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     refund.add_argument("--notify-customer", action="store_true", help="let Wix email the buyer")
     refund.add_argument("--dry-run", action="store_true", help="show the plan, send no write")
     refund.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _item_options(refund)
     batch = command(
         "batch",
         "refund the rows of a CSV file",
@@ -172,6 +177,45 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--report", metavar="FILE.jsonl", help="append a JSON line per row; re-runs skip done rows")
     command("demo", "refund one order of each kind on a bundled fake Wix", "example:\n  wix-refunds demo --json")
     return parser
+
+
+def _item_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "--item",
+        action="append",
+        default=[],
+        metavar="LINE_ID:QTY[:restock|:N]",
+        help="refund QTY of a line item (and restock all of them, or N); repeat for more lines",
+    )
+    add("--shipping", nargs="?", const="all", metavar="AMOUNT", help="refund the shipping (all left, or AMOUNT)")
+    add("--fee", action="append", default=[], metavar="FEE_ID[:AMOUNT]", help="refund an additional fee (or AMOUNT)")
+
+
+def _items_of(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the item keywords of a RefundRequest from --item, --shipping and --fee."""
+    items = []
+    for text in getattr(args, "item", None) or []:
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or not parts[1].strip().isdigit():
+            raise UsageError(f"--item {text!r}: write LINE_ID:QTY, LINE_ID:QTY:restock or LINE_ID:QTY:N")
+        restock: int | bool = False
+        if len(parts) == 3:
+            flag = parts[2].strip().lower()
+            if flag not in ("restock",) and not flag.isdigit():
+                raise UsageError(f"--item {text!r}: the third part is 'restock' or how many to restock")
+            restock = True if flag == "restock" else int(flag)
+        items.append(RefundItem(line_item_id=parts[0].strip(), quantity=int(parts[1]), restock=restock))
+    fees = []
+    for text in getattr(args, "fee", None) or []:
+        fee_id, _, amount = text.partition(":")
+        fees.append(FeeRefund(fee_id=fee_id.strip(), amount=amount.strip() or ALL_LEFT))
+    shipping = getattr(args, "shipping", None)
+    return {
+        "items": items,
+        "fees": fees,
+        "shipping": None if shipping is None else ALL_LEFT if shipping == "all" else shipping,
+    }
 
 
 def _cmd_verify(ctx: Context) -> int:
@@ -198,7 +242,9 @@ def _show(ctx: Context, outcome: RefundOutcome, lines: list[str], out: TextIO | 
 
 def _cmd_plan(ctx: Context) -> int:
     code = EXIT_OK
-    request = request_of(ctx.args.amount, None, None) if ctx.args.amount else None
+    by_item = _items_of(ctx.args)
+    wanted = ctx.args.amount or any(by_item.values())
+    request = request_of(ctx.args.amount, None, None, **by_item) if wanted else None
     with ctx.client(credentials(ctx.args)) as client:
         for order_id in ctx.args.order_ids:
             try:
@@ -223,6 +269,7 @@ def _cmd_refund(ctx: Context) -> int:
         args.reference or new_reference(),
         restock=args.restock,
         notify_customer=args.notify_customer,
+        **_items_of(args),
     )
     if not args.dry_run and not args.yes and not sys.stdin.isatty():
         raise UsageError("standard input is not a terminal: add --yes to refund without confirmation")
