@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -338,12 +339,12 @@ def test_json_lines_give_each_row_its_record_and_end_with_a_summary(fake: FakeWi
 # --- long runs ------------------------------------------------------------------------------
 
 
-def _read_until(stream: object, pattern: str, seconds: float) -> str:
+def _read_until(stream: Any, pattern: str, seconds: float) -> str:
     text = ""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not re.search(pattern, text):
         if select.select([stream], [], [], 0.2)[0]:
-            line = stream.readline()  # type: ignore[attr-defined]
+            line = stream.readline()
             if not line:
                 break
             text += line

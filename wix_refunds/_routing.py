@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import itertools
 import re
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Union
@@ -82,6 +83,14 @@ def _to_amount(value: Decimal | int | str | None) -> Decimal | None:
     return None if value is None else parse_amount(value)
 
 
+def _to_items(value: Iterable[RefundItem]) -> tuple[RefundItem, ...]:
+    return tuple(value)
+
+
+def _to_fees(value: Iterable[FeeRefund]) -> tuple[FeeRefund, ...]:
+    return tuple(value)
+
+
 def _check_items(request: RefundRequest, attribute: attrs.Attribute[tuple[RefundItem, ...]], value: object) -> None:
     check_request_items(request.items, request.fees)
 
@@ -104,9 +113,9 @@ class RefundRequest:
     reference: str | None = attrs.field(default=None, validator=_check_reference)
     restock: bool = False
     notify_customer: bool = False
-    items: tuple[RefundItem, ...] = attrs.field(default=(), converter=tuple, validator=_check_items)
+    items: tuple[RefundItem, ...] = attrs.field(default=(), converter=_to_items, validator=_check_items)
     shipping: Portion | None = attrs.field(default=None, converter=_to_portion)
-    fees: tuple[FeeRefund, ...] = attrs.field(default=(), converter=tuple)
+    fees: tuple[FeeRefund, ...] = attrs.field(default=(), converter=_to_fees)
 
     @property
     def by_item(self) -> bool:
