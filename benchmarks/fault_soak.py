@@ -430,7 +430,8 @@ class InProcess:
             outcome = run_refund(kind, fake, self.order_id, self.request(), policy=fast_policy(Sleeps()))
         except WixRefundError as exc:
             self.result.trace.append(f"clean re-run raised {type(exc).__name__}: {exc}")
-            if fake.list_reasons:
+            fails_closed = isinstance(exc, WixOutcomeUnknown) and not exc.rerun_safe
+            if fake.list_reasons and not fails_closed:
                 self.result.broken.append(f"clean re-run raised {type(exc).__name__}")
             # Where Wix lists no reasons a re-run cannot see its tag and may fail closed
             # (a refusal moves no money): the rules that hold at every moment still apply.

@@ -482,12 +482,41 @@ def _write_amount(case: _Case, amount: Decimal, items: ItemsAsked | None) -> Act
     assert refundability is not None
     parts = _split_partial(case.plan, order, case.transactions, refundability, amount)
     request = case.plan.request
-    return Refund(
+    refund = Refund(
         payment_refunds=tuple(parts),
         reason=customer_reason(request.reason, case.progress.reference),
         notify_customer=request.notify_customer,
         items=items,
     )
+    _refuse_on_top_of_a_lookalike(case, refund)
+    return refund
+
+
+def _refuse_on_top_of_a_lookalike(case: _Case, refund: Refund) -> None:
+    """Raise when a refund this call cannot tell from an earlier run of its reference matches ``refund``.
+
+    Where Wix lists refunds without their reasons no tag can be read, so a refund of the
+    same payments and amounts may be an earlier run of this reference (a process that
+    stopped after Wix applied it). Fail closed: never refund on top of it. When any refund
+    listed has a reason, reasons are listed and a reasonless one is not this library's.
+    """
+    reference = case.plan.request.reference
+    counted = [r for r in case.transactions.refunds if r.counted]
+    if reference is None or any(r.reason for r in counted):
+        return
+    # The same total, however split: what is left on each payment may have moved since.
+    lookalike = next((r for r in counted if r.amount == refund.amount), None)
+    if lookalike is not None:
+        raise WixOutcomeUnknown(
+            f"order {case.plan.order_id}: refund {lookalike.id} lists no reason and refunded the same amount, "
+            f"so it may be an earlier run of reference {reference} (Wix lists no refund's reason here); "
+            "nothing was sent. Check it on Wix: if it is someone else's, refund the rest from the dashboard or ask "
+            "for another amount.",
+            operation="refund_payments",
+            order_id=case.plan.order_id,
+            reference=reference,
+            rerun_safe=False,
+        )
 
 
 # The standard refund, row by row: the first row whose test holds decides the step.
