@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from wix_refunds import RefundRequest, WixClient, _wire, refund_order
+from wix_refunds import ALL_LEFT, FeeRefund, RefundItem, RefundRequest, WixClient, _wire, refund_order
 from wix_refunds.testing import FakeWix
 
 from .contract import SCHEMAS, fixture, fixture_bytes, fixture_names, schema, schema_errors, shape, validate
@@ -377,12 +377,33 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
             reason="Damaged in transit [ref:inv-2]",
             notify_customer=True,
         ),
+        lambda: _wire.refund_payments(
+            ORDER_ID,
+            [_wire.PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("23.00"))],
+            reason="Returned [ref:inv-3]",
+            currency="USD",
+            items=_wire.ItemsAsked(
+                items=(RefundItem(line_item_id="00000000-0000-0000-0000-000000000001", quantity=2, restock=1),),
+                fees=(FeeRefund(fee_id="d3d9cafb-9e2d-4dae-8129-091df0a6c24f", amount=ALL_LEFT),),
+                shipping=Decimal("3.00"),
+            ),
+        ),
     ],
     "probe_write": [
         lambda what=what: _wire.probe_write(  # type: ignore[misc]
             what, "5a0c2d1e-4b3f-4c8a-9d7e-6f5a4b3c2d1e", "6b1d3e2f-5c4a-4d9b-8e7f-7a6b5c4d3e2f"
         )
         for what in ("cancel", "refund", "delete")
+    ],
+    "calculate_refund": [
+        lambda: _wire.calculate_refund(
+            ORDER_ID,
+            _wire.ItemsAsked(
+                items=(RefundItem(line_item_id="00000000-0000-0000-0000-000000000001", quantity=1),),
+                fees=(FeeRefund(fee_id="d3d9cafb-9e2d-4dae-8129-091df0a6c24f", amount=Decimal("1")),),
+            ),
+            currency="USD",
+        )
     ],
     "get_site_properties": [lambda: _wire.get_site_properties()],
     "query_sites": [lambda: _wire.query_sites(SITE_ID)],
@@ -544,7 +565,21 @@ def _search_by_ids(wix: Wix, oid: str) -> Any:
 
 
 # endpoint -> (what to send, the response schema, the kinds it applies to)
+def _calculate(wix: Wix, oid: str) -> Any:
+    line = wix.fake.orders[oid]["lineItems"][0]["id"]
+    body = {"orderId": oid, "refundItems": {"lineItems": [{"lineItemId": line, "quantity": 1}]}}
+    validate("calculate-refund-request", body)
+    return wix.send("POST", "/ecom/v1/order-billing/calculate-refund", body)
+
+
+def _calculate_unknown_line(wix: Wix, oid: str) -> Any:
+    body = {"orderId": oid, "refundItems": {"lineItems": [{"lineItemId": "no-such-line", "quantity": 1}]}}
+    return wix.send("POST", "/ecom/v1/order-billing/calculate-refund", body)
+
+
 ANSWERS: dict[str, tuple[Callable[[Wix, str], Any], str, tuple[str, ...]]] = {
+    "calculate_refund": (_calculate, "calculate-refund-response", ("online", "offline")),
+    "calculate_refund_not_available": (_calculate_unknown_line, "calculate-refund-response", ("online",)),
     "get_order": (lambda w, oid: w.send("GET", f"/ecom/v1/orders/{oid}"), "get-order-response", tuple(KINDS)),
     "search_orders": (
         lambda w, oid: w.send("POST", "/ecom/v1/orders/search", {"search": {"cursorPaging": {"limit": 100}}}),

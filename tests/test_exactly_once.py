@@ -268,3 +268,25 @@ def test_a_lost_postgres_session_stops_the_refund_before_its_write(postgres: Any
         with pytest.raises(LockLost):
             refund_order(client, oid, RefundRequest(amount=TEN), locks=PostgresLocks(dsn))
     assert fake.writes == []
+
+
+def test_reads_failing_until_the_settle_window_ends_report_the_outcome_unknown_with_the_reference() -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="100")
+    transport = ScriptedTransport(fake, ["ok"] * 3 + ["503"] * 400, writes=["503"])
+    with pytest.raises(WixOutcomeUnknown, match="Running again with reference u-1 is safe") as caught:
+        run_refund("sync", fake, oid, RefundRequest(amount=TEN, reference="u-1"), transport=transport)
+    assert caught.value.reference == "u-1"
+    assert fake.count_writes("refund", oid) == 0
+
+
+def test_a_referenced_partial_refund_is_not_sent_on_top_of_a_reasonless_one_of_the_same_parts() -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="100")
+    fake.add_foreign_refund(oid, "10")  # no reason: its tag, if any, cannot be read
+    with pytest.raises(WixOutcomeUnknown, match="lists no reason and matches this refund part for part"):
+        run_refund("sync", fake, oid, RefundRequest(amount=TEN, reference="v-1"))
+    assert fake.count_writes("refund", oid) == 0
+    # Another amount is no lookalike, and without a reference nothing can be an earlier run.
+    assert run_refund("sync", fake, oid, RefundRequest(amount=Decimal("7"), reference="v-2")).refunded == 7
+    assert run_refund("sync", fake, oid, RefundRequest(amount=TEN)).refunded == TEN

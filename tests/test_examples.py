@@ -56,3 +56,12 @@ def test_order_service_worker_refunds_a_repeated_message_once_and_logs_json_line
     logs = [json.loads(line) for line in result.stderr.splitlines()]
     assert logs
     assert all({"order_id", "route", "step", "reference"} <= set(log) for log in logs)
+
+
+def test_refund_returned_items_example_refunds_and_restocks_one_mug_once() -> None:
+    result = _run(str(EXAMPLES / "refund_returned_items.py"))
+    assert result.returncode == 0, result.stderr
+    assert "-> 15.0" in result.stdout or "-> 15.00" in result.stdout
+    assert "refund: COMPLETED 15" in result.stdout
+    assert "again: ALREADY_DONE" in result.stdout
+    assert "on Wix: refunded 1 restocked 1" in result.stdout

@@ -10,7 +10,7 @@ import attrs
 import httpx
 import pytest
 
-from wix_refunds import OutcomeStatus, RefundNotSupported, RefundRequest, WixClient
+from wix_refunds import OutcomeStatus, RefundNotSupported, RefundRequest, WixClient, _wire
 from wix_refunds._engine import Observed
 from wix_refunds._execute import _Run
 from wix_refunds._routing import STANDARD_REFUND_CUTOFF
@@ -55,7 +55,7 @@ def test_a_seeded_run_whose_reads_grew_old_reads_them_again_before_it_writes() -
     with httpx.Client(transport=fake.transport()) as http:
         client = WixClient(fake.credentials, base_url=FakeWix.BASE_URL, http_client=http, rate_limit=None)
         order, transactions = client.get_order(oid), client.list_transactions(oid)
-        refundability = client.get_refundability(oid)
+        refundability = client.send(_wire.get_refundability(oid))
     clock = Clock()
     run = _Run(
         oid, RefundRequest(amount=Decimal("10")), dry_run=False, cutoff=STANDARD_REFUND_CUTOFF, settle=120, clock=clock

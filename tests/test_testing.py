@@ -563,3 +563,62 @@ def test_add_order_takes_an_aware_datetime_and_refuses_a_naive_one(fake: FakeWix
     assert fake.orders[oid]["createdDate"] == "2024-04-22T00:00:00.000Z"
     with pytest.raises(ValueError, match="naive"):
         fake.add_order(created=datetime(2024, 4, 21, 20))
+
+
+def test_item_refunds_are_checked_with_wixs_named_errors(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="30", line_items=[3])
+    pid = fake.payments[oid][0]["id"]
+    line = fake.orders[oid]["lineItems"][0]["id"]
+
+    def refund(items: Any, restock: Any = None) -> httpx.Response:
+        body: dict[str, Any] = {
+            "orderId": oid,
+            "paymentRefunds": [{"paymentId": pid, "amount": {"amount": "10.00"}}],
+            "refundItems": {"lineItems": items},
+        }
+        if restock is not None:
+            body["sideEffects"] = {"restock": {"lineItems": restock}}
+        return raw.post("/ecom/v1/order-billing/refund-payments", body)
+
+    cases = [
+        (refund([{"lineItemId": "nope", "quantity": 1}]), 404, "LINE_ITEM_NOT_FOUND"),
+        (refund([{"lineItemId": line, "quantity": 4}]), 400, "INVALID_LINE_ITEM_REFUND_QUANTITY"),
+        (
+            refund([{"lineItemId": line, "quantity": 1}], [{"lineItemId": line, "quantity": 2}]),
+            400,
+            "INVALID_LINE_ITEM_RESTOCK_QUANTITY",
+        ),
+    ]
+    for answer, status, code in cases:
+        assert (answer.status_code, _code(answer)) == (status, code)
+    assert fake.refunds[oid] == []
+    ok = refund([{"lineItemId": line, "quantity": 1}], [{"lineItemId": line, "quantity": 1}])
+    assert ok.status_code == 200
+    assert (
+        fake.orders[oid]["lineItems"][0]["refundQuantity"],
+        fake.orders[oid]["lineItems"][0]["restockQuantity"],
+    ) == (
+        1,
+        1,
+    )
+    left = raw.post("/ecom/v1/order-billing/get-order-refundability", {"orderId": oid}).json()["lineItems"][0]
+    assert (left["refundedQuantity"], left["availableRefundQuantity"]) == (1, 2)
+
+
+def test_calculate_refund_prices_the_items_or_says_why_not(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="35", line_items=[3], shipping="5")
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    answer = raw.post(
+        "/ecom/v1/order-billing/calculate-refund",
+        {"orderId": oid, "refundItems": {"lineItems": [{"lineItemId": line, "quantity": 2}], "shipping": {}}},
+    ).json()
+    assert answer["available"] is True
+    assert answer["summary"]["total"]["amount"] == "25.0"
+    refused = raw.post(
+        "/ecom/v1/order-billing/calculate-refund",
+        {"orderId": oid, "refundItems": {"lineItems": [{"lineItemId": line, "quantity": 9}]}},
+    ).json()
+    assert "available" not in refused
+    assert refused["notAvailable"]["errors"][0]["error"]["applicationError"]["code"] == (
+        "INVALID_LINE_ITEM_REFUND_QUANTITY"
+    )

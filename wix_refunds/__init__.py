@@ -34,6 +34,7 @@ from ._execute import (
     refund_orders_async,
 )
 from ._follow import RefundState, RefundStatusReport, refund_status, refund_status_async
+from ._items import ALL_LEFT, FeeRefund, RefundItem
 from ._locks import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key
 from ._money import MINOR_UNITS, format_money
 from ._orders import (
@@ -72,9 +73,11 @@ from ._wire import PaymentRefund
 _logging.getLogger("wix_refunds").addHandler(_logging.NullHandler())
 
 __all__ = [
+    "ALL_LEFT",
     "AsyncWixClient",
     "CancelOrder",
     "DeleteFulfillments",
+    "FeeRefund",
     "FileLocks",
     "Fulfillment",
     "FulfillmentStatus",
@@ -101,6 +104,7 @@ __all__ = [
     "PaymentStatus",
     "PermissionCheck",
     "RefundDeclined",
+    "RefundItem",
     "RefundNotSupported",
     "RefundOutcome",
     "RefundPayments",

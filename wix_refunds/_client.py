@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import json
 import logging
 import sys
 import time
-import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from types import TracebackType
@@ -69,8 +67,17 @@ def _without_sniffio_lookups() -> None:
     sniffio the library records it as absent: the import then fails at once, with the
     same asyncio fallback. Nothing changes when sniffio is installed.
     """
+    import importlib.util
+
     if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+def _random_guid() -> str:
+    """Return a fresh random version-4 GUID (no order has it)."""
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def _error_fields(exc: WixRefundError) -> dict[str, Any]:
@@ -260,7 +267,7 @@ class _BaseClient:
             ("Sites", _wire.query_sites(self.credentials.site_id)),
             ("Wix Stores (read orders)", _wire.search_one_order()),
             *(
-                (f"Wix Stores ({label})", _wire.probe_write(what, str(uuid.uuid4()), str(uuid.uuid4())))
+                (f"Wix Stores ({label})", _wire.probe_write(what, _random_guid(), _random_guid()))
                 for what, label in (
                     ("cancel", "cancel orders"),
                     ("refund", "refund payments"),
@@ -447,7 +454,8 @@ class WixClient(_BaseClient):
 
     def get_refundability(self, order_id: str) -> tuple[PaymentRefundability, ...]:
         """Return how Wix can refund each payment of an order."""
-        return self.send(_wire.get_refundability(order_id))
+        answer: _wire.RefundabilityAnswer = self.send(_wire.get_refundability(order_id))
+        return answer.payments
 
     def refund_payments(
         self,
@@ -580,7 +588,8 @@ class AsyncWixClient(_BaseClient):
 
     async def get_refundability(self, order_id: str) -> tuple[PaymentRefundability, ...]:
         """Return how Wix can refund each payment of an order."""
-        return await self.send(_wire.get_refundability(order_id))
+        answer: _wire.RefundabilityAnswer = await self.send(_wire.get_refundability(order_id))
+        return answer.payments
 
     async def refund_payments(
         self,

@@ -25,6 +25,7 @@ from typing import Literal, Union
 import attrs
 
 from ._errors import InvalidRequest, RefundDeclined, RefundNotSupported, WixOutcomeUnknown, WixRefundError
+from ._items import Calculation, ItemAvailability, check_calculation, check_items
 from ._money import format_money
 from ._orders import (
     Fulfillment,
@@ -41,7 +42,7 @@ from ._orders import (
     RefundStatus,
 )
 from ._routing import RefundPlan, RefundRoute
-from ._wire import PaymentRefund, customer_reason, reference_of
+from ._wire import ItemsAsked, PaymentRefund, customer_reason, reference_of
 
 __all__ = [
     "Cancel",
@@ -67,13 +68,15 @@ class Observed:
     fulfillments: tuple[Fulfillment, ...] | None = None
     transactions: OrderTransactions | None = None
     refundability: tuple[PaymentRefundability, ...] | None = None
+    availability: ItemAvailability | None = None
+    calculation: Calculation | None = None
 
 
 @attrs.frozen
 class Read:
     """Read one part of the order's state from Wix."""
 
-    what: Literal["order", "fulfillments", "transactions", "refundability"]
+    what: Literal["order", "fulfillments", "transactions", "refundability", "calculation"]
 
 
 @attrs.frozen
@@ -98,6 +101,7 @@ class Refund:
     payment_refunds: tuple[PaymentRefund, ...]
     reason: str
     notify_customer: bool
+    items: ItemsAsked | None = None
 
     @property
     def amount(self) -> Decimal:
@@ -268,7 +272,7 @@ def settle_delay(reads: int) -> float:
 
 def _full(plan: RefundPlan, order: Order) -> bool:
     amount = plan.request.amount
-    return amount is None or amount == order.total
+    return not plan.request.by_item and (amount is None or amount == order.total)
 
 
 def _unread_transactions(case: _Case) -> bool:
@@ -303,18 +307,25 @@ def _settle_answer(case: _Case) -> Action:
     return Finish()
 
 
+def _failed_here(case: _Case) -> list[RefundRecord]:
+    """Return this call's own failed refunds with its tag: sent by it, so not on Wix before it wrote."""
+    if case.progress.sent is None:
+        return []
+    before = case.progress.before or frozenset()
+    return [r for r in case.tagged() if not r.counted and r.id not in before]
+
+
 def _tag_on_wix(case: _Case) -> bool:
-    # A failed refund from an earlier call is no refund: only this call's counts then.
-    tagged = case.tagged()
-    return any(r.counted for r in tagged) or (bool(tagged) and case.progress.sent is not None)
+    # A failed refund from an earlier call is no refund: only this call's own failure counts.
+    return any(r.counted for r in case.tagged()) or bool(_failed_here(case))
 
 
 def _finish_tagged(case: _Case) -> Action:
     tagged = case.tagged()
     counted = [r for r in tagged if r.counted]
     if not counted:
-        # Every refund with this reference failed, and this call sent one: declined.
-        raise _declined(case, tagged[-1])
+        # This call's refund with its reference failed: declined.
+        raise _declined(case, _failed_here(case)[-1])
     order = case.progress.seen.order
     assert order is not None
     asked = case.plan.request.amount
@@ -334,24 +345,45 @@ def _may_still_land(case: _Case) -> bool:
     return case.progress.unknown_for is not None
 
 
+def unknown_outcome(
+    plan: RefundPlan, progress: Progress, why: str, *, tags_readable: bool = True
+) -> WixOutcomeUnknown:
+    """Return the error that ends a call whose refund may have landed: it names the reference.
+
+    A re-run with the reference is safe only while Wix lists refunds with their reasons
+    (the tag is read from them); when it does not, the error says to check Wix first.
+    """
+    if tags_readable:
+        advice = (
+            f"Running again with reference {progress.reference} is safe: it finds the refund if it landed and "
+            "refunds only if it did not."
+        )
+    else:
+        advice = (
+            "Wix lists refunds here without their reasons, so a re-run could not recognise it: check the order on "
+            "Wix before refunding again."
+        )
+    return WixOutcomeUnknown(
+        f"order {plan.order_id}: the outcome of refund reference {progress.reference} is unknown: {why}. "
+        f"Nothing more was sent. {advice}",
+        operation="refund_payments",
+        order_id=plan.order_id,
+        reference=progress.reference,
+    )
+
+
 def _wait_or_give_up(case: _Case) -> Action:
     progress = case.progress
     assert progress.unknown_for is not None
     assert progress.sent is not None
     lookalike = _unexplained_lookalike(case.transactions, progress.sent, progress.before or frozenset())
-    if lookalike is not None or progress.unknown_for >= progress.settle:
-        why = (
-            f"refund {lookalike.id}, which lists no reason, appeared with the same payments and amounts and may be it"
-            if lookalike is not None
-            else f"it did not show on Wix within {progress.settle:g}s"
-        )
-        raise WixOutcomeUnknown(
-            f"order {case.plan.order_id}: the outcome of refund reference {progress.reference} is unknown: {why}. "
-            f"Nothing more was sent. Running again with reference {progress.reference} is safe: it finds the "
-            "refund if it landed and refunds only if it did not.",
-            operation="refund_payments",
-            order_id=case.plan.order_id,
-            reference=progress.reference,
+    if lookalike is not None:
+        why = f"refund {lookalike.id}, which lists no reason, appeared with the same payments and amounts and may be it"
+        raise unknown_outcome(case.plan, progress, why, tags_readable=False)
+    if progress.unknown_for >= progress.settle:
+        readable = all(r.reason for r in case.transactions.refunds if r.counted)
+        raise unknown_outcome(
+            case.plan, progress, f"it did not show on Wix within {progress.settle:g}s", tags_readable=readable
         )
     return Wait(min(settle_delay(progress.settle_reads), max(progress.settle - progress.unknown_for, 0.0)))
 
@@ -403,6 +435,36 @@ def _read(what: Literal["transactions", "refundability"]) -> Callable[[_Case], A
     return lambda case: Read(what)
 
 
+def _by_item(case: _Case) -> bool:
+    return case.plan.request.by_item
+
+
+def _check_items_then_price(case: _Case) -> Action:
+    # Every line, fee and the shipping is checked against what Wix says is left, then
+    # priced by Wix: nothing is written for items Wix could not refund.
+    seen, request, order = case.progress.seen, case.plan.request, case.progress.seen.order
+    assert order is not None
+    assert seen.availability is not None
+    check_items(order.id, order.currency, request.items, request.shipping, request.fees, seen.availability)
+    if seen.calculation is None:
+        return Read("calculation")
+    check_calculation(order.id, seen.calculation)
+    total = seen.calculation.total
+    amount = request.amount if request.amount is not None else total
+    if amount > total:
+        raise InvalidRequest(
+            "amount",
+            f"order {order.id}: {format_money(amount, order.currency)} is more than Wix's price for the items, "
+            f"{format_money(total, order.currency)}; nothing was sent",
+        )
+    if amount <= 0:
+        raise RefundNotSupported(
+            f"order {order.id}: Wix prices the items at {format_money(total, order.currency)}: no money to refund",
+            order_id=order.id,
+        )
+    return _write_amount(case, amount, ItemsAsked(items=request.items, shipping=request.shipping, fees=request.fees))
+
+
 def _next_write(case: _Case) -> Action:
     order = case.progress.seen.order
     assert order is not None
@@ -411,9 +473,7 @@ def _next_write(case: _Case) -> Action:
         parts = _split_full(case.plan, order, case.transactions, case.progress.seen.refundability)
     else:
         assert case.plan.request.amount is not None
-        parts = _split_partial(
-            case.plan, order, case.transactions, case.progress.seen.refundability, case.plan.request.amount
-        )
+        return _write_amount(case, case.plan.request.amount, None)
     if not parts:
         return Finish()
     request = case.plan.request
@@ -422,6 +482,35 @@ def _next_write(case: _Case) -> Action:
         reason=customer_reason(request.reason, case.progress.reference),
         notify_customer=request.notify_customer,
     )
+
+
+def _write_amount(case: _Case, amount: Decimal, items: ItemsAsked | None) -> Action:
+    order, refundability = case.progress.seen.order, case.progress.seen.refundability
+    assert order is not None
+    assert refundability is not None
+    parts = _split_partial(case.plan, order, case.transactions, refundability, amount)
+    request = case.plan.request
+    refund = Refund(
+        payment_refunds=tuple(parts),
+        reason=customer_reason(request.reason, case.progress.reference),
+        notify_customer=request.notify_customer,
+        items=items,
+    )
+    if request.reference is not None:
+        # A refund listed without a reason cannot show its tag: one that matches this
+        # refund part for part may be an earlier run of this reference. Never on top of it.
+        lookalike = _unexplained_lookalike(case.transactions, refund, frozenset())
+        if lookalike is not None:
+            raise WixOutcomeUnknown(
+                f"order {case.plan.order_id}: refund {lookalike.id} lists no reason and matches this refund part "
+                f"for part, so it may be an earlier run of reference {request.reference}; nothing was sent. "
+                "Check it on Wix: if it is someone else's, refund the rest from the dashboard or ask for another "
+                "amount.",
+                operation="refund_payments",
+                order_id=case.plan.order_id,
+                reference=request.reference,
+            )
+    return refund
 
 
 # The standard refund, row by row: the first row whose test holds decides the step.
@@ -434,6 +523,7 @@ _REFUND_STEPS: tuple[tuple[str, Callable[[_Case], bool], Callable[[_Case], Actio
     ("this call's refund may still land",               _may_still_land,         _wait_or_give_up),
     ("the order is paid but no payment is captured",    _nothing_captured,       _refuse_no_payments),
     ("refundability is not read",                       _unread_refundability,   _read("refundability")),
+    ("items are asked: check them, price them by Wix",  _by_item,                _check_items_then_price),
     ("otherwise: refund what the request asks",         _always,                 _next_write),
 )
 # fmt: on

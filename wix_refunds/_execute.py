@@ -38,7 +38,9 @@ from ._engine import (
     after_failure,
     next_action,
     payment_status_after,
+    settle_delay,
     tagged_refunds,
+    unknown_outcome,
 )
 from ._errors import (
     InvalidRequest,
@@ -50,11 +52,12 @@ from ._errors import (
 )
 from ._locks import HeldLock, InProcessLocks, OrderLocks, lock_key
 from ._log import log_event
-from ._orders import Fulfillment, Order, RefundRecord
+from ._orders import Fulfillment, LineItem, Order, RefundRecord
 from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, new_reference
+from ._retry import is_retryable
 from ._routing import STANDARD_REFUND_CUTOFF, RefundPlan, RefundRequest, RefundRoute, decide_refund
 from ._tracing import Span, span
-from ._wire import WireCall
+from ._wire import ItemsAsked, WireCall
 
 __all__ = [
     "OutcomeStatus",
@@ -73,16 +76,6 @@ _MAX_ACTIONS = 250
 
 
 _LOCKS = InProcessLocks()
-
-
-def _read_call(what: str, order_id: str) -> WireCall[Any]:
-    reads: dict[str, Callable[[str], WireCall[Any]]] = {
-        "order": _wire.get_order,
-        "fulfillments": _wire.list_fulfillments,
-        "transactions": _wire.list_transactions,
-        "refundability": _wire.get_refundability,
-    }
-    return reads[what](order_id)
 
 
 _FAILURE_KINDS: dict[type, Any] = {
@@ -190,11 +183,6 @@ class _Run:
         )
         return ("transactions", "refundability") if together else (action.what,)
 
-    def _saw(self, what: str, value: Any) -> None:
-        self._seen(**{what: value})
-        if what == "fulfillments":
-            self._gone(value)
-
     def _record(self, call: WireCall[Any], action: DeleteOne | Cancel | Refund, attempts: int, result: str) -> None:
         amount = outside = None
         if isinstance(action, Refund):
@@ -228,6 +216,29 @@ class _Run:
             reference=self.reference,
         )
 
+    def _read_call(self, what: str) -> WireCall[Any]:
+        if what == "calculation":
+            request = self.request
+            items = ItemsAsked(items=request.items, shipping=request.shipping, fees=request.fees)
+            order = self.progress.seen.order
+            return _wire.calculate_refund(self.order_id, items, currency=None if order is None else order.currency)
+        reads: dict[str, Callable[[str], WireCall[Any]]] = {
+            "order": _wire.get_order,
+            "fulfillments": _wire.list_fulfillments,
+            "transactions": _wire.list_transactions,
+            "refundability": _wire.get_refundability,
+        }
+        return reads[what](self.order_id)
+
+    def _saw(self, what: str, value: Any) -> None:
+        """Keep what a read returned (the refundability answer holds payments and items)."""
+        if what == "refundability":
+            self._seen(refundability=value.payments, availability=value.items)
+            return
+        self._seen(**{what: value})
+        if what == "fulfillments":
+            self._gone(value)
+
     def _write_call(self, action: DeleteOne | Cancel | Refund) -> WireCall[Any]:
         if isinstance(action, DeleteOne):
             return _wire.delete_fulfillment(self.order_id, action.fulfillment_id)
@@ -240,6 +251,7 @@ class _Run:
             reason=action.reason,
             notify_customer=action.notify_customer,
             currency=None if order is None else order.currency,
+            items=action.items,
         )
 
     def _seen(self, **parts: Any) -> None:
@@ -273,25 +285,47 @@ class _Run:
                     return self.outcome(OutcomeStatus.DRY_RUN)
                 return self.outcome(OutcomeStatus.COMPLETED if self.progress.wrote else OutcomeStatus.ALREADY_DONE)
             if isinstance(action, Wait):
-                yield action
-                self.waited += action.seconds
-                self._seen(transactions=None)
-                self.progress = attrs.evolve(self.progress, settle_reads=self.progress.settle_reads + 1)
+                yield from self._wait(action.seconds)
                 continue
             if isinstance(action, Read):
                 whats = self._reads(action)
-                if len(whats) == 1:
-                    sent = yield _read_call(action.what, self.order_id)
-                    self._saw(action.what, sent.value)
-                else:
-                    answers = yield tuple(_read_call(what, self.order_id) for what in whats)
-                    for what, answer in zip(whats, answers):
-                        self._saw(what, answer.value)
+                try:
+                    if len(whats) == 1:
+                        answers: tuple[Any, ...] = ((yield self._read_call(action.what)),)
+                    else:
+                        answers = yield tuple(self._read_call(what) for what in whats)
+                except WixRefundError as exc:
+                    if self.unknown_since is None:
+                        raise
+                    # A read that fails while this call's refund may still land proves
+                    # nothing: keep waiting out the window, then report the outcome unknown.
+                    yield from self._settle_read_failed(exc)
+                    continue
+                for what, answer in zip(whats, answers):
+                    self._saw(what, answer.value)
                 continue
             if self._forget_old_shared():
                 continue
             yield from self._write(action)
         raise WixRefundError(f"order {self.order_id}: Wix did not settle after {_MAX_ACTIONS} steps")
+
+    def _wait(self, seconds: float) -> Generator[_Ask, Any, None]:
+        """Wait ``seconds`` in the settle window, then forget the transactions (they are read again)."""
+        yield Wait(seconds)
+        self.waited += seconds
+        self._seen(transactions=None)
+        self.progress = attrs.evolve(self.progress, settle_reads=self.progress.settle_reads + 1)
+
+    def _settle_read_failed(self, exc: WixRefundError) -> Generator[_Ask, Any, None]:
+        assert self.plan is not None
+        assert self.unknown_since is not None
+        elapsed = max(self.clock() - self.unknown_since, self.waited)
+        if elapsed >= self.progress.settle or not is_retryable(exc, write=False):
+            raise unknown_outcome(
+                self.plan, self.progress, f"reading Wix to find it failed ({type(exc).__name__}: {exc})"
+            ) from exc
+        left = self.progress.settle - elapsed
+        yield from self._wait(min(settle_delay(self.progress.settle_reads), left))
 
     def _write(self, action: DeleteOne | Cancel | Refund) -> Generator[_Ask, Any, None]:
         call = self._write_call(action)
@@ -337,7 +371,15 @@ class _Run:
         """Return the outcome of this run so far."""
         order, transactions = self.progress.seen.order, self.progress.seen.transactions
         moved = outside = Decimal(0)
-        for refund in self._own_refunds():
+        own = self._own_refunds()
+        refunded_items = tuple(line for refund in own for line in refund.line_items)
+        if own and not refunded_items:
+            # Wix's answer may leave details.lineItems out: the request says what was asked.
+            refunded_items = tuple(LineItem(id=i.line_item_id, quantity=i.quantity) for i in self.request.items)
+        restocked = tuple(
+            LineItem(id=i.line_item_id, quantity=i.restock_quantity) for i in self.request.items if i.restock_quantity
+        )
+        for refund in own:
             for t in refund.transactions:
                 if t.counted:
                     if t.external:
@@ -363,6 +405,8 @@ class _Run:
             final_status=None if order is None else order.status,
             final_payment_status=payment_status,
             deleted_fulfillments=tuple(self.deleted),
+            items_refunded=refunded_items,
+            items_restocked=restocked if own else (),
             error=error,
             plan=self.plan,
         )

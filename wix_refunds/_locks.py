@@ -20,19 +20,20 @@ asyncio is imported inside the async functions, as everywhere in the library.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.util
 import math
 import os
-import pathlib
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
 from ._errors import InvalidRequest, LockUnavailable
+
+if TYPE_CHECKING:
+    import pathlib
 
 __all__ = ["FileLocks", "HeldLock", "InProcessLocks", "OrderLocks", "default_lock_dir", "lock_key"]
 
@@ -44,7 +45,7 @@ _FIRST_DELAY = 0.001
 _MAX_DELAY = 0.05
 
 # fcntl exists on Linux, macOS and the BSDs, not on Windows; only FileLocks needs it.
-_HAS_FLOCK = importlib.util.find_spec("fcntl") is not None
+_HAS_FLOCK = sys.platform != "win32"
 
 
 def lock_key(site_id: str, order_id: str) -> str:
@@ -57,6 +58,12 @@ def lock_key(site_id: str, order_id: str) -> str:
     return f"{site_id.lower()}:{order_id.lower()}"
 
 
+def _to_path(value: str | os.PathLike[str]) -> pathlib.Path:
+    import pathlib
+
+    return pathlib.Path(value)
+
+
 def default_lock_dir() -> pathlib.Path:
     """Return the per-user folder for ``FileLocks``: ``$XDG_STATE_HOME/wix-refunds/locks``.
 
@@ -65,6 +72,8 @@ def default_lock_dir() -> pathlib.Path:
     here; ``FileLocks`` creates it (mode 0o700) when it first takes a lock.
     """
     state = os.environ.get("XDG_STATE_HOME", "")
+    import pathlib
+
     base = pathlib.Path(state) if os.path.isabs(state) else pathlib.Path.home() / ".local" / "state"
     return base / "wix-refunds" / "locks"
 
@@ -277,7 +286,7 @@ class FileLocks:
         NotImplementedError: this platform has no ``fcntl`` (Windows).
     """
 
-    directory: pathlib.Path = attrs.field(converter=pathlib.Path)
+    directory: pathlib.Path = attrs.field(converter=_to_path)
     wait: float = attrs.field(default=DEFAULT_WAIT, kw_only=True, converter=float, validator=_check_wait)
     # Threads of this process queue on a threading.Lock rather than all polling flock.
     _threads: _ThreadLocks = attrs.field(factory=_ThreadLocks, init=False, repr=False)
@@ -291,6 +300,8 @@ class FileLocks:
 
     def path(self, key: str) -> pathlib.Path:
         """Return the lock file of ``key``."""
+        import hashlib
+
         return self.directory / f"{hashlib.sha256(key.encode('utf-8')).hexdigest()}.lock"
 
     @contextlib.contextmanager

@@ -226,6 +226,8 @@ class RefundRecord:
     transactions: tuple[RefundTransaction, ...] = attrs.field(factory=tuple)
     reason: str | None = None
     created_at: datetime | None = None
+    #: The line items it refunded (``details.lineItems``), with their quantities.
+    line_items: tuple[LineItem, ...] = attrs.field(factory=tuple)
 
     @property
     def counted(self) -> bool:

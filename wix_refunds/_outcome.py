@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from decimal import Decimal
 from typing import Any, TypedDict
 
@@ -10,7 +10,7 @@ import attrs
 
 from ._errors import WixAPIError, WixRefundError
 from ._money import format_amount
-from ._orders import Fulfillment, OrderStatus, PaymentStatus, _TextEnum
+from ._orders import Fulfillment, LineItem, OrderStatus, PaymentStatus, _TextEnum
 from ._retry import is_retryable
 from ._routing import RefundPlan, RefundRequest, RefundRoute
 
@@ -38,7 +38,7 @@ class OutcomeStatus(_TextEnum):
 
 def new_reference() -> str:
     """Return a fresh reference for a refund whose caller gave none (``wr-`` and 20 hex digits)."""
-    return "wr-" + uuid.uuid4().hex[:20]
+    return "wr-" + os.urandom(10).hex()
 
 
 @attrs.frozen(kw_only=True)
@@ -93,7 +93,7 @@ class TrackingDict(TypedDict):
 
 
 class FulfillmentLineDict(TypedDict):
-    """One line a deleted fulfilment had shipped."""
+    """One line item and a quantity (shipped by a deleted fulfilment, or refunded, or restocked)."""
 
     id: str
     quantity: int
@@ -136,6 +136,8 @@ class OutcomeDict(TypedDict):
     final_status: str | None
     final_payment_status: str | None
     deleted_fulfillments: list[FulfillmentDict]
+    items_refunded: list[FulfillmentLineDict]
+    items_restocked: list[FulfillmentLineDict]
     error: ErrorDict | None
     plan_steps: list[str]
 
@@ -197,6 +199,8 @@ class RefundOutcome:
         final_status, final_payment_status: the order as last seen on Wix.
         deleted_fulfillments: each fulfilment deleted, with its line items and tracking
             details, which Wix discards.
+        items_refunded, items_restocked: the line items (and quantities) this call's
+            refund refunded and restocked, for a refund by item.
         error: why the outcome FAILED.
         plan: the plan the call followed.
     """
@@ -215,6 +219,8 @@ class RefundOutcome:
     final_status: OrderStatus | None = None
     final_payment_status: PaymentStatus | None = None
     deleted_fulfillments: tuple[Fulfillment, ...] = ()
+    items_refunded: tuple[LineItem, ...] = ()
+    items_restocked: tuple[LineItem, ...] = ()
     error: WixRefundError | None = None
     plan: RefundPlan | None = attrs.field(default=None, repr=False)
 
@@ -254,6 +260,8 @@ class RefundOutcome:
             "final_status": None if self.final_status is None else self.final_status.value,
             "final_payment_status": None if self.final_payment_status is None else self.final_payment_status.value,
             "deleted_fulfillments": [_fulfillment_dict(f) for f in self.deleted_fulfillments],
+            "items_refunded": [{"id": i.id, "quantity": i.quantity} for i in self.items_refunded],
+            "items_restocked": [{"id": i.id, "quantity": i.quantity} for i in self.items_restocked],
             "error": None if self.error is None else error_dict(self.error),
             "plan_steps": [] if self.plan is None else [step.describe() for step in self.plan.steps],
         }

@@ -13,6 +13,7 @@ import attrs
 
 from ._dates import format_instant
 from ._errors import InvalidRequest, RefundNotSupported
+from ._items import FeeRefund, Portion, RefundItem, _to_portion, check_request_items
 from ._money import check_amount, format_money, parse_amount
 from ._orders import FulfillmentStatus as F
 from ._orders import Order, _TextEnum
@@ -81,12 +82,21 @@ def _to_amount(value: Decimal | int | str | None) -> Decimal | None:
     return None if value is None else parse_amount(value)
 
 
+def _check_items(request: RefundRequest, attribute: attrs.Attribute[tuple[RefundItem, ...]], value: object) -> None:
+    check_request_items(request.items, request.fees)
+
+
 @attrs.frozen(kw_only=True)
 class RefundRequest:
     """What the caller asks for. ``amount=None`` means everything still refundable.
 
     ``reference`` is the caller's own ID for this refund; it is written into the
     refund's reason on Wix, so that a re-run recognises a refund already made.
+
+    ``items`` (``RefundItem``: line, quantity, restock), ``shipping`` and ``fees``
+    (``FeeRefund``; each an amount or ``ALL_LEFT``) refund what came back, by item:
+    without ``amount`` the money is Wix's Calculate Refund total for them; with an
+    ``amount`` (your own fees taken off) it is sent as given, if not above Wix's total.
     """
 
     amount: Decimal | None = attrs.field(default=None, converter=_to_amount, validator=_check_amount)
@@ -94,6 +104,14 @@ class RefundRequest:
     reference: str | None = attrs.field(default=None, validator=_check_reference)
     restock: bool = False
     notify_customer: bool = False
+    items: tuple[RefundItem, ...] = attrs.field(default=(), converter=tuple, validator=_check_items)
+    shipping: Portion | None = attrs.field(default=None, converter=_to_portion)
+    fees: tuple[FeeRefund, ...] = attrs.field(default=(), converter=tuple)
+
+    @property
+    def by_item(self) -> bool:
+        """Return whether this refunds items, shipping or fees (priced by Wix), not just an amount."""
+        return bool(self.items or self.fees) or self.shipping is not None
 
 
 @attrs.frozen(kw_only=True)
@@ -120,16 +138,34 @@ class CancelOrder:
 
 @attrs.frozen(kw_only=True)
 class RefundPayments:
-    """Refund the order's payments through Wix Order Billing."""
+    """Refund the order's payments through Wix Order Billing (by item when ``items`` name any)."""
 
     amount: Decimal | None
     currency: str
+    items: tuple[RefundItem, ...] = ()
+    shipping: Portion | None = None
+    fees: tuple[FeeRefund, ...] = ()
 
     def describe(self) -> str:
         """Return the step as a phrase a person reads."""
+        what = [
+            f"{item.quantity} of line {item.line_item_id}"
+            + (f" (restock {item.restock_quantity})" if item.restock_quantity else "")
+            for item in self.items
+        ]
+        what += [f"fee {fee.fee_id} ({_portion(fee.amount, self.currency)})" for fee in self.fees]
+        if self.shipping is not None:
+            what.append(f"shipping ({_portion(self.shipping, self.currency)})")
+        if what:
+            money = "Wix's price for them" if self.amount is None else format_money(self.amount, self.currency)
+            return f"refund {', '.join(what)}: {money}"
         if self.amount is None:
             return "refund everything still refundable"
         return f"refund {format_money(self.amount, self.currency)}"
+
+
+def _portion(value: Portion, currency: str) -> str:
+    return format_money(value, currency) if isinstance(value, Decimal) else "all that is left"
 
 
 Step = Union[DeleteFulfillments, CancelOrder, RefundPayments]
@@ -302,13 +338,29 @@ def decide_refund(
                 f"order total {format_money(order.total, order.currency)}",
                 order_id=order.id,
             )
-    kind = _Amount.FULL if amount is None or amount == order.total else _Amount.PARTIAL
+    if request.by_item and era is _BEFORE:
+        # An order placed before the cutoff is cancelled whole: an item refund would be half-done.
+        raise RefundNotSupported(
+            f"order {order.number} ({order.id}), {_when(order.created_at, cutoff)}: refused, it can only be "
+            "refunded in full (by cancelling it), not by item; ask for the whole order instead",
+            order_id=order.id,
+        )
+    full = not request.by_item and (amount is None or amount == order.total)
+    kind = _Amount.FULL if full else _Amount.PARTIAL
     outcome = RULES_TABLE.get((era, order.status, order.payment_status, order.fulfillment_status, kind))
     if outcome is None or outcome.__class__ is not RefundRoute:
         raise RefundNotSupported(_refusal(order, cutoff, kind, outcome), order_id=order.id)
     steps: tuple[Step, ...]
     if outcome is RefundRoute.STANDARD_REFUND:
-        steps = (RefundPayments(amount=amount, currency=order.currency),)
+        steps = (
+            RefundPayments(
+                amount=amount,
+                currency=order.currency,
+                items=request.items,
+                shipping=request.shipping,
+                fees=request.fees,
+            ),
+        )
         state = f"paid ({order.raw_payment_status})"
     elif outcome is RefundRoute.NOTHING_TO_DO:
         steps = ()

@@ -8,7 +8,6 @@ import system once, on the first span, never at import time.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +34,8 @@ class Span:
 def _get_tracer() -> Any:
     global _tracer
     if _tracer is _UNSET:
+        import importlib.util
+
         if importlib.util.find_spec("opentelemetry") is None:
             _tracer = None
         else:

@@ -27,6 +27,16 @@ from ._errors import (
     WixRateLimited,
     WixServerError,
 )
+from ._items import (
+    AllLeft,
+    Calculation,
+    FeeAvailability,
+    FeeRefund,
+    ItemAvailability,
+    LineAvailability,
+    Portion,
+    RefundItem,
+)
 from ._money import wire_amount
 from ._orders import (
     Fulfillment,
@@ -408,9 +418,17 @@ def _refund_record(item: Mapping[str, Any], r_path: str) -> RefundRecord:
     details = item.get("details")
     details = _obj(details, f"{r_path}.details") if details is not None else {}
     created = item.get("createdDate")
+    lines = tuple(
+        LineItem(
+            id=_str(_obj(raw, f"{r_path}.details.lineItems[{i}]"), "lineItemId", f"{r_path}.details.lineItems[{i}]"),
+            quantity=_count(_obj(raw, "line"), "quantity", f"{r_path}.details.lineItems[{i}]"),
+        )
+        for i, raw in enumerate(_list(details, "lineItems", f"{r_path}.details"))
+    )
     return RefundRecord(
         id=_str(item, "id", r_path),
         transactions=tuple(transactions),
+        line_items=lines,
         reason=_opt_str(details, "reason", f"{r_path}.details"),
         created_at=None if created is None else parse_timestamp(created, field=f"{r_path}.createdDate"),
     )
@@ -533,6 +551,67 @@ _REFUNDABILITY_STATUS = {
     "MANUAL": Refundability.MANUALLY_REFUNDABLE,
     "NOT_REFUNDABLE": Refundability.NON_REFUNDABLE,
 }
+
+
+@attrs.frozen(kw_only=True)
+class RefundabilityAnswer:
+    """Get Order Refundability's answer: each payment's refundability, and what is left of each item."""
+
+    payments: tuple[PaymentRefundability, ...]
+    items: ItemAvailability = attrs.field(factory=ItemAvailability)
+
+
+def _fee_availability(data: Mapping[str, Any], path: str, fee_id: str | None) -> FeeAvailability:
+    def money(key: str) -> Decimal:
+        return _price(data, key, path) if data.get(key) is not None else Decimal(0)
+
+    return FeeAvailability(
+        fee_id=fee_id,
+        amount=money("amount"),
+        refunded=money("refundedAmount"),
+        available=money("availableRefundAmount"),
+    )
+
+
+def _count(data: Mapping[str, Any], key: str, path: str) -> int:
+    value = data.get(key, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidOrderData(f"{path}.{key}", f"expected a whole number >= 0, got {value!r}")
+    return value
+
+
+def parse_refundability_answer(data: object) -> RefundabilityAnswer:
+    """Return the whole Get Order Refundability answer: payments, lines, shipping and fees."""
+    top = _obj(data, "response")
+    lines = []
+    for index, raw in enumerate(_list(top, "lineItems", "")):
+        path = f"lineItems[{index}]"
+        line = _obj(raw, path)
+        lines.append(
+            LineAvailability(
+                line_item_id=_str(line, "lineItemId", path),
+                original=_count(line, "originalQuantity", path),
+                refunded=_count(line, "refundedQuantity", path),
+                available=_count(line, "availableRefundQuantity", path),
+            )
+        )
+    shipping = top.get("shipping")
+    fees = [
+        _fee_availability(
+            _obj(raw, f"additionalFees[{i}]"),
+            f"additionalFees[{i}]",
+            _str(_obj(raw, "fee"), "additionalFeeId", f"additionalFees[{i}]"),
+        )
+        for i, raw in enumerate(_list(top, "additionalFees", ""))
+    ]
+    items = ItemAvailability(
+        lines=tuple(lines),
+        shipping=None if shipping is None else _fee_availability(_obj(shipping, "shipping"), "shipping", None),
+        fees=tuple(fees),
+    )
+    return RefundabilityAnswer(payments=parse_refundability(data), items=items)
 
 
 def parse_refundability(data: object) -> tuple[PaymentRefundability, ...]:
@@ -738,14 +817,14 @@ def list_transactions(order_id: str) -> WireCall[OrderTransactions]:
     )
 
 
-def get_refundability(order_id: str) -> WireCall[tuple[PaymentRefundability, ...]]:
+def get_refundability(order_id: str) -> WireCall[RefundabilityAnswer]:
     """Return the Get Order Refundability call (a POST that only reads)."""
     order_id = check_id(order_id, field="order_id")
     return WireCall(
         operation="get_refundability",
         method="POST",
         path="/ecom/v1/order-billing/get-order-refundability",
-        parse=parse_refundability,
+        parse=parse_refundability_answer,
         permission=_STORES_MANAGE,
         body={"orderId": order_id},
         target=order_id,
@@ -844,6 +923,7 @@ def refund_payments(
     reason: str | None = None,
     notify_customer: bool = False,
     currency: str | None = None,
+    items: ItemsAsked | None = None,
 ) -> WireCall[RefundAnswer]:
     """Return the Refund Payments call; its answer holds the refund it made.
 
@@ -869,11 +949,17 @@ def refund_payments(
             entry["amount"] = {"amount": text}
         entry["externalRefund"] = refund.external
         entries.append(entry)
-    body: dict[str, Any] = {
-        "orderId": order_id,
-        "paymentRefunds": entries,
-        "sideEffects": {"notifications": {"sendCustomerEmail": notify_customer}},
-    }
+    side_effects: dict[str, Any] = {"notifications": {"sendCustomerEmail": notify_customer}}
+    body: dict[str, Any] = {"orderId": order_id, "paymentRefunds": entries, "sideEffects": side_effects}
+    if items is not None and items.any:
+        body["refundItems"] = _refund_items(items, currency)
+        restock = [
+            {"lineItemId": item.line_item_id, "quantity": item.restock_quantity}
+            for item in items.items
+            if item.restock_quantity
+        ]
+        if restock:
+            side_effects["restock"] = {"lineItems": restock}
     if reason:
         body["customerReason"] = reason
     return WireCall(
@@ -884,6 +970,110 @@ def refund_payments(
         permission=_STORES_MANAGE,
         body=body,
         write=True,
+        target=order_id,
+        order_id=order_id,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ItemsAsked:
+    """The line items, fees and shipping one refund names (Wix's ``refundItems``)."""
+
+    items: tuple[RefundItem, ...] = ()
+    shipping: Portion | None = None
+    fees: tuple[FeeRefund, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        """Return whether it names anything."""
+        return bool(self.items or self.fees) or self.shipping is not None
+
+
+def _portion_body(value: Portion, currency: str | None) -> dict[str, Any]:
+    # A fee or the shipping without an amount refunds all that is left of it.
+    if isinstance(value, AllLeft):
+        return {}
+    return {"amount": {"amount": format_amount(value) if currency is None else wire_amount(value, currency)}}
+
+
+def _refund_items(asked: ItemsAsked, currency: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if asked.items:
+        body["lineItems"] = [{"lineItemId": i.line_item_id, "quantity": i.quantity} for i in asked.items]
+    if asked.fees:
+        body["additionalFees"] = [
+            {"additionalFeeId": fee.fee_id, **_portion_body(fee.amount, currency)} for fee in asked.fees
+        ]
+    if asked.shipping is not None:
+        body["shipping"] = _portion_body(asked.shipping, currency)
+    return body
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _summary_total(data: Mapping[str, Any], path: str) -> Decimal:
+    summary = _obj(_get(data, "summary", path), f"{path}.summary")
+    return _price(summary, "total", f"{path}.summary")
+
+
+def parse_calculation(data: object) -> Calculation:
+    """Return Calculate Refund's answer: Wix's price for the items, or its per-item errors."""
+    top = _obj(data, "response")
+    not_available = top.get("notAvailable")
+    if not_available is not None:
+        errors = []
+        for index, raw in enumerate(_list(_obj(not_available, "notAvailable"), "errors", "notAvailable")):
+            error = _obj(raw, f"notAvailable.errors[{index}]")
+            what = next(
+                (key for key in ("lineItem", "additionalFee", "shipping") if error.get(key) is not None), "item"
+            )
+            subject = _mapping(error.get(what))
+            name = subject.get("lineItemId") or subject.get("additionalFeeId") or ""
+            app = _mapping(_mapping(error.get("error")).get("applicationError"))
+            why = app.get("description") or app.get("code") or "not available"
+            errors.append(f"{what} {name}: {why}".replace("  ", " ").strip())
+        return Calculation(available=False, errors=tuple(errors))
+    calculated = top.get("calculatedRefundItems")
+    calculated = _obj(calculated, "calculatedRefundItems") if calculated is not None else {}
+    lines = []
+    for index, raw in enumerate(_list(calculated, "lineItems", "calculatedRefundItems")):
+        path = f"calculatedRefundItems.lineItems[{index}]"
+        entry = _obj(raw, path)
+        item = _obj(_get(entry, "item", path), f"{path}.item")
+        lines.append((_str(item, "lineItemId", f"{path}.item"), _summary_total(entry, path)))
+    fees = []
+    for index, raw in enumerate(_list(calculated, "additionalFees", "calculatedRefundItems")):
+        path = f"calculatedRefundItems.additionalFees[{index}]"
+        entry = _obj(raw, path)
+        fee = _obj(_get(entry, "additionalFee", path), f"{path}.additionalFee")
+        fees.append((_str(fee, "additionalFeeId", f"{path}.additionalFee"), _summary_total(entry, path)))
+    shipping = calculated.get("shipping")
+    shipping_total = None
+    if shipping is not None:
+        shipping_total = _summary_total(
+            _obj(shipping, "calculatedRefundItems.shipping"), "calculatedRefundItems.shipping"
+        )
+    return Calculation(
+        available=True,
+        total=_summary_total(top, ""),
+        lines=tuple(lines),
+        fees=tuple(fees),
+        shipping=shipping_total,
+    )
+
+
+def calculate_refund(order_id: str, asked: ItemsAsked, *, currency: str | None = None) -> WireCall[Calculation]:
+    """Return the Calculate Refund call (a POST that only reads): Wix's price for the items."""
+    order_id = check_id(order_id, field="order_id")
+    return WireCall(
+        operation="calculate_refund",
+        method="POST",
+        path="/ecom/v1/order-billing/calculate-refund",
+        parse=parse_calculation,
+        permission=_STORES_MANAGE,
+        body={"orderId": order_id, "refundItems": _refund_items(asked, currency)},
         target=order_id,
         order_id=order_id,
     )

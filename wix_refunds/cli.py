@@ -158,7 +158,7 @@ def _locks(args: argparse.Namespace) -> OrderLocks:
     return FileLocks(args.lock_dir or default_lock_dir())
 
 
-def _request(amount: str | None, reason: str | None, reference: str | None, **flags: bool) -> RefundRequest:
+def _request(amount: str | None, reason: str | None, reference: str | None, **flags: Any) -> RefundRequest:
     # RefundRequest reads amount text itself (and refuses what is not a decimal).
     text = (amount or "").strip() or None
     return RefundRequest(amount=text, reason=reason or None, reference=reference or None, **flags)

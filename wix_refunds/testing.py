@@ -64,6 +64,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str, str, bool], ...] = tuple(
         ("POST", "/ecom/v1/payments/list-by-ids", "list_transactions_by_ids", "orders.read", True),
         ("POST", "/ecom/v1/order-billing/get-order-refundability", "get_refundability", "orders.manage", True),
         ("POST", "/ecom/v1/order-billing/refund-payments", "refund_payments", "orders.manage", True),
+        ("POST", "/ecom/v1/order-billing/calculate-refund", "calculate_refund", "orders.manage", True),
         ("GET", "/site-properties/v4/properties", "site_properties", "business-info.read", True),
         ("POST", "/site-list/v2/sites/query", "query_sites", "sites.read", False),
         ("GET", "/currency_converter/v1/currencies", "list_currencies", "currencies.manage", True),
@@ -249,6 +250,8 @@ class FakeWix:
         self._hidden: dict[str, int] = {}
         self._hide_next: int | None = None
         self._fail_later: set[str] = set()
+        # Per order: the shipping and each fee refunded so far (line items keep their own counts).
+        self.item_refunds: dict[str, dict[str, Any]] = {}
         self._timers: list[threading.Timer] = []
         self.keys: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {self.api_key: (ALL_SCOPES, None)}
         self.orders: dict[str, dict[str, Any]] = {}
@@ -296,7 +299,9 @@ class FakeWix:
         fulfillment_status: str | None = None,
         partially_fulfilled: bool = False,
         refunded: Decimal | int | str | None = None,
-        line_items: int | None = None,
+        line_items: int | Sequence[int] | None = None,
+        shipping: Decimal | int | str | None = None,
+        fees: Sequence[Decimal | int | str] = (),
         archived: bool = False,
         channel: str = "WEB",
         order_id: str | None = None,
@@ -314,6 +319,9 @@ class FakeWix:
                 tuples with those kinds; ``status`` is the payment's own (``APPROVED``
                 by default; ``DECLINED``, ``AUTHORIZED``, ``VOIDED``... hold nothing).
             refunded: an amount already refunded from the first payment.
+            line_items: how many lines of one unit each, or each line's quantity; the
+                total less shipping and fees is priced evenly across the units.
+            shipping, fees: a shipping amount and additional fees, part of ``total``.
             payment_status, fulfillment_status: override what is derived.
         """
         with self._lock:
@@ -327,19 +335,25 @@ class FakeWix:
                 )
             else:
                 created_text = created
-            count = line_items if line_items is not None else max(1, fulfillments) + (1 if partially_fulfilled else 0)
+            if line_items is None:
+                line_items = max(1, fulfillments) + (1 if partially_fulfilled else 0)
+            quantities = [1] * line_items if isinstance(line_items, int) else list(line_items)
+            shipping_d = Decimal(0) if shipping is None else _dec(shipping)
+            fees_d = [_dec(fee) for fee in fees]
+            goods = total_d - shipping_d - sum(fees_d, Decimal(0))
+            unit = (goods / sum(quantities)).quantize(Decimal("0.01")) if sum(quantities) else goods
             items = [
                 {
                     "id": f"00000000-0000-0000-0000-{i + 1:012d}",
-                    "quantity": 1,
+                    "quantity": quantity,
                     "refundQuantity": 0,
                     "restockQuantity": 0,
                     "productName": {"original": f"Item {i + 1}", "translated": f"Item {i + 1}"},
-                    "price": _money(total_d / count if count else total_d),
+                    "price": _money(unit),
                     "itemType": {"preset": "PHYSICAL"},
                     "paymentOption": "FULL_PAYMENT_ONLINE",
                 }
-                for i in range(count)
+                for i, quantity in enumerate(quantities)
             ]
             self._number += 1
             self.fulfillments[oid] = [
@@ -371,8 +385,8 @@ class FakeWix:
                 "channelInfo": {"type": channel},
                 "taxIncludedInPrices": False,
                 "priceSummary": {
-                    "subtotal": _money(total_d),
-                    "shipping": _money(Decimal(0)),
+                    "subtotal": _money(goods),
+                    "shipping": _money(shipping_d),
                     "tax": _money(Decimal(0)),
                     "discount": _money(Decimal(0)),
                     "total": _money(total_d),
@@ -380,8 +394,13 @@ class FakeWix:
                 },
                 "balanceSummary": {"balance": _money(Decimal(0)), "refunded": _money(Decimal(0))},
                 "lineItems": items,
+                "additionalFees": [
+                    {"id": self._new_id(), "name": f"Fee {i + 1}", "price": _money(fee), "priceAfterTax": _money(fee)}
+                    for i, fee in enumerate(fees_d)
+                ],
                 "activities": [{"createdDate": created_text, "type": "ORDER_PLACED"}],
             }
+            self.item_refunds[oid] = {"shipping": Decimal(0), "fees": {}}
             self._recompute_fulfillment(oid)
             if refunded is not None and self.payments[oid]:
                 self._record_refund(
@@ -986,7 +1005,194 @@ class FakeWix:
         if not isinstance(order_id, str) or not _GUID.match(order_id):
             raise _invalid("orderId", "must be a GUID")
         self._order(order_id)
-        return 200, {"payments": [self._refundability_entry(order_id, p) for p in self.payments[order_id]]}
+        answer: dict[str, Any] = {
+            "payments": [self._refundability_entry(order_id, p) for p in self.payments[order_id]],
+            "lineItems": [
+                {
+                    "lineItemId": line["id"],
+                    "originalQuantity": line["quantity"],
+                    "refundedQuantity": line["refundQuantity"],
+                    "availableRefundQuantity": line["quantity"] - line["refundQuantity"],
+                }
+                for line in self._order(order_id)["lineItems"]
+            ],
+            "additionalFees": [
+                {
+                    "additionalFeeId": fee["id"],
+                    "amount": fee["price"],
+                    "refundedAmount": _money(self._fee_refunded(order_id, fee["id"])),
+                    "availableRefundAmount": _money(self._fee_left(order_id, fee["id"])),
+                }
+                for fee in self._order(order_id)["additionalFees"]
+            ],
+        }
+        shipping = Decimal(self._order(order_id)["priceSummary"]["shipping"]["amount"])
+        if shipping > 0:  # only when the order has shipping
+            refunded = self.item_refunds[order_id]["shipping"]
+            answer["shipping"] = {
+                "amount": _money(shipping),
+                "refundedAmount": _money(refunded),
+                "availableRefundAmount": _money(shipping - refunded),
+            }
+        return 200, answer
+
+    def _fee_refunded(self, order_id: str, fee_id: str) -> Decimal:
+        refunded: Decimal = self.item_refunds[order_id]["fees"].get(fee_id, Decimal(0))
+        return refunded
+
+    def _fee_left(self, order_id: str, fee_id: str) -> Decimal:
+        fee = next(f for f in self._order(order_id)["additionalFees"] if f["id"] == fee_id)
+        return Decimal(fee["price"]["amount"]) - self._fee_refunded(order_id, fee_id)
+
+    def _priced_items(self, order_id: str, body: Any) -> tuple[dict[str, Any], list[tuple[int, str, str]]]:
+        """Read ``refundItems`` (400 when malformed) and price it; return the pricing and Wix's objections.
+
+        An objection is (HTTP status, Wix's code, message), in Wix's names for Refund Payments.
+        """
+        if body is None:
+            return {"lines": [], "fees": [], "shipping": None, "total": Decimal(0)}, []
+        if not isinstance(body, dict) or set(body) - {"lineItems", "additionalFees", "shipping"}:
+            raise _invalid("refundItems", "must be an object with lineItems, additionalFees or shipping")
+        order = self._order(order_id)
+        lines_by_id = {line["id"]: line for line in order["lineItems"]}
+        fees_by_id = {fee["id"]: fee for fee in order["additionalFees"]}
+        problems: list[tuple[int, str, str]] = []
+        priced: dict[str, Any] = {"lines": [], "fees": [], "shipping": None, "total": Decimal(0)}
+        raw_lines = body.get("lineItems", [])
+        if not isinstance(raw_lines, list) or len(raw_lines) > 300:
+            raise _invalid("refundItems.lineItems", "must be a list of at most 300 entries")
+        for index, entry in enumerate(raw_lines):
+            where = f"refundItems.lineItems[{index}]"
+            if not isinstance(entry, dict) or set(entry) - {"lineItemId", "quantity"}:
+                raise _invalid(where, "must be {lineItemId, quantity}")
+            quantity = entry.get("quantity")
+            if (
+                not isinstance(entry.get("lineItemId"), str)
+                or not isinstance(quantity, int)
+                or not 1 <= quantity <= 100000
+            ):
+                raise _invalid(where, "lineItemId must be a string and quantity 1 to 100000")
+            line = lines_by_id.get(entry["lineItemId"])
+            if line is None:
+                problems.append((404, "LINE_ITEM_NOT_FOUND", f"line item {entry['lineItemId']} not found"))
+                continue
+            if quantity > line["quantity"] - line["refundQuantity"]:
+                problems.append(
+                    (400, "INVALID_LINE_ITEM_REFUND_QUANTITY", f"line item {line['id']}: {quantity} is more than left")
+                )
+                continue
+            amount = Decimal(line["price"]["amount"]) * quantity
+            priced["lines"].append((line["id"], quantity, amount))
+            priced["total"] += amount
+        raw_fees = body.get("additionalFees", [])
+        if not isinstance(raw_fees, list) or len(raw_fees) > 100:
+            raise _invalid("refundItems.additionalFees", "must be a list of at most 100 entries")
+        for index, entry in enumerate(raw_fees):
+            where = f"refundItems.additionalFees[{index}]"
+            if not isinstance(entry, dict) or set(entry) - {"additionalFeeId", "amount"}:
+                raise _invalid(where, "must be {additionalFeeId, amount?}")
+            fee = fees_by_id.get(entry.get("additionalFeeId"))
+            if fee is None:
+                problems.append(
+                    (404, "ADDITIONAL_FEE_NOT_FOUND", f"additional fee {entry.get('additionalFeeId')} not found")
+                )
+                continue
+            left = self._fee_left(order_id, fee["id"])
+            amount = left if entry.get("amount") is None else Decimal(entry["amount"]["amount"])
+            if amount <= 0 or amount > left:
+                problems.append((400, "INVALID_ADDITIONAL_FEE_REFUND_AMOUNT", f"fee {fee['id']}: {amount} of {left}"))
+                continue
+            priced["fees"].append((fee["id"], amount))
+            priced["total"] += amount
+        if "shipping" in body:
+            entry = body["shipping"]
+            if not isinstance(entry, dict) or set(entry) - {"amount"}:
+                raise _invalid("refundItems.shipping", "must be {amount?}")
+            shipping = Decimal(order["priceSummary"]["shipping"]["amount"])
+            left = shipping - self.item_refunds[order_id]["shipping"]
+            amount = left if entry.get("amount") is None else Decimal(entry["amount"]["amount"])
+            if shipping <= 0:
+                problems.append((404, "SHIPPING_NOT_FOUND", "this order has no shipping"))
+            elif amount <= 0 or amount > left:
+                problems.append((400, "INVALID_SHIPPING_REFUND_AMOUNT", f"shipping: {amount} of {left}"))
+            else:
+                priced["shipping"] = amount
+                priced["total"] += amount
+        return priced, problems
+
+    def _restock_lines(self, side_effects: Any, priced: dict[str, Any]) -> dict[str, int]:
+        """Return ``sideEffects.restock.lineItems`` as line -> quantity, never above what this refund refunds."""
+        restock = ((side_effects or {}).get("restock") or {}).get("lineItems") or []
+        if not isinstance(restock, list):
+            raise _invalid("sideEffects.restock.lineItems", "must be a list")
+        refunded = {lid: qty for lid, qty, _ in priced["lines"]}
+        result: dict[str, int] = {}
+        for entry in restock:
+            if not isinstance(entry, dict) or not isinstance(entry.get("quantity"), int):
+                raise _invalid("sideEffects.restock.lineItems", "entries must be {lineItemId, quantity}")
+            if entry["quantity"] > refunded.get(entry.get("lineItemId"), 0):
+                raise _app_error(
+                    400,
+                    "INVALID_LINE_ITEM_RESTOCK_QUANTITY",
+                    f"restock of {entry.get('lineItemId')} is more than this refund refunds",
+                )
+            result[entry["lineItemId"]] = entry["quantity"]
+        return result
+
+    def _apply_items(
+        self, order_id: str, refund: dict[str, Any], priced: dict[str, Any], restock: dict[str, int]
+    ) -> None:
+        order = self._order(order_id)
+        lines = {line["id"]: line for line in order["lineItems"]}
+        for lid, quantity, _ in priced["lines"]:
+            lines[lid]["refundQuantity"] += quantity
+            lines[lid]["restockQuantity"] += restock.get(lid, 0)
+        for fid, amount in priced["fees"]:
+            fees = self.item_refunds[order_id]["fees"]
+            fees[fid] = fees.get(fid, Decimal(0)) + amount
+        if priced["shipping"] is not None:
+            self.item_refunds[order_id]["shipping"] += priced["shipping"]
+        details = refund["details"]
+        if priced["lines"]:
+            details["lineItems"] = [{"lineItemId": lid, "quantity": qty} for lid, qty, _ in priced["lines"]]
+        if priced["fees"]:
+            details["additionalFees"] = [{"additionalFeeId": fid, "amount": _money(a)} for fid, a in priced["fees"]]
+        if priced["shipping"] is not None:
+            details["shipping"] = {"amount": _money(priced["shipping"])}
+            details["shippingIncluded"] = True
+
+    def _h_calculate_refund(self, data: dict[str, Any]) -> tuple[int, Any]:
+        order_id = data.get("orderId")
+        if not isinstance(order_id, str) or not _GUID.match(order_id):
+            raise _invalid("orderId", "must be a GUID")
+        priced, problems = self._priced_items(order_id, data.get("refundItems"))
+        if problems:
+            errors = [
+                {"error": {"applicationError": {"code": code, "description": message, "data": {}}}}
+                for _, code, message in problems
+            ]
+            return 200, {"notAvailable": {"errors": errors}}
+
+        def summary(amount: Decimal) -> dict[str, Any]:
+            zero = _money(Decimal(0))
+            return {"total": _money(amount), "tax": zero, "discount": zero, "subtotal": _money(amount)}
+
+        calculated: dict[str, Any] = {
+            "lineItems": [
+                {"item": {"lineItemId": lid, "quantity": qty}, "summary": summary(amount)}
+                for lid, qty, amount in priced["lines"]
+            ],
+            "additionalFees": [
+                {"additionalFee": {"additionalFeeId": fid, "amount": _money(amount)}, "summary": summary(amount)}
+                for fid, amount in priced["fees"]
+            ],
+        }
+        if priced["shipping"] is not None:
+            calculated["shipping"] = {
+                "shipping": {"amount": _money(priced["shipping"])},
+                "summary": summary(priced["shipping"]),
+            }
+        return 200, {"available": True, "summary": summary(priced["total"]), "calculatedRefundItems": calculated}
 
     def _h_refund_payments(self, data: dict[str, Any]) -> tuple[int, Any]:
         order_id = data.get("orderId")
@@ -1057,8 +1263,14 @@ class FakeWix:
                     f"amount exceeds what payment {pid} has left",
                 )
             parts.append((pid, amount, external))
+        priced, problems = self._priced_items(order_id, data.get("refundItems"))
+        if problems:
+            status_code, code, message = problems[0]
+            raise _app_error(status_code, code, message)
+        restock = self._restock_lines(data.get("sideEffects"), priced)
         status = {"now": "FAILED", "later": "PENDING"}.get(self.decline or "", self.refund_status)
         refund = self._record_refund(order_id, parts, reason, status)
+        self._apply_items(order_id, refund, priced, restock)
         if self.decline == "later":
             self._fail_later.add(refund["id"])
         self._recompute_payment(order_id)

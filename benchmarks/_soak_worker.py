@@ -1,0 +1,116 @@
+"""The worker side of fault_soak.py's multi-process schedules: one refund_order per task.
+
+Each pool process takes tasks from fault_soak.py: it waits for the task's start
+time (so that the 2-4 workers of one schedule reach the order together), then
+runs ``refund_order`` over loopback against the FakeWix the parent serves, with
+``FileLocks`` in a folder all workers share, and returns what happened as plain
+values. ``init`` applies the same ``--break`` as the parent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent.parent))
+
+from wix_refunds import (
+    AsyncWixClient,
+    FileLocks,
+    OrderLocks,
+    RefundOutcome,
+    RetryPolicy,
+    WixClient,
+    WixCredentials,
+    WixRefundError,
+    refund_order,
+    refund_order_async,
+)
+
+# Real waits, kept short: a late write lands within 0.3 s, before the first settle re-read (0.5 s).
+REAL_POLICY = {"backoff": 0.01, "max_backoff": 0.05, "max_retry_after": 0.05, "settle": 1.0}
+
+_broken: str | None = None
+
+
+def apply_break(name: str | None) -> None:
+    """Break the library on purpose, to show that the soak catches it.
+
+    ``settle``: resend at once after a refund whose outcome is unknown (no settle
+    window, no look-alike check). ``locks``: workers take no lock (``NoLocks``).
+    """
+    global _broken
+    _broken = name
+    if name == "settle":
+        from wix_refunds import _engine
+
+        _engine._ON_FAILURE[(_engine.Refund, "unknown")] = "all"
+        _engine._REFUND_STEPS = tuple(row for row in _engine._REFUND_STEPS if row[2] is not _engine._wait_or_give_up)
+
+
+class _Held:
+    def check(self) -> None:
+        pass
+
+    async def check_async(self) -> None:
+        pass
+
+
+class NoLocks:
+    """An ``OrderLocks`` that locks nothing (``--break locks``)."""
+
+    @contextlib.contextmanager
+    def hold(self, key: str) -> Iterator[_Held]:
+        yield _Held()
+
+    @contextlib.asynccontextmanager
+    async def hold_async(self, key: str) -> AsyncIterator[_Held]:
+        yield _Held()
+
+
+def init(broken: str | None) -> None:
+    """Pool initializer: apply the parent's ``--break``."""
+    apply_break(broken)
+
+
+def refund(task: dict[str, Any]) -> tuple[str | None, str | None, str | None, str]:
+    """Run one refund_order (or refund_order_async); return (outcome status, error type, reference, message).
+
+    ``task["timeout"]`` is the client's timeout: a short one gives up on a late write
+    before the server drops the connection.
+    """
+    delay = task["start_at"] - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    try:
+        outcome = _sync(task) if task["kind"] == "sync" else asyncio.run(_async(task))
+    except WixRefundError as exc:
+        return None, type(exc).__name__, getattr(exc, "reference", None), str(exc)
+    except Exception as exc:  # an untyped failure is itself a finding: report it, never hide it
+        return None, f"untyped {type(exc).__name__}", None, str(exc)
+    return outcome.status.value, None, outcome.reference, ""
+
+
+def _locks(task: dict[str, Any]) -> OrderLocks:
+    return NoLocks() if _broken == "locks" else FileLocks(task["lock_dir"], wait=60)
+
+
+def _sync(task: dict[str, Any]) -> RefundOutcome:
+    credentials = WixCredentials(**task["credentials"])
+    policy = RetryPolicy(**REAL_POLICY)
+    with WixClient(credentials, base_url=task["url"], timeout=task["timeout"], retry=policy, rate_limit=None) as client:
+        return refund_order(client, task["order_id"], task["request"], locks=_locks(task))
+
+
+async def _async(task: dict[str, Any]) -> RefundOutcome:
+    credentials = WixCredentials(**task["credentials"])
+    policy = RetryPolicy(**REAL_POLICY)
+    async with AsyncWixClient(
+        credentials, base_url=task["url"], timeout=task["timeout"], retry=policy, rate_limit=None
+    ) as client:
+        return await refund_order_async(client, task["order_id"], task["request"], locks=_locks(task))

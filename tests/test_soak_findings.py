@@ -1,0 +1,64 @@
+"""Double refunds that benchmarks/fault_soak.py found, each reduced to its smallest schedule.
+
+Each failed on the code the soak ran against and passes now. Each ends the way the soak's
+caller does: after a typed error it runs again at once with the reference from the error,
+and then there must be one refund of the amount asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+
+import pytest
+
+from wix_refunds import RefundDeclined, RefundRequest, WixOutcomeUnknown, WixRefundError
+from wix_refunds.testing import FakeWix
+
+from .runner import ScriptedTransport, run_refund
+
+TEN = Decimal("10")
+
+
+def test_reasonless_listing_rerun_with_the_reference_after_an_unknown_outcome_does_not_refund_again() -> None:
+    fake = FakeWix(list_reasons=False)
+    oid = fake.add_order(total="100")
+    request = RefundRequest(amount=TEN, reference="r-1")
+    fake.lose_response_next("POST", "/ecom/v1/order-billing/refund-payments")
+    with pytest.raises(WixOutcomeUnknown, match="check the order on Wix before refunding again"):
+        run_refund("sync", fake, oid, request)
+    with contextlib.suppress(WixRefundError):
+        run_refund("sync", fake, oid, request)
+    assert fake.refunded_total(oid) == TEN
+
+
+def test_read_failures_during_the_settle_window_do_not_invite_a_second_refund() -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="100")
+    request = RefundRequest(amount=TEN, reference="s-1")
+    # Wix applies the refund, the answer is lost, and the listing lags two reads behind
+    # (as when Wix commits late); meanwhile every read of the settle window gets a 503.
+    fake.hide_new_refund_next(reads=2)
+    transport = ScriptedTransport(fake, ["ok"] * 3 + ["503"] * 5, writes=["lose"])
+    with contextlib.suppress(WixRefundError):
+        run_refund("sync", fake, oid, request, transport=transport)
+    with contextlib.suppress(WixRefundError):
+        run_refund("sync", fake, oid, request)
+    assert fake.refunded_total(oid) == TEN
+
+
+def test_an_earlier_declined_refund_is_not_taken_for_this_calls_unknown_one() -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="100")
+    request = RefundRequest(amount=TEN, reference="d-2")
+    fake.decline = "now"
+    with pytest.raises(RefundDeclined):
+        run_refund("sync", fake, oid, request)
+    fake.decline = None
+    # The new refund succeeds, its answer is lost, and the listing lags two reads behind.
+    fake.hide_new_refund_next(reads=2)
+    with contextlib.suppress(WixRefundError):
+        run_refund("sync", fake, oid, request, transport=ScriptedTransport(fake, writes=["lose"]))
+    with contextlib.suppress(WixRefundError):
+        run_refund("sync", fake, oid, request)
+    assert fake.refunded_total(oid) == TEN
