@@ -610,8 +610,9 @@ async def refund_orders_async(
     ``refund_order_async`` would from there; a standard refund then costs about two
     requests instead of four. A run whose shared reads are older than ``max_age``
     seconds reads them again before writing. An order another worker holds is
-    deferred and tried again later in the batch. A group holds up to ``group_size``
-    locks at once (with ``PostgresLocks``, a session each). ``group_size=1`` reads
+    deferred and tried again later in the batch. A batch holds up to ``group_size`` +
+    3 x ``concurrency`` locks at once (with ``PostgresLocks``, a session each: lower
+    ``group_size`` where the database allows few connections). ``group_size=1`` reads
     every order on its own, as ``refund_order_async`` does.
 
     Raises:
