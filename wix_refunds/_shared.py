@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import _wire
@@ -90,7 +91,7 @@ class SharedReads:
         wanted = {order_id.lower() for order_id in ids}
         found: dict[str, Order] = {}
         cursor: str | None = None
-        # Every page but the last holds an order, so there are at most len(ids) + 1 pages.
+        # A bound: more pages than asked orders would mean Wix's paging does not end.
         for _ in range(len(ids) + 1):
             page = await self._send(_wire.search_orders_by_ids(ids, cursor))
             if page is None:
@@ -101,7 +102,7 @@ class SharedReads:
             cursor = page.next_cursor
         return found
 
-    async def _shared(self, build: Any, ids: list[str]) -> dict[str, Any]:
+    async def _shared(self, build: Callable[[list[str]], _wire.WireCall[Any]], ids: list[str]) -> dict[str, Any]:
         """Return a list-by-ids answer for ``ids`` (empty when there are none, or it failed)."""
         if not ids:
             return {}
