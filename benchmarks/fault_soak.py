@@ -74,7 +74,7 @@ from _common import machine
 from tests.clients import Sleeps, fast_policy
 from tests.runner import Crash, ScriptedTransport, run_refund
 from tests.test_execute import CASES, KINDS
-from wix_refunds import OutcomeStatus, RefundRequest, RefundRoute, RetryPolicy, WixRefundError
+from wix_refunds import OutcomeStatus, RefundRequest, RefundRoute, RetryPolicy, WixOutcomeUnknown, WixRefundError
 from wix_refunds.testing import FakeWix
 
 REFUND = "/ecom/v1/order-billing/refund-payments"
@@ -221,9 +221,16 @@ class Watch:
             broken.append("tagged refunds differ from the amount asked")
         return broken
 
-    def done_once(self) -> list[str]:
-        """Return the rules the order breaks once everything is over."""
+    def done_once(self, finished: bool = True) -> list[str]:
+        """Return the rules the order breaks once everything is over.
+
+        ``finished`` is False when the caller stopped as the library told it to (an unknown
+        outcome that is not safe to re-run, or a re-run that fails closed where Wix lists no
+        reasons): then only the rules that hold at every moment apply.
+        """
         broken = self.never_twice()
+        if not finished:
+            return broken
         if self.case.route is STANDARD:
             ours = sum((_counted(r) for r in self.fake.refunds[self.order_id] if self._ours(r)), Decimal(0))
             if ours != self._asked():
@@ -382,6 +389,11 @@ class InProcess:
             self.reference = getattr(exc, "reference", None) or self.reference
             if self.reference and self.case.route is STANDARD:
                 self.watch.references.add(self.reference)
+            if isinstance(exc, WixOutcomeUnknown) and not exc.rerun_safe:
+                # The library says a re-run could not recognise the refund: the caller
+                # checks Wix (a person) instead of running again.
+                self.result.trace.append("stop: the error says a re-run is not safe")
+                return "stop"
             return "error"
         self.result.trace.append(f"{outcome.status.value} ref {outcome.reference}")
         self.result.broken += self.watch.after_outcome(outcome.status, outcome.reference)
@@ -391,6 +403,8 @@ class InProcess:
     def run(self) -> Result:
         ended = "error"
         for _ in range(self.rng.randint(1, 4)):
+            if ended == "stop":
+                break
             if ended != "error":
                 if ended == "done" and not self.fake.list_reasons and self.watch.partial is not None:
                     break
@@ -399,25 +413,32 @@ class InProcess:
             self.result.broken += self.watch.never_twice()
         self.fake.clear_faults()
         self.fake.decline = None
-        skip = ended == "done" and not self.fake.list_reasons and self.watch.partial is not None
+        finished = ended != "stop"
+        skip = not finished or (ended == "done" and not self.fake.list_reasons and self.watch.partial is not None)
         if not skip:
             if ended != "error":
                 self.later()
             self.result.trace.append("clean re-run")
-            self.clean_rerun(self.fake, self.kind)
+            finished = self.clean_rerun(self.fake, self.kind)
         self.fake.settle()
-        self.result.broken += self.watch.done_once()
+        self.result.broken += self.watch.done_once(finished)
         return self.result
 
-    def clean_rerun(self, fake: FakeWix, kind: str) -> None:
+    def clean_rerun(self, fake: FakeWix, kind: str) -> bool:
+        """Run once more without faults; return whether it ended (False: it failed closed, as allowed)."""
         try:
             outcome = run_refund(kind, fake, self.order_id, self.request(), policy=fast_policy(Sleeps()))
         except WixRefundError as exc:
-            self.result.broken.append(f"clean re-run raised {type(exc).__name__}")
             self.result.trace.append(f"clean re-run raised {type(exc).__name__}: {exc}")
-            return
+            fails_closed = isinstance(exc, WixOutcomeUnknown) and not exc.rerun_safe
+            if fake.list_reasons and not fails_closed:
+                self.result.broken.append(f"clean re-run raised {type(exc).__name__}")
+            # Where Wix lists no reasons a re-run cannot see its tag and may fail closed
+            # (a refusal moves no money): the rules that hold at every moment still apply.
+            return False
         self.result.trace.append(f"clean re-run {outcome.status.value}")
         self.result.broken += self.watch.after_outcome(outcome.status, outcome.reference)
+        return True
 
 
 MP_FAULTS = ["none", "lose", "late", "fail write", "fail read", "refuse read"]

@@ -5,12 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import pty
-import select
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -21,8 +16,7 @@ import pytest
 
 from wix_refunds.testing import FakeWix
 
-CANARY = "IST.CANARY-cli-key-must-never-be-printed-42"
-OLD = "2024-03-01T10:00:00.000Z"
+from .command import CANARY, OLD, cli, env_for, records, run_on_terminal, start
 
 
 @pytest.fixture
@@ -34,36 +28,6 @@ def fake() -> FakeWix:
 def served(fake: FakeWix) -> Iterator[str]:
     with fake.serve() as base_url:
         yield base_url
-
-
-_STATE_HOME = tempfile.mkdtemp(prefix="wix-refunds-state-")
-
-
-def _env(fake: FakeWix, **changes: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIX_")}
-    env.update({"WIX_API_KEY": fake.api_key, "WIX_ACCOUNT_ID": fake.account_id, "WIX_SITE_ID": fake.site_id})
-    # Lock files go to a folder of the test run's own, not the user's state folder.
-    env["XDG_STATE_HOME"] = _STATE_HOME
-    for key, value in changes.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
-
-def cli(
-    fake: FakeWix, base_url: str | None, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "wix_refunds", *args]
-    if base_url is not None:
-        command += ["--base-url", base_url]
-    result = subprocess.run(
-        command, input=stdin, capture_output=True, text=True, env=env or _env(fake), timeout=60, check=False
-    )
-    assert CANARY not in result.stdout
-    assert CANARY not in result.stderr
-    return result
 
 
 def test_demo_refunds_one_order_of_each_kind_with_no_credentials(fake: FakeWix) -> None:
@@ -79,8 +43,8 @@ def test_demo_refunds_one_order_of_each_kind_with_no_credentials(fake: FakeWix) 
     assert "deleted fulfilment" in result.stdout
     assert "TRACK0" in result.stdout
     assert result.stderr == ""
-    data = json.loads(cli(fake, None, "demo", "--json", env=env).stdout)
-    assert [d["status"] for d in data].count("COMPLETED") == 6
+    data = records(cli(fake, None, "demo", "--json", env=env).stdout)
+    assert [d["status"] for d in data if d["type"] == "order"].count("COMPLETED") == 6
 
 
 def test_verify_passes_with_every_permission(fake: FakeWix, served: str) -> None:
@@ -104,7 +68,7 @@ def test_verify_passes_with_every_permission(fake: FakeWix, served: str) -> None
 def test_verify_fails_a_key_that_can_read_but_not_write_orders(fake: FakeWix, served: str) -> None:
     key = "IST.read-only-key-0000000000000"
     fake.add_key(key, scopes=["orders.read", "sites.read", "business-info.read", "currencies.manage"])
-    result = cli(fake, served, "verify", env=_env(fake, WIX_API_KEY=key))
+    result = cli(fake, served, "verify", env=env_for(fake, WIX_API_KEY=key))
     assert result.returncode == 3
     assert "[FAIL] Wix Stores (refund payments)" in result.stdout
     assert "all permissions present" not in result.stdout
@@ -112,7 +76,7 @@ def test_verify_fails_a_key_that_can_read_but_not_write_orders(fake: FakeWix, se
 
 
 def test_verify_of_a_wrong_key_says_the_key_is_wrong_once(fake: FakeWix, served: str) -> None:
-    result = cli(fake, served, "verify", env=_env(fake, WIX_API_KEY="IST.not-a-key-of-this-account-000"))
+    result = cli(fake, served, "verify", env=env_for(fake, WIX_API_KEY="IST.not-a-key-of-this-account-000"))
     assert result.returncode == 3
     assert result.stdout.count("[FAIL]") == 1
     assert "refused the key itself (HTTP 401)" in result.stdout
@@ -128,7 +92,7 @@ def test_verify_of_an_unreachable_host_exits_1(fake: FakeWix) -> None:
 def test_verify_names_the_missing_permission_and_exits_3(fake: FakeWix, served: str) -> None:
     key = "IST.stores-only-key-000000000000"
     fake.add_key(key, scopes=["orders.read", "orders.manage", "sites.read", "business-info.read"])
-    result = cli(fake, served, "verify", env=_env(fake, WIX_API_KEY=key))
+    result = cli(fake, served, "verify", env=env_for(fake, WIX_API_KEY=key))
     assert result.returncode == 3
     assert "[FAIL] Wix Currencies" in result.stdout
     assert "Account Settings > API Keys" in result.stdout
@@ -147,7 +111,7 @@ def test_plan_prints_route_reason_and_steps_and_sends_no_write(fake: FakeWix, se
     assert "STANDARD_REFUND" in result.stdout
     assert f"first write: refund_payments {new} 35.00 USD" in result.stdout
     assert fake.writes == []
-    data = json.loads(cli(fake, served, "plan", "--json", old).stdout)
+    data = records(cli(fake, served, "plan", "--json", old).stdout)
     assert data[0]["route"] == "UNFULFILL_THEN_CANCEL"
 
 
@@ -169,7 +133,7 @@ def test_refund_with_yes_prints_the_outcome(fake: FakeWix, served: str) -> None:
     assert "20.00 USD" in result.stdout
     assert fake.refunded_total(oid) == Decimal("20")
     again = cli(fake, served, "refund", oid, "--amount", "20", "--reference", "t-9", "--yes", "--json")
-    assert json.loads(again.stdout)["status"] == "ALREADY_DONE"
+    assert records(again.stdout)[0]["status"] == "ALREADY_DONE"
     assert fake.refunded_total(oid) == Decimal("20")
 
 
@@ -181,39 +145,17 @@ def test_refund_without_yes_refuses_when_input_is_not_a_terminal(fake: FakeWix, 
     assert fake.writes == []
 
 
-def _run_on_terminal(fake: FakeWix, args: list[str], answer: str) -> tuple[int, str]:
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "wix_refunds", *args],
-        stdin=follower,
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        env=_env(fake),
-    )
-    os.close(follower)
-    screen = b""
-    deadline = time.monotonic() + 30
-    while b"[y/N]" not in screen and time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
-        if ready:
-            screen += os.read(leader, 4096)
-    os.write(leader, answer.encode() + b"\n")
-    stdout, _ = process.communicate(timeout=30)
-    os.close(leader)
-    text = screen.decode() + stdout.decode()
-    assert CANARY not in text
-    return process.returncode, text
-
-
-@pytest.mark.parametrize(("answer", "code", "cancels"), [("y", 0, 1), ("n", 1, 0)])
-def test_refund_asks_for_confirmation_on_a_terminal(
-    fake: FakeWix, served: str, answer: str, code: int, cancels: int
+@pytest.mark.parametrize(("answer", "cancels"), [("y", 1), ("n", 0)])
+def test_refund_asks_for_confirmation_on_a_terminal_and_a_no_exits_0(
+    fake: FakeWix, served: str, answer: str, cancels: int
 ) -> None:
     oid = fake.add_order(created=OLD)
-    returncode, text = _run_on_terminal(fake, ["refund", oid, "--base-url", served], answer)
+    returncode, text = run_on_terminal(fake, ["refund", oid, "--base-url", served], answer)
     assert "CANCEL" in text
     assert "Go ahead? [y/N]" in text
-    assert returncode == code
+    # Answering no is a decision, not a failure: nothing was done, and that is success.
+    assert returncode == 0
+    assert ("Nothing was done." in text) is (answer == "n")
     assert fake.count_writes("cancel", oid) == cancels
 
 
@@ -227,21 +169,21 @@ def test_refund_refused_by_the_rules_exits_4_with_a_sentence(fake: FakeWix, serv
 
 def test_credentials_refused_by_wix_exit_3_and_say_what_to_do(fake: FakeWix, served: str) -> None:
     oid = fake.add_order()
-    result = cli(fake, served, "refund", oid, "--yes", env=_env(fake, WIX_API_KEY="IST.not-the-right-key-000000"))
+    result = cli(fake, served, "refund", oid, "--yes", env=env_for(fake, WIX_API_KEY="IST.not-the-right-key-000000"))
     assert result.returncode == 3
     assert "Wix refused the API key" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_missing_key_without_a_terminal_exits_3_naming_the_variable(fake: FakeWix, served: str) -> None:
-    result = cli(fake, served, "verify", env=_env(fake, WIX_API_KEY=None))
+    result = cli(fake, served, "verify", env=env_for(fake, WIX_API_KEY=None))
     assert result.returncode == 3
     assert "WIX_API_KEY" in result.stderr
 
 
 def test_site_id_can_be_given_as_a_dashboard_url_option(fake: FakeWix, served: str) -> None:
     url = f"https://manage.wix.com/dashboard/{fake.site_id}/home"
-    result = cli(fake, served, "verify", "--site-id", url, env=_env(fake, WIX_SITE_ID=None))
+    result = cli(fake, served, "verify", "--site-id", url, env=env_for(fake, WIX_SITE_ID=None))
     assert result.returncode == 0, result.stderr
 
 
@@ -259,82 +201,20 @@ def test_verbose_logs_steps_on_stderr_without_the_key(fake: FakeWix, served: str
     assert "INFO wix_refunds" in result.stderr
 
 
-def _csv(path: Path, rows: list[str]) -> Path:
-    path.write_text("\n".join(["order_id,amount,reason,reference", *rows]) + "\n")
-    return path
-
-
-def test_batch_reports_bad_rows_by_line_and_goes_on(fake: FakeWix, served: str, tmp_path: Path) -> None:
-    good = [fake.add_order(created=OLD), fake.add_order(), fake.add_order(total="50")]
-    rows = [f"{good[0]},,,", "not-an-id,,,", f"{good[1]},,,", f"{good[2]},ten,,", f"{good[2]},10,late,b-1"]
-    report = tmp_path / "report.jsonl"
-    result = cli(fake, served, "batch", str(_csv(tmp_path / "in.csv", rows)), "--report", str(report))
-    assert result.returncode == 1
-    assert "in.csv:3: skipped: order_id 'not-an-id'" in result.stderr
-    assert "in.csv:5: skipped: invalid amount" in result.stderr
-    assert "5/5 done, 2 failed" in result.stderr
-    assert "COMPLETED" in result.stdout
-    assert "BAD ROWS" in result.stdout
-    lines = [json.loads(line) for line in report.read_text().splitlines()]
-    assert sorted(d["order_id"] for d in lines) == sorted(good)
-    assert fake.refunded_total(good[2]) == Decimal("10")
-
-
-def test_batch_resumes_from_its_report_skipping_completed_orders(fake: FakeWix, served: str, tmp_path: Path) -> None:
-    first = [fake.add_order() for _ in range(3)]
-    report = tmp_path / "report.jsonl"
-    cli(
-        fake,
-        served,
-        "batch",
-        str(_csv(tmp_path / "a.csv", [f"{o},1,,r-{o[:8]}" for o in first])),
-        "--report",
-        str(report),
-    )
-    report.write_text(report.read_text() + '{"order_id": "cut-off-li')  # an interrupted write
-    more = [fake.add_order() for _ in range(2)]
-    rows = [f"{o},1,,r-{o[:8]}" for o in first + more]
-    result = cli(fake, served, "batch", str(_csv(tmp_path / "b.csv", rows)), "--report", str(report), "--json")
-    assert result.returncode == 0, result.stderr
-    done = [json.loads(line) for line in result.stdout.splitlines()]
-    assert sorted(d["order_id"] for d in done) == sorted(more)
-    assert fake.count_writes("refund") == 5
-    assert all(fake.refunded_total(o) == Decimal("1") for o in first + more)
-
-
-def test_batch_dry_run_sends_no_write(fake: FakeWix, served: str, tmp_path: Path) -> None:
-    ids = [fake.add_order(created=OLD, fulfillments=1), fake.add_order()]
-    result = cli(fake, served, "batch", str(_csv(tmp_path / "in.csv", [f"{o},,," for o in ids])), "--dry-run")
-    assert result.returncode == 0, result.stderr
-    assert "DRY_RUN" in result.stdout
-    assert fake.writes == []
-
-
-def test_batch_with_a_file_without_order_id_column_is_a_usage_error(fake: FakeWix, served: str, tmp_path: Path) -> None:
-    path = tmp_path / "in.csv"
-    path.write_text("id,amount\nx,1\n")
-    result = cli(fake, served, "batch", str(path))
-    assert result.returncode == 2
-    assert "order_id column" in result.stderr
-
-
-def test_json_errors_are_machine_readable(fake: FakeWix, served: str) -> None:
+def test_json_errors_carry_type_message_status_code_request_id_and_retryable(fake: FakeWix, served: str) -> None:
     result = cli(fake, served, "refund", "0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd", "--yes", "--json")
     assert result.returncode == 1
-    error: dict[str, Any] = json.loads(result.stdout)["error"]
+    order, summary = records(result.stdout)
+    error: dict[str, Any] = order["error"]
+    assert order["type"] == "order"
+    assert order["status"] == "FAILED"
     assert error["type"] == "WixNotFound"
-
-
-def _start(fake: FakeWix, served: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "wix_refunds", *args, "--base-url", served]
-    return subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env or _env(fake),
-    )
+    assert error["status"] == 404
+    assert error["code"]
+    assert error["request_id"]
+    assert error["retryable"] is False
+    assert error["reference"].startswith("wr-")
+    assert summary == {**summary, "type": "summary", "command": "refund", "exit_code": 1, "failed": 1}
 
 
 @pytest.mark.parametrize("workers", [2, 4])
@@ -346,7 +226,7 @@ def test_processes_refunding_one_order_with_one_reference_refund_it_once(
     oid = fake.add_order(total="100")
     fake.latency = 0.05
     args = ("refund", oid, "--amount", "10", "--reference", "R-1", "--yes", "--lock-dir", str(tmp_path))
-    running = [_start(fake, served, *args) for _ in range(workers)]
+    running = [start(fake, served, *args) for _ in range(workers)]
     results = [(p.communicate(timeout=60), p.returncode) for p in running]
     assert [code for _, code in results] == [0] * workers, results
     assert fake.count_writes("refund", oid) == 1
@@ -361,10 +241,10 @@ def test_processes_sharing_a_postgres_lock_refund_one_order_once(
 ) -> None:
     oid = fake.add_order(total="100")
     fake.latency = 0.05
-    env = _env(fake, WIX_REFUNDS_LOCK_DSN=postgres.dsn())
+    env = env_for(fake, WIX_REFUNDS_LOCK_DSN=postgres.dsn())
     # Separate lock folders: only PostgreSQL is shared, as on two hosts.
     running = [
-        _start(
+        start(
             fake,
             served,
             "refund",
@@ -388,7 +268,7 @@ def test_processes_sharing_a_postgres_lock_refund_one_order_once(
 def test_ctrl_c_during_a_refund_names_the_order_and_the_reference_to_rerun_with(fake: FakeWix, served: str) -> None:
     oid = fake.add_order(total="100")
     fake.latency = 1.0
-    process = _start(fake, served, "refund", oid, "--amount", "10", "--yes")
+    process = start(fake, served, "refund", oid, "--amount", "10", "--yes")
     deadline = time.monotonic() + 20
     while not fake.calls(path="/ecom/v1/payments/orders/*") and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -398,3 +278,154 @@ def test_ctrl_c_during_a_refund_names_the_order_and_the_reference_to_rerun_with(
     assert process.returncode == 130
     assert f"order {oid}: may still be refunded on Wix" in err
     assert "run again with --reference wr-" in err
+
+
+# --- habits ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_global_options_go_before_or_after_the_command(fake: FakeWix, served: str, where: str) -> None:
+    oid = fake.add_order()
+    options = ["--json", "--base-url", served, "--rate-limit", "100"]
+    args = [*options, "plan", oid] if where == "before" else ["plan", oid, *options]
+    result = cli(fake, None, *args)
+    assert result.returncode == 0, result.stderr
+    assert [r["type"] for r in records(result.stdout)] == ["order", "summary"]
+
+
+def test_help_shows_examples_environment_variables_and_exit_codes(fake: FakeWix) -> None:
+    text = cli(fake, None, "--help").stdout
+    for needle in ("examples:", "environment variables:", "exit codes:", "wix-refunds batch orders.csv"):
+        assert needle in text
+    for variable in ("WIX_API_KEY", "WIX_ACCOUNT_ID", "WIX_SITE_ID", "WIX_REFUNDS_LOCK_DSN", "XDG_STATE_HOME"):
+        assert variable in text
+    assert "143 stopped by SIGTERM" in text
+    assert "examples:" in cli(fake, None, "batch", "--help").stdout
+
+
+def test_every_missing_variable_is_named_at_once(fake: FakeWix, served: str) -> None:
+    env = env_for(fake, WIX_API_KEY=None, WIX_ACCOUNT_ID=None, WIX_SITE_ID=None)
+    result = cli(fake, served, "--json", "verify", env=env)
+    assert result.returncode == 3
+    assert "credentials missing: WIX_API_KEY, WIX_ACCOUNT_ID and WIX_SITE_ID are not set" in result.stderr
+    assert records(result.stdout)[-1]["error"]["type"] == "CredentialsMissing"
+    assert fake.requests == []
+
+
+def test_plan_takes_an_amount(fake: FakeWix, served: str) -> None:
+    oid = fake.add_order(total="80")
+    result = cli(fake, served, "plan", oid, "--amount", "12.5")
+    assert result.returncode == 0, result.stderr
+    assert "1. refund 12.50 USD" in result.stdout
+    assert f"first write: refund_payments {oid} 12.50 USD" in result.stdout
+    refused = cli(fake, served, "plan", oid, "--amount", "12,50")
+    assert refused.returncode == 2
+    assert "has a decimal comma; use a point: 12.50" in refused.stderr
+    assert fake.writes == []
+
+
+def test_refund_dry_run_shows_the_plan_and_sends_no_write(fake: FakeWix, served: str) -> None:
+    oid = fake.add_order(created=OLD, fulfillments=1)
+    result = cli(fake, served, "refund", oid, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "UNFULFILL_THEN_CANCEL" in result.stdout
+    assert "returned outside Wix" in result.stdout
+    assert fake.writes == []
+
+
+def test_an_old_orders_outcome_says_it_was_cancelled_and_the_money_is_returned_outside_wix(
+    fake: FakeWix, served: str
+) -> None:
+    oid = fake.add_order(created=OLD)
+    result = cli(fake, served, "refund", oid, "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "the order was cancelled (order CANCELED, payment PAID)" in result.stdout
+    assert "the shopper's money is returned outside Wix (Violet learns of the cancel from Wix" in result.stdout
+    order = records(cli(fake, served, "refund", oid, "--yes", "--json").stdout)[0]
+    assert order["route"] == "NOTHING_TO_DO"  # cancelled now
+    fresh = fake.add_order(created=OLD)
+    order = records(cli(fake, served, "--json", "refund", fresh, "--yes").stdout)[0]
+    assert "returned outside Wix" in order["note"]
+
+
+@pytest.mark.parametrize(
+    ("command", "make"),
+    [
+        ("plan", lambda fake: ["plan", fake.add_order(), fake.add_order(payments="none")]),
+        ("refund", lambda fake: ["refund", fake.add_order(currency="JPY", total="1000"), "--yes"]),
+        ("demo", lambda fake: ["demo"]),
+    ],
+)
+def test_json_is_one_schema_of_order_records_and_a_final_summary(
+    fake: FakeWix, served: str, command: str, make: Any
+) -> None:
+    result = cli(fake, served if command != "demo" else None, "--json", *make(fake))
+    data = records(result.stdout)
+    assert {d["type"] for d in data[:-1]} == {"order"}
+    assert data[-1]["type"] == "summary"
+    assert data[-1]["command"] == command
+    assert data[-1]["exit_code"] == result.returncode
+    assert data[-1]["orders"] == len(data) - 1
+    for order in data[:-1]:
+        assert {"order_id", "status", "route", "reference", "steps", "refunded", "currency", "error"} <= set(order)
+        if order["error"] is not None:
+            assert {"type", "message", "status", "code", "request_id", "retryable"} <= set(order["error"])
+    if command == "refund":
+        assert data[0]["refunded"] == "1000"  # JPY has no decimals
+        assert data[-1]["refunded"] == {"JPY": "1000"}
+
+
+def _stores_file(path: Path, fake: FakeWix, **extra: str) -> Path:
+    fields = {"account_id": fake.account_id, "site_id": fake.site_id, "api_key_env": "SHOP_EU_KEY", **extra}
+    path.write_text("[stores.shop-eu]\n" + "".join(f'{k} = "{v}"\n' for k, v in fields.items()))
+    return path
+
+
+def test_a_store_from_the_config_file_gives_the_ids_and_names_the_key_variable(
+    fake: FakeWix, served: str, tmp_path: Path
+) -> None:
+    config = _stores_file(tmp_path / "stores.toml", fake)
+    env = env_for(fake, WIX_API_KEY=None, WIX_ACCOUNT_ID=None, WIX_SITE_ID=None, SHOP_EU_KEY=fake.api_key)
+    result = cli(fake, served, "--store", "shop-eu", "--config", str(config), "verify", env=env)
+    assert result.returncode == 0, result.stderr
+    # The default place: $XDG_CONFIG_HOME/wix-refunds/stores.toml.
+    (tmp_path / "wix-refunds").mkdir()
+    _stores_file(tmp_path / "wix-refunds" / "stores.toml", fake)
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    assert cli(fake, served, "verify", "--store", "shop-eu", env=env).returncode == 0
+    missing = cli(fake, served, "verify", "--store", "shop-eu", env={**env, "SHOP_EU_KEY": ""})
+    assert missing.returncode == 3
+    assert "SHOP_EU_KEY (named by store 'shop-eu' in" in missing.stderr
+    unknown = cli(fake, served, "verify", "--store", "shop-us", env=env)
+    assert unknown.returncode == 2
+    assert "has no store 'shop-us'; it has: shop-eu" in unknown.stderr
+
+
+def test_a_store_that_holds_a_key_is_refused(fake: FakeWix, served: str, tmp_path: Path) -> None:
+    config = _stores_file(tmp_path / "stores.toml", fake, api_key="IST.some-key-in-a-file-00000")
+    result = cli(fake, served, "verify", "--store", "shop-eu", "--config", str(config))
+    assert result.returncode == 2
+    assert "holds an API key; keep keys out of files" in result.stderr
+    assert "IST.some-key" not in result.stderr
+    assert fake.requests == []
+
+
+def test_refund_by_item_names_the_line_restocks_it_and_refunds_the_shipping(fake: FakeWix, served: str) -> None:
+    oid = fake.add_order(total="35", line_items=[3], shipping="5")
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    plan = cli(fake, served, "plan", oid)
+    assert f"line items: {line} x3" in plan.stdout
+    result = cli(fake, served, "refund", oid, "--item", f"{line}:1:restock", "--shipping", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "Wix's price for line" in result.stderr
+    assert fake.orders[oid]["lineItems"][0]["refundQuantity"] == 1
+    assert fake.orders[oid]["lineItems"][0]["restockQuantity"] == 1
+    assert fake.refunded_total(oid) == Decimal("15")
+
+
+@pytest.mark.parametrize("item", ["LINE", "LINE:x", "LINE:1:maybe", "LINE:0"])
+def test_a_malformed_item_option_is_a_usage_error(fake: FakeWix, served: str, item: str) -> None:
+    oid = fake.add_order()
+    result = cli(fake, served, "refund", oid, "--item", item, "--yes")
+    assert result.returncode == 2
+    assert fake.writes == []

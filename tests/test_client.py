@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import traceback
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from wix_refunds import (
+    AsyncWixClient,
     InvalidOrderData,
     InvalidRequest,
     Order,
@@ -18,6 +20,7 @@ from wix_refunds import (
     Refundability,
     WixAPIError,
     WixAuthError,
+    WixClient,
     WixConnectionError,
     WixInvalidResponse,
     WixNotFound,
@@ -27,7 +30,7 @@ from wix_refunds import (
     WixServerError,
 )
 
-from .clients import ACCOUNT_ID, CANARY_KEY, SITE_ID, Sleeps, fast_policy, recording, run_call
+from .clients import ACCOUNT_ID, CANARY_KEY, CREDENTIALS, SITE_ID, Sleeps, fast_policy, recording, run_call
 from .factories import ORDER_ID, order_json
 
 KINDS = ["sync", "async"]
@@ -321,7 +324,7 @@ def test_retry_after_is_honoured_on_every_retryable_status(kind: str, status: in
     assert sleeps == [3.0]
 
 
-def _raise(exc_type: type[httpx.HTTPError]) -> Any:
+def _raise(exc_type: type[httpx.TransportError]) -> Any:
     def respond(request: httpx.Request) -> httpx.Response:
         raise exc_type("boom", request=request)
 
@@ -464,3 +467,47 @@ def test_canary_key_appears_in_no_log_repr_message_or_traceback(kind: str, caplo
     texts += [repr(CREDENTIALS), str(CREDENTIALS)]
     assert len(texts) > 40
     assert not [t for t in texts if CANARY_KEY in t]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_both_clients_wait_what_the_rate_limiter_asks_before_sending(kind: str) -> None:
+    transport, seen = recording(lambda request: httpx.Response(200, json=order_json()))
+    sleeps = Sleeps()
+    policy = fast_policy(sleeps)
+
+    async def go_async() -> None:
+        async with httpx.AsyncClient(transport=transport) as http:
+            client = AsyncWixClient(CREDENTIALS, http_client=http, retry=policy, rate_limit=(1, 30.0))
+            await client.get_order(ORDER_ID)
+            await client.get_order(ORDER_ID)
+
+    if kind == "sync":
+        with httpx.Client(transport=transport) as http:
+            client = WixClient(CREDENTIALS, http_client=http, retry=policy, rate_limit=(1, 30.0))
+            client.get_order(ORDER_ID)
+            client.get_order(ORDER_ID)
+    else:
+        asyncio.run(go_async())
+    assert len(seen) == 2
+    assert len(sleeps) == 1
+    assert 29.0 < sleeps[0] <= 30.0  # the second request waited out the window
+
+
+def test_clients_keep_under_wixs_200_requests_a_minute_by_default() -> None:
+    with WixClient(CREDENTIALS) as client:
+        assert client.limiter is not None
+        assert (client.limiter.requests, client.limiter.per) == (200, 60.0)
+
+
+@pytest.mark.parametrize("client_class", [WixClient, AsyncWixClient])
+def test_a_clients_repr_never_shows_the_key(client_class: Any) -> None:
+    client = client_class(CREDENTIALS)
+    try:
+        assert CANARY_KEY not in repr(client)
+        assert CANARY_KEY not in str(client)
+        assert SITE_ID in repr(client)
+    finally:
+        if isinstance(client, WixClient):
+            client.close()
+        else:
+            asyncio.run(client.aclose())

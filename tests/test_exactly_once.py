@@ -29,7 +29,7 @@ from wix_refunds import (
 from wix_refunds.testing import FakeWix
 
 from .clients import Sleeps, fast_policy
-from .runner import ScriptedTransport, run_refund
+from .runner import Crash, ScriptedTransport, run_refund
 
 KINDS = ["sync", "async"]
 REFUND = "/ecom/v1/order-billing/refund-payments"
@@ -280,13 +280,40 @@ def test_reads_failing_until_the_settle_window_ends_report_the_outcome_unknown_w
     assert fake.count_writes("refund", oid) == 0
 
 
-def test_a_referenced_partial_refund_is_not_sent_on_top_of_a_reasonless_one_of_the_same_parts() -> None:
+def test_an_unknown_outcome_says_whether_a_rerun_with_its_reference_is_safe() -> None:
+    readable = FakeWix()
+    oid = readable.add_order(total="100")
+    with pytest.raises(WixOutcomeUnknown) as caught:
+        run_refund(
+            "sync", readable, oid, RefundRequest(amount=TEN), transport=ScriptedTransport(readable, writes=["503"])
+        )
+    assert caught.value.rerun_safe is True
+    reasonless = FakeWix(list_reasons=False)
+    oid = reasonless.add_order(total="100")
+    reasonless.lose_response_next("POST", "/ecom/v1/order-billing/refund-payments")
+    with pytest.raises(WixOutcomeUnknown, match="check the order on Wix before refunding again") as caught:
+        run_refund("sync", reasonless, oid, RefundRequest(amount=TEN))
+    assert caught.value.rerun_safe is False
+
+
+def test_where_no_refund_lists_a_reason_a_referenced_partial_is_not_sent_on_top_of_a_lookalike() -> None:
+    # A process stopped after Wix applied its refund; Wix lists no reasons, so the re-run
+    # cannot read the tag: it must not refund the same payments and amounts again.
+    fake = FakeWix(list_reasons=False)
+    oid = fake.add_order(total="100")
+    request = RefundRequest(amount=TEN, reference="w-1")
+    with pytest.raises(Crash):
+        run_refund("sync", fake, oid, request, transport=ScriptedTransport(fake, writes=["crash_after"]))
+    with pytest.raises(WixOutcomeUnknown, match="may be an earlier run of reference w-1") as caught:
+        run_refund("sync", fake, oid, request)
+    assert caught.value.rerun_safe is False
+    assert fake.refunded_total(oid) == TEN
+
+
+def test_where_reasons_are_listed_a_reasonless_refund_is_someone_elses_and_does_not_block() -> None:
     fake = FakeWix()
     oid = fake.add_order(total="100")
-    fake.add_foreign_refund(oid, "10")  # no reason: its tag, if any, cannot be read
-    with pytest.raises(WixOutcomeUnknown, match="lists no reason and matches this refund part for part"):
-        run_refund("sync", fake, oid, RefundRequest(amount=TEN, reference="v-1"))
-    assert fake.count_writes("refund", oid) == 0
-    # Another amount is no lookalike, and without a reference nothing can be an earlier run.
-    assert run_refund("sync", fake, oid, RefundRequest(amount=Decimal("7"), reference="v-2")).refunded == 7
-    assert run_refund("sync", fake, oid, RefundRequest(amount=TEN)).refunded == TEN
+    run_refund("sync", fake, oid, RefundRequest(amount=Decimal("5"), reference="w-2"))  # listed with its reason
+    fake.add_foreign_refund(oid, "10")  # a dashboard refund without a reason
+    outcome = run_refund("sync", fake, oid, RefundRequest(amount=TEN, reference="w-3"))
+    assert (outcome.status, fake.refunded_total(oid)) == (OutcomeStatus.COMPLETED, Decimal("25"))

@@ -363,7 +363,7 @@ def test_fault_on_a_write_still_ends_exactly_once(kind: str, case: str, index: i
         assert fake.count_writes("refund", oid) == 0
         assert caught.value.reference is not None
         request = attrs.evolve(request or RefundRequest(), reference=caught.value.reference)
-        transport = fake.transport()
+        transport = ScriptedTransport(fake, [])
     outcome = run_refund(kind, fake, oid, request, transport=transport)
     assert outcome.status is OutcomeStatus.COMPLETED
     assert_done_exactly_once(fake, oid, route, request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -150,7 +151,7 @@ def test_calculate_refund_not_available_is_refused_with_wixs_per_item_errors() -
     fake.clear_faults()
     original = fake._priced_items
 
-    def refuse(order_id: str, body: object) -> object:
+    def refuse(order_id: str, body: Any) -> tuple[dict[str, Any], list[tuple[int, str, str]]]:
         priced, _ = original(order_id, body)
         return priced, [(400, "INVALID_LINE_ITEM_REFUND_QUANTITY", f"line item {LINE2}: sold out meanwhile")]
 

@@ -85,6 +85,19 @@ def test_limiter_lets_a_burst_through_then_spaces_requests_by_the_window() -> No
     assert limiter.reserve() == 0.0
 
 
+def test_limiter_backlog_says_how_long_the_next_request_would_wait_without_reserving() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(2, 10.0, clock=clock)
+    assert limiter.backlog() == 0.0
+    limiter.reserve()
+    limiter.reserve()
+    assert limiter.backlog() == 10.0
+    assert limiter.backlog() == 10.0  # asking reserves nothing
+    assert limiter.reserved == 2
+    clock.now += 10.0
+    assert limiter.backlog() == 0.0
+
+
 def test_limiter_never_allows_more_than_its_rate_in_any_window() -> None:
     clock = FakeClock()
     limiter = RateLimiter(5, 1.0, clock=clock)

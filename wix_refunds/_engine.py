@@ -307,25 +307,16 @@ def _settle_answer(case: _Case) -> Action:
     return Finish()
 
 
-def _failed_here(case: _Case) -> list[RefundRecord]:
-    """Return this call's own failed refunds with its tag: sent by it, so not on Wix before it wrote."""
-    if case.progress.sent is None:
-        return []
-    before = case.progress.before or frozenset()
-    return [r for r in case.tagged() if not r.counted and r.id not in before]
-
-
 def _tag_on_wix(case: _Case) -> bool:
-    # A failed refund from an earlier call is no refund: only this call's own failure counts.
-    return any(r.counted for r in case.tagged()) or bool(_failed_here(case))
+    # A failed refund is no refund. Nor can a listing tell this call's failed refund from
+    # an earlier call's (a lagging list makes an old one look new): while this call's own
+    # refund may still land, a failed one with its tag proves nothing, and the settle rows
+    # keep reading. A decline this call can see for sure is in Wix's 2xx answer.
+    return any(r.counted for r in case.tagged())
 
 
 def _finish_tagged(case: _Case) -> Action:
-    tagged = case.tagged()
-    counted = [r for r in tagged if r.counted]
-    if not counted:
-        # This call's refund with its reference failed: declined.
-        raise _declined(case, _failed_here(case)[-1])
+    counted = [r for r in case.tagged() if r.counted]
     order = case.progress.seen.order
     assert order is not None
     asked = case.plan.request.amount
@@ -369,6 +360,7 @@ def unknown_outcome(
         operation="refund_payments",
         order_id=plan.order_id,
         reference=progress.reference,
+        rerun_safe=tags_readable,
     )
 
 
@@ -496,21 +488,35 @@ def _write_amount(case: _Case, amount: Decimal, items: ItemsAsked | None) -> Act
         notify_customer=request.notify_customer,
         items=items,
     )
-    if request.reference is not None:
-        # A refund listed without a reason cannot show its tag: one that matches this
-        # refund part for part may be an earlier run of this reference. Never on top of it.
-        lookalike = _unexplained_lookalike(case.transactions, refund, frozenset())
-        if lookalike is not None:
-            raise WixOutcomeUnknown(
-                f"order {case.plan.order_id}: refund {lookalike.id} lists no reason and matches this refund part "
-                f"for part, so it may be an earlier run of reference {request.reference}; nothing was sent. "
-                "Check it on Wix: if it is someone else's, refund the rest from the dashboard or ask for another "
-                "amount.",
-                operation="refund_payments",
-                order_id=case.plan.order_id,
-                reference=request.reference,
-            )
+    _refuse_on_top_of_a_lookalike(case, refund)
     return refund
+
+
+def _refuse_on_top_of_a_lookalike(case: _Case, refund: Refund) -> None:
+    """Raise when a refund this call cannot tell from an earlier run of its reference matches ``refund``.
+
+    Where Wix lists refunds without their reasons no tag can be read, so a refund of the
+    same payments and amounts may be an earlier run of this reference (a process that
+    stopped after Wix applied it). Fail closed: never refund on top of it. When any refund
+    listed has a reason, reasons are listed and a reasonless one is not this library's.
+    """
+    reference = case.plan.request.reference
+    counted = [r for r in case.transactions.refunds if r.counted]
+    if reference is None or any(r.reason for r in counted):
+        return
+    # The same total, however split: what is left on each payment may have moved since.
+    lookalike = next((r for r in counted if r.amount == refund.amount), None)
+    if lookalike is not None:
+        raise WixOutcomeUnknown(
+            f"order {case.plan.order_id}: refund {lookalike.id} lists no reason and refunded the same amount, "
+            f"so it may be an earlier run of reference {reference} (Wix lists no refund's reason here); "
+            "nothing was sent. Check it on Wix: if it is someone else's, refund the rest from the dashboard or ask "
+            "for another amount.",
+            operation="refund_payments",
+            order_id=case.plan.order_id,
+            reference=reference,
+            rerun_safe=False,
+        )
 
 
 # The standard refund, row by row: the first row whose test holds decides the step.

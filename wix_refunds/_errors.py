@@ -154,12 +154,21 @@ class WixOutcomeUnknown(WixRefundError):
     """A write may have been applied by Wix: re-read Wix before doing anything else."""
 
     def __init__(
-        self, message: str, *, operation: str, order_id: str | None = None, reference: str | None = None
+        self,
+        message: str,
+        *,
+        operation: str,
+        order_id: str | None = None,
+        reference: str | None = None,
+        rerun_safe: bool = True,
     ) -> None:
         super().__init__(message)
         self.operation = operation
         self.order_id = order_id
         self.reference = reference
+        #: Whether running again with ``reference`` is safe: False when Wix lists refunds
+        #: without their reasons, so that a re-run could not recognise the refund.
+        self.rerun_safe = rerun_safe
 
 
 class WixAPIError(WixRefundError):

@@ -405,6 +405,7 @@ class _Run:
             final_status=None if order is None else order.status,
             final_payment_status=payment_status,
             deleted_fulfillments=tuple(self.deleted),
+            prices=self.progress.seen.calculation,
             items_refunded=refunded_items,
             items_restocked=restocked if own else (),
             error=error,

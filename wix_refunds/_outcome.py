@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 import attrs
 
 from ._errors import WixAPIError, WixRefundError
+from ._items import Calculation
 from ._money import format_amount
 from ._orders import Fulfillment, LineItem, OrderStatus, PaymentStatus, _TextEnum
 from ._retry import is_retryable
@@ -201,6 +202,7 @@ class RefundOutcome:
             details, which Wix discards.
         items_refunded, items_restocked: the line items (and quantities) this call's
             refund refunded and restocked, for a refund by item.
+        prices: Wix's Calculate Refund answer for the items asked (a refund by item).
         error: why the outcome FAILED.
         plan: the plan the call followed.
     """
@@ -221,6 +223,7 @@ class RefundOutcome:
     deleted_fulfillments: tuple[Fulfillment, ...] = ()
     items_refunded: tuple[LineItem, ...] = ()
     items_restocked: tuple[LineItem, ...] = ()
+    prices: Calculation | None = attrs.field(default=None, repr=False)
     error: WixRefundError | None = None
     plan: RefundPlan | None = attrs.field(default=None, repr=False)
 

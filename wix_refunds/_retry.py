@@ -25,7 +25,6 @@ from ._log import log_event
 __all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
 
-
 def is_retryable(exc: BaseException, *, write: bool) -> bool:
     """Return whether a failed call may be sent again.
 
@@ -167,15 +166,28 @@ class RateLimiter:
         self._clock = clock
         self._starts: collections.deque[float] = collections.deque(maxlen=requests)
         self._lock = threading.Lock()
+        #: How many requests have reserved a slot so far (for progress and time-left estimates).
+        self.reserved = 0
+
+    def _next_start(self, now: float) -> float:
+        start = now
+        if len(self._starts) == self.requests:
+            start = max(now, self._starts[0] + self.per)
+        if self._starts and start < self._starts[-1]:
+            start = self._starts[-1]
+        return start
 
     def reserve(self) -> float:
         """Return how long to wait before sending, reserving the slot it waits for."""
         with self._lock:
             now = self._clock()
-            start = now
-            if len(self._starts) == self.requests:
-                start = max(now, self._starts[0] + self.per)
-            if self._starts and start < self._starts[-1]:
-                start = self._starts[-1]
+            start = self._next_start(now)
             self._starts.append(start)
+            self.reserved += 1
             return start - now
+
+    def backlog(self) -> float:
+        """Return how long a request reserved now would wait (0.0 under the limit); reserves nothing."""
+        with self._lock:
+            now = self._clock()
+            return self._next_start(now) - now

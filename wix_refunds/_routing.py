@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import itertools
 import re
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Union
@@ -16,7 +17,7 @@ from ._errors import InvalidRequest, RefundNotSupported
 from ._items import FeeRefund, Portion, RefundItem, _to_portion, check_request_items
 from ._money import check_amount, format_money, parse_amount
 from ._orders import FulfillmentStatus as F
-from ._orders import Order, _TextEnum
+from ._orders import LineItem, Order, _TextEnum
 from ._orders import OrderStatus as S
 from ._orders import PaymentStatus as P
 
@@ -82,6 +83,14 @@ def _to_amount(value: Decimal | int | str | None) -> Decimal | None:
     return None if value is None else parse_amount(value)
 
 
+def _to_items(value: Iterable[RefundItem]) -> tuple[RefundItem, ...]:
+    return tuple(value)
+
+
+def _to_fees(value: Iterable[FeeRefund]) -> tuple[FeeRefund, ...]:
+    return tuple(value)
+
+
 def _check_items(request: RefundRequest, attribute: attrs.Attribute[tuple[RefundItem, ...]], value: object) -> None:
     check_request_items(request.items, request.fees)
 
@@ -104,9 +113,9 @@ class RefundRequest:
     reference: str | None = attrs.field(default=None, validator=_check_reference)
     restock: bool = False
     notify_customer: bool = False
-    items: tuple[RefundItem, ...] = attrs.field(default=(), converter=tuple, validator=_check_items)
+    items: tuple[RefundItem, ...] = attrs.field(default=(), converter=_to_items, validator=_check_items)
     shipping: Portion | None = attrs.field(default=None, converter=_to_portion)
-    fees: tuple[FeeRefund, ...] = attrs.field(default=(), converter=tuple)
+    fees: tuple[FeeRefund, ...] = attrs.field(default=(), converter=_to_fees)
 
     @property
     def by_item(self) -> bool:
@@ -187,6 +196,8 @@ class RefundPlan:
     cutoff: datetime = STANDARD_REFUND_CUTOFF
     state: str = ""
     request: RefundRequest = attrs.field(factory=RefundRequest)
+    #: The order's line items (IDs and quantities): what a refund by item can name.
+    line_items: tuple[LineItem, ...] = ()
 
     @property
     def reason(self) -> str:
@@ -378,6 +389,7 @@ def decide_refund(
         cutoff=cutoff,
         state=state,
         request=request,
+        line_items=order.line_items,
     )
 
 

@@ -1,448 +1,303 @@
 """The wix-refunds command: parse, call the library, print, exit with a documented code.
 
 Exit codes:
-    0  success
-    1  some orders failed (or Wix could not be reached)
-    2  usage error (bad arguments, a bad CSV, no --yes without a terminal)
-    3  credentials missing, malformed or refused by Wix
-    4  refund refused by the rules (or by Wix's refundability)
+    0    success, or a confirmation answered no ("Nothing was done.")
+    1    some orders or rows failed or were refused, or Wix could not be reached
+    2    usage error: bad arguments, a batch file, report or stores file that cannot be
+         used, no --yes off a terminal
+    3    credentials missing, malformed or refused by Wix
+    4    refund refused by the rules (or by Wix's refundability)
+    130  interrupted by Ctrl-C (SIGINT)
+    143  stopped by SIGTERM
+
+What is printed (text and JSON records) lives in ``_cli_output``; the batch file and its
+report in ``_batch_file``; the stores file in ``_stores``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import getpass
 import json
 import logging
-import os
+import signal
 import sys
-import time
+import threading
 import traceback
-from collections import Counter
-from collections.abc import Iterator, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Any, TextIO
 
-import attrs
-
-from ._client import AsyncWixClient, WixClient
-from ._credentials import WixCredentials
-from ._errors import (
-    InvalidCredentials,
-    InvalidRequest,
-    RefundNotSupported,
-    WixAuthError,
-    WixRefundError,
+from ._batch_file import BatchFileError
+from ._cli_batch import cmd_batch
+from ._cli_output import describe_outcome, describe_plan, error_dict, order_record
+from ._cli_run import (
+    EXIT_CREDENTIALS,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    LOCK_DSN_VARIABLE,
+    Context,
+    CredentialsMissing,
+    UsageError,
+    credentials,
+    exit_code_for,
+    order_locks,
+    request_of,
+    say,
 )
-from ._execute import OutcomeStatus, RefundOutcome, new_reference, refund_order, refund_orders_async
-from ._locks import FileLocks, OrderLocks, default_lock_dir
-from ._money import format_money
-from ._routing import RefundRequest, RefundRoute
+from ._client import DEFAULT_RATE_LIMIT, AsyncWixClient
+from ._errors import WixRefundError
+from ._execute import RefundOutcome, new_reference, refund_order, refund_orders_async
+from ._items import ALL_LEFT, FeeRefund, RefundItem
+from ._locks import default_lock_dir
+from ._routing import RefundRequest
+from ._stores import StoreConfigError, default_config_path
 from ._version import __version__
-from ._wire import DEFAULT_BASE_URL, is_guid
+from ._wire import DEFAULT_BASE_URL
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS, EXIT_REFUSED = 0, 1, 2, 3, 4
-EXIT_INTERRUPTED = 130
-LOCK_DSN_VARIABLE = "WIX_REFUNDS_LOCK_DSN"
+
+_HELP = f"""\
+examples:
+  wix-refunds verify
+  wix-refunds plan ORDER_ID... [--amount 12.50]
+  wix-refunds refund ORDER_ID --amount 12.50 --reason "late delivery" --reference ticket-881
+  wix-refunds batch orders.csv --report orders.report.jsonl      # asks before it acts
+  wix-refunds --json batch orders.csv --report orders.report.jsonl --yes > out.jsonl
+  wix-refunds --store shop-eu batch orders.csv --dry-run
+
+environment variables:
+  WIX_API_KEY           the API key (asked for, hidden, on a terminal); never an argument
+  WIX_ACCOUNT_ID        the account ID (or --account-id)
+  WIX_SITE_ID           the site ID or dashboard URL (or --site-id)
+  {LOCK_DSN_VARIABLE}  PostgreSQL DSN for order locks shared by hosts (or --lock-dsn)
+  XDG_STATE_HOME        lock files go to $XDG_STATE_HOME/wix-refunds/locks (or --lock-dir)
+  XDG_CONFIG_HOME       --store reads $XDG_CONFIG_HOME/wix-refunds/stores.toml (or --config);
+                        each store names the variable that holds its own key
+
+exit codes:
+  0 success, or a confirmation answered no (nothing was done)
+  1 some orders or rows failed or were refused, or Wix could not be reached (run again: safe)
+  2 usage error (arguments, a batch file, report or stores file, no --yes off a terminal)
+  3 credentials missing, malformed or refused by Wix
+  4 refund refused by the rules (plan, refund)
+  130 interrupted by Ctrl-C, 143 stopped by SIGTERM (what may be in flight is named)
+"""
 
 
-class _InFlight:
-    """The refunds this command has started and not seen end: what Ctrl-C must name."""
-
-    def __init__(self) -> None:
-        self.orders: dict[str, str | None] = {}
-
-    def start(self, order_id: str, request: RefundRequest | None) -> None:
-        self.orders[order_id] = None if request is None else request.reference
-
-    def end(self, order_id: str) -> None:
-        self.orders.pop(order_id, None)
-
-    def lines(self) -> list[str]:
-        return [
-            f"  order {order_id}: may still be refunded on Wix"
-            + (f"; run again with --reference {ref} to finish it safely" if ref else "; run again to finish it")
-            for order_id, ref in self.orders.items()
-        ]
+def _rate_limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of requests a minute (1 or more)")
+    return value
 
 
-_IN_FLIGHT = _InFlight()
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # On the main parser with defaults; on each command with none (SUPPRESS), so that an
+    # option given before the command is not reset by the command's own parser.
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
 
-
-class UsageError(Exception):
-    """A mistake in how the command was called."""
-
-
-def exit_code_for(exc: BaseException) -> int:
-    """Return the documented exit code for an error."""
-    if isinstance(exc, (InvalidCredentials, WixAuthError)):
-        return EXIT_CREDENTIALS
-    if isinstance(exc, RefundNotSupported):
-        return EXIT_REFUSED
-    if isinstance(exc, (UsageError, InvalidRequest)):
-        return EXIT_USAGE
-    return EXIT_FAILED
+    add = parser.add_argument
+    add("--json", action="store_true", default=default(False), help="print JSON lines on standard output")
+    add("-q", "--quiet", action="store_true", default=default(False), help="no progress line or notices")
+    add("-v", "--verbose", action="count", default=default(0), help="log to standard error (-vv: debug)")
+    add("--base-url", default=default(DEFAULT_BASE_URL), help="Wix API base URL (a fake or a proxy)")
+    add("--site-id", default=default(None), help="site ID or dashboard URL (default: $WIX_SITE_ID)")
+    add("--account-id", default=default(None), help="account ID (default: $WIX_ACCOUNT_ID)")
+    add("--store", metavar="NAME", default=default(None), help="take the IDs and key variable of a configured store")
+    add("--config", metavar="FILE", default=default(None), help=f"the stores file (default: {default_config_path()})")
+    add(
+        "--rate-limit",
+        metavar="N",
+        type=_rate_limit,
+        default=default(DEFAULT_RATE_LIMIT[0]),
+        help=f"requests a minute to Wix (default: {DEFAULT_RATE_LIMIT[0]}, Wix's limit)",
+    )
+    add("--lock-dir", default=default(None), help=f"per-order lock files (default: {default_lock_dir()})")
+    add("--lock-dsn", default=default(None), help=f"PostgreSQL DSN for locks across hosts (${LOCK_DSN_VARIABLE})")
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print machine-readable JSON on standard output")
-    common.add_argument("--base-url", default=DEFAULT_BASE_URL, help="Wix API base URL (a fake or a proxy)")
-    common.add_argument("--site-id", help="site ID or dashboard URL (default: $WIX_SITE_ID)")
-    common.add_argument("--account-id", help="account ID (default: $WIX_ACCOUNT_ID)")
-    common.add_argument("-v", "--verbose", action="count", default=0, help="log to standard error (-vv: debug)")
-    common.add_argument(
-        "--lock-dir",
-        help="folder of the per-order file locks that keep two runs on one host off the same order "
-        f"(default: {default_lock_dir()})",
-    )
-    common.add_argument(
-        "--lock-dsn",
-        help=f"PostgreSQL DSN for locks shared by several hosts (default: ${LOCK_DSN_VARIABLE}; "
-        "needs pip install 'wix-refunds[postgres]')",
-    )
-
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="wix-refunds",
-        description="Refund Wix store orders exactly once. The API key is read from $WIX_API_KEY "
-        "(or asked for, hidden); it is never taken as an argument.",
-        epilog="Exit codes: 0 success, 1 some orders failed or Wix could not be reached, 2 usage error, "
-        "3 credentials refused, 4 refund refused by the rules, 130 interrupted.",
+        formatter_class=raw,
+        description="Refund Wix store orders exactly once. Options go before or after the command.\n"
+        "The API key is read from $WIX_API_KEY (or asked for, hidden); it is never an argument.",
+        epilog=_HELP,
     )
     parser.add_argument("--version", action="version", version=f"wix-refunds {__version__}")
+    _common(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _common(common, suppress=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("verify", parents=[common], help="check that the key has every permission needed")
-    plan = commands.add_parser("plan", parents=[common], help="show how orders would be refunded (no write)")
+
+    def command(name: str, summary: str, epilog: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[common], help=summary, epilog=epilog, formatter_class=raw)
+
+    command("verify", "check that the key has every permission needed", "example:\n  wix-refunds verify --json")
+    plan = command("plan", "show how orders would be refunded (no write)", "example:\n  wix-refunds plan ID1 ID2")
     plan.add_argument("order_ids", nargs="+", metavar="ORDER_ID")
-    refund = commands.add_parser("refund", parents=[common], help="refund one order, after confirmation")
+    plan.add_argument("--amount", help="plan a partial refund of this amount (default: everything refundable)")
+    _item_options(plan)
+    refund = command(
+        "refund",
+        "refund one order, after confirmation",
+        "examples:\n  wix-refunds refund ORDER_ID --dry-run\n  wix-refunds refund ORDER_ID --amount 5 --reference t-1\n"
+        "  wix-refunds refund ORDER_ID --item LINE_ID:1:restock --shipping --reference return-9\n"
+        "(line IDs are shown by `wix-refunds plan ORDER_ID`)",
+    )
     refund.add_argument("order_id", metavar="ORDER_ID")
     refund.add_argument("--amount", help="amount to refund (default: everything still refundable)")
     refund.add_argument("--reason", help="reason shown to the buyer (at most 200 characters)")
     refund.add_argument("--reference", help="your ID for this refund; makes a re-run recognise it")
     refund.add_argument("--restock", action="store_true", help="restock the items (cancelled orders)")
     refund.add_argument("--notify-customer", action="store_true", help="let Wix email the buyer")
+    refund.add_argument("--dry-run", action="store_true", help="show the plan, send no write")
     refund.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    batch = commands.add_parser("batch", parents=[common], help="refund the orders listed in a CSV file")
-    batch.add_argument("file", metavar="FILE.csv", help="columns: order_id, and optional amount, reason, reference")
-    batch.add_argument("--concurrency", type=int, default=8, help="orders refunded at once (default 8)")
-    batch.add_argument("--dry-run", action="store_true", help="plan every order, send no write")
-    batch.add_argument(
-        "--report", metavar="FILE.jsonl", help="append one JSON line per order; re-runs skip done orders"
+    _item_options(refund)
+    batch = command(
+        "batch",
+        "refund the rows of a CSV file",
+        "The file: a header with order_id and optional amount, reason, reference (any case, spaces or _;\n"
+        "comma, semicolon or tab separated), then one refund a row. Amounts are plain: 12.50.\n"
+        "examples:\n  wix-refunds batch orders.csv --dry-run\n  wix-refunds batch orders.csv --report r.jsonl --yes",
     )
-    commands.add_parser("demo", parents=[common], help="refund one order of each kind on a bundled fake Wix")
+    batch.add_argument("file", metavar="FILE.csv", help="columns: order_id, and optional amount, reason, reference")
+    batch.add_argument("--concurrency", type=int, default=8, help="rows refunded at once (default 8)")
+    batch.add_argument("--dry-run", action="store_true", help="plan every row and show the totals, send no write")
+    batch.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed off a terminal)")
+    batch.add_argument("--report", metavar="FILE.jsonl", help="append a JSON line per row; re-runs skip done rows")
+    command("demo", "refund one order of each kind on a bundled fake Wix", "example:\n  wix-refunds demo --json")
     return parser
 
 
-def _credentials(args: argparse.Namespace) -> WixCredentials:
-    env = dict(os.environ)
-    if args.site_id:
-        env["WIX_SITE_ID"] = args.site_id
-    if args.account_id:
-        env["WIX_ACCOUNT_ID"] = args.account_id
-    if not env.get("WIX_API_KEY", "").strip() and sys.stdin.isatty():
-        env["WIX_API_KEY"] = getpass.getpass("Wix API key (input hidden): ")
-    return WixCredentials.from_env(env)
+def _item_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "--item",
+        action="append",
+        default=[],
+        metavar="LINE_ID:QTY[:restock|:N]",
+        help="refund QTY of a line item (and restock all of them, or N); repeat for more lines",
+    )
+    add("--shipping", nargs="?", const="all", metavar="AMOUNT", help="refund the shipping (all left, or AMOUNT)")
+    add("--fee", action="append", default=[], metavar="FEE_ID[:AMOUNT]", help="refund an additional fee (or AMOUNT)")
 
 
-def _locks(args: argparse.Namespace) -> OrderLocks:
-    """Return the order locks: PostgreSQL with --lock-dsn or $WIX_REFUNDS_LOCK_DSN, else files on this host."""
-    dsn = args.lock_dsn or os.environ.get(LOCK_DSN_VARIABLE, "").strip()
-    if dsn:
-        from .postgres import PostgresLocks
-
-        return PostgresLocks(dsn)
-    return FileLocks(args.lock_dir or default_lock_dir())
-
-
-def _request(amount: str | None, reason: str | None, reference: str | None, **flags: Any) -> RefundRequest:
-    # RefundRequest reads amount text itself (and refuses what is not a decimal).
-    text = (amount or "").strip() or None
-    return RefundRequest(amount=text, reason=reason or None, reference=reference or None, **flags)
-
-
-def _print(out: TextIO, text: str = "") -> None:
-    out.write(text + "\n")
-
-
-def _money(amount: Decimal, currency: str | None) -> str:
-    return format_money(amount, currency) if currency else format(amount, "f")
-
-
-def _describe_plan(preview: RefundOutcome) -> list[str]:
-    """Return a dry run's plan as lines: route, reason, steps, and the first write it would send."""
-    plan = preview.plan
-    assert plan is not None
-    lines = [f"order {plan.order_id} (#{plan.order_number}): {plan.route}", f"  {plan.reason}"]
-    lines += [f"  {i}. {step.describe()}" for i, step in enumerate(plan.steps, 1)]
-    for step in preview.steps:
-        amount = f" {_money(step.amount, preview.currency)}" if step.amount is not None else ""
-        if step.outside_wix:
-            amount += f" (of which {_money(step.outside_wix, preview.currency)} only recorded: paid back outside Wix)"
-        lines.append(f"  first write: {step.action} {step.target}{amount}")
-    if not plan.steps:
-        lines.append("  nothing to do")
-    elif not preview.steps:
-        lines.append("  nothing left to do: Wix shows it done already")
-    return lines
+def _items_of(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the item keywords of a RefundRequest from --item, --shipping and --fee."""
+    items = []
+    for text in getattr(args, "item", None) or []:
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or not parts[1].strip().isdigit():
+            raise UsageError(f"--item {text!r}: write LINE_ID:QTY, LINE_ID:QTY:restock or LINE_ID:QTY:N")
+        restock: int | bool = False
+        if len(parts) == 3:
+            flag = parts[2].strip().lower()
+            if flag not in ("restock",) and not flag.isdigit():
+                raise UsageError(f"--item {text!r}: the third part is 'restock' or how many to restock")
+            restock = True if flag == "restock" else int(flag)
+        items.append(RefundItem(line_item_id=parts[0].strip(), quantity=int(parts[1]), restock=restock))
+    fees = []
+    for text in getattr(args, "fee", None) or []:
+        fee_id, _, amount = text.partition(":")
+        fees.append(FeeRefund(fee_id=fee_id.strip(), amount=amount.strip() or ALL_LEFT))
+    shipping = getattr(args, "shipping", None)
+    return {
+        "items": items,
+        "fees": fees,
+        "shipping": None if shipping is None else ALL_LEFT if shipping == "all" else shipping,
+    }
 
 
-def _plan_dict(preview: RefundOutcome) -> dict[str, Any]:
-    data = preview.to_dict()
-    return {key: data[key] for key in ("order_id", "route", "reason", "plan_steps", "steps")}
-
-
-def _describe_outcome(outcome: RefundOutcome) -> list[str]:
-    head = f"order {outcome.order_id}: {outcome.status}"
-    if outcome.route is not None:
-        head += f" ({outcome.route})"
-    lines = [head]
-    if outcome.reason:
-        lines.append(f"  {outcome.reason}")
-    for step in outcome.steps:
-        amount = f" {_money(step.amount, outcome.currency)}" if step.amount is not None else ""
-        if step.outside_wix:
-            amount += f" (of which {_money(step.outside_wix, outcome.currency)} recorded outside Wix)"
-        plural = "" if step.attempts == 1 else "s"
-        lines.append(f"  - {step.action} {step.target}{amount}: {step.result} ({step.attempts} attempt{plural})")
-    if outcome.error is not None:
-        lines.append(f"  error: {outcome.error}")
-    elif outcome.status is not OutcomeStatus.DRY_RUN:
-        status = outcome.final_status.value if outcome.final_status else "?"
-        payment = outcome.final_payment_status.value if outcome.final_payment_status else "?"
-        if outcome.route is RefundRoute.STANDARD_REFUND:
-            lines.append(f"  refunded through Wix: {_money(outcome.refunded, outcome.currency)}; payment {payment}")
-            if outcome.refunded_outside_wix:
-                lines.append(
-                    f"  recorded as refunded outside Wix: {_money(outcome.refunded_outside_wix, outcome.currency)} "
-                    "(Wix moved no money: the merchant pays it back)"
-                )
-        else:
-            lines.append(f"  order {status}, payment {payment} (a cancel refunds nothing on Wix)")
-        for f in outcome.deleted_fulfillments:
-            tracking = f.tracking
-            kept = (
-                "no tracking"
-                if tracking is None
-                else " ".join(
-                    str(part)
-                    for part in (tracking.shipping_provider, tracking.tracking_number, tracking.tracking_link)
-                    if part
-                )
-            )
-            lines.append(f"  deleted fulfilment {f.id}: {kept}")
-    if outcome.reference is not None and outcome.route is RefundRoute.STANDARD_REFUND:
-        lines.append(f"  reference {outcome.reference} (running again with --reference {outcome.reference} is safe)")
-    return lines
-
-
-def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
-    with WixClient(_credentials(args), base_url=args.base_url) as client:
+def _cmd_verify(ctx: Context) -> int:
+    with ctx.client(credentials(ctx.args)) as client:
         report = client.verify()
-    if args.json:
+    if ctx.args.json:
         checks = [{"name": c.name, "passed": c.passed, "detail": c.detail, "fix": c.fix} for c in report.checks]
-        _print(out, json.dumps({"ok": report.ok, "site_id": report.site_id, "checks": checks}))
+        say(ctx.out, json.dumps({"type": "verify", "ok": report.ok, "site_id": report.site_id, "checks": checks}))
     else:
-        _print(out, str(report))
+        say(ctx.out, str(report))
     if report.ok:
         return EXIT_OK
     # Wix that could not be asked is no missing permission: try again later.
     return EXIT_FAILED if not report.reachable else EXIT_CREDENTIALS
 
 
-def _cmd_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _show(ctx: Context, outcome: RefundOutcome, lines: list[str], out: TextIO | None = None) -> None:
+    ctx.tally.add(outcome)
+    if ctx.args.json:
+        ctx.emit(order_record(outcome))
+    else:
+        say(out or ctx.out, "\n".join(lines))
+
+
+def _cmd_plan(ctx: Context) -> int:
     code = EXIT_OK
-    results: list[dict[str, Any]] = []
-    with WixClient(_credentials(args), base_url=args.base_url) as client:
-        for order_id in args.order_ids:
+    by_item = _items_of(ctx.args)
+    wanted = ctx.args.amount or any(by_item.values())
+    request = request_of(ctx.args.amount, None, None, **by_item) if wanted else None
+    with ctx.client(credentials(ctx.args)) as client:
+        for order_id in ctx.args.order_ids:
             try:
-                preview = refund_order(client, order_id, dry_run=True)
-            except (InvalidCredentials, WixAuthError):
-                raise
+                preview = refund_order(client, order_id, request, dry_run=True)
             except WixRefundError as exc:
-                code = max(code, exit_code_for(exc))
-                results.append({"order_id": order_id, "error": str(exc)})
-                if not args.json:
-                    _print(out, f"order {order_id}: cannot be refunded: {exc}")
+                code = max(
+                    code, ctx.failed(order_id, request, exc, text=f"order {order_id}: cannot be refunded: {exc}")
+                )
                 continue
-            results.append(_plan_dict(preview))
-            if not args.json:
-                _print(out, "\n".join(_describe_plan(preview)))
-    if args.json:
-        _print(out, json.dumps(results))
+            _show(ctx, preview, describe_plan(preview))
+    if not ctx.args.json and len(ctx.args.order_ids) > 1:
+        say(ctx.out, "\n".join(ctx.tally.totals_lines()))
     return code
 
 
-def _cmd_refund(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _cmd_refund(ctx: Context) -> int:
+    args = ctx.args
     # The reference is made here, not in the library, so that an interrupted run can name it.
-    request = _request(
+    request = request_of(
         args.amount,
         args.reason,
         args.reference or new_reference(),
         restock=args.restock,
         notify_customer=args.notify_customer,
+        **_items_of(args),
     )
-    if not args.yes and not sys.stdin.isatty():
+    if not args.dry_run and not args.yes and not sys.stdin.isatty():
         raise UsageError("standard input is not a terminal: add --yes to refund without confirmation")
-    with WixClient(_credentials(args), base_url=args.base_url) as client:
-        preview = refund_order(client, args.order_id, request, dry_run=True)
+    with ctx.client(credentials(args)) as client:
+        try:
+            preview = refund_order(client, args.order_id, request, dry_run=True)
+        except WixRefundError as exc:
+            return ctx.failed(args.order_id, request, exc)
+        if args.dry_run:
+            _show(ctx, preview, describe_plan(preview))
+            return EXIT_OK
         if not args.json or not args.yes:
-            err.write("\n".join(_describe_plan(preview)) + "\n")
-        if not args.yes:
-            err.write("Go ahead? [y/N] ")
-            err.flush()
-            if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-                _print(err, "Nothing was done.")
-                return EXIT_FAILED
-        _IN_FLIGHT.start(args.order_id, request)
-        outcome = refund_order(client, args.order_id, request, locks=_locks(args))
-        _IN_FLIGHT.end(args.order_id)
-    _print(out, json.dumps(outcome.to_dict()) if args.json else "\n".join(_describe_outcome(outcome)))
+            say(ctx.err, "\n".join(describe_plan(preview)))
+        if not args.yes and not ctx.confirm():
+            return EXIT_OK
+        ctx.in_flight.start(args.order_id, args.order_id, request.reference)
+        try:
+            outcome = refund_order(client, args.order_id, request, locks=order_locks(args))
+        except WixRefundError as exc:
+            # The error names the reference to run again with; Ctrl-C, above, is not caught here.
+            ctx.in_flight.end(args.order_id)
+            return ctx.failed(args.order_id, request, exc)
+        ctx.in_flight.end(args.order_id)
+    _show(ctx, outcome, describe_outcome(outcome))
     return EXIT_OK
 
 
-def _read_done(report: str | None) -> set[str]:
-    done: set[str] = set()
-    if report is None or not os.path.exists(report):
-        return done
-    with open(report, encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by an interruption
-            if isinstance(entry, dict) and entry.get("status") in ("COMPLETED", "ALREADY_DONE"):
-                done.add(str(entry.get("order_id")))
-    return done
-
-
-def _rows(path: str, skip: set[str], tally: Counter[str], err: TextIO) -> Iterator[tuple[str, RefundRequest | None]]:
-    """Yield the (order ID, request) of each good row, reporting bad rows on ``err`` as they come."""
-
-    def bad(line: int, problem: str) -> None:
-        tally["bad"] += 1
-        _print(err, f"{path}:{line}: skipped: {problem}")
-
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or "order_id" not in [f.strip() for f in reader.fieldnames]:
-            raise UsageError(f"{path}: line 1 must be a header with an order_id column")
-        for row in reader:
-            line = reader.line_num
-            row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
-            order_id = row.get("order_id", "")
-            if not order_id and not any(row.values()):
-                continue
-            if not is_guid(order_id):
-                bad(line, f"order_id {order_id!r} is not a Wix order ID")
-                continue
-            if order_id in skip:
-                tally["skipped"] += 1
-                continue
-            try:
-                request = _request(row.get("amount"), row.get("reason"), row.get("reference"))
-            except InvalidRequest as exc:
-                bad(line, str(exc))
-                continue
-            yield order_id, request
-
-
-def _count_rows(path: str) -> int:
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
-
-
-class _Progress:
-    """Done/total, failures, rate and time left on standard error (rows skipped count as done)."""
-
-    def __init__(self, total: int, err: TextIO, tally: Counter[str]) -> None:
-        self.total, self.err, self.tally = total, err, tally
-        self.outcomes = self.failed = 0
-        self.started = self.shown = time.monotonic()
-        self.tty = err.isatty()
-
-    def add(self, outcome: RefundOutcome) -> None:
-        self.outcomes += 1
-        self.failed += outcome.status is OutcomeStatus.FAILED
-        if time.monotonic() - self.shown >= (0.2 if self.tty else 2.0):
-            self.show()
-
-    def show(self, final: bool = False) -> None:
-        now = self.shown = time.monotonic()
-        done = self.outcomes + self.tally["bad"] + self.tally["skipped"]
-        rate = self.outcomes / max(now - self.started, 1e-9)
-        left = max(self.total - done, 0) / rate if rate else 0.0
-        text = f"{done}/{self.total} done, {self.failed + self.tally['bad']} failed, {rate:.1f} orders/s"
-        text += "" if final else f", {left:.0f}s left"
-        self.err.write(("\r" + text + ("\n" if final else "")) if self.tty else (text + "\n"))
-        self.err.flush()
-
-
-def _cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
-    if not os.path.exists(args.file):
-        raise UsageError(f"{args.file}: no such file")
-    credentials = _credentials(args)
-    skip = _read_done(args.report)
-    tally: Counter[str] = Counter()
-    progress = _Progress(_count_rows(args.file), err, tally)
-    statuses: Counter[str] = Counter()
-    refunded: Counter[str] = Counter()
-    report = open(args.report, "a", encoding="utf-8") if args.report else None  # noqa: SIM115
-
-    locks = _locks(args)
-
-    def started(rows: Iterator[tuple[str, RefundRequest | None]]) -> Iterator[tuple[str, RefundRequest | None]]:
-        for order_id, request in rows:
-            if request is not None and request.reference is None and not args.dry_run:
-                # Named now, so that an interrupted batch can say what to re-run with.
-                request = attrs.evolve(request, reference=new_reference())
-            _IN_FLIGHT.start(order_id, request)
-            yield order_id, request
-
-    async def run() -> None:
-        async with AsyncWixClient(credentials, base_url=args.base_url) as client:
-            rows = started(_rows(args.file, skip, tally, err))
-            async for outcome in refund_orders_async(
-                client, rows, concurrency=args.concurrency, dry_run=args.dry_run, locks=locks
-            ):
-                _IN_FLIGHT.end(outcome.order_id)
-                statuses[outcome.status.value] += 1
-                if outcome.refunded:
-                    refunded[outcome.currency or "?"] += outcome.refunded  # type: ignore[assignment]
-                data = outcome.to_dict()
-                if report is not None:
-                    report.write(json.dumps(data) + "\n")
-                    report.flush()
-                if args.json:
-                    _print(out, json.dumps(data))
-                progress.add(outcome)
-
-    try:
-        asyncio.run(run())
-    finally:
-        if report is not None:
-            report.close()
-    progress.show(final=True)
-    if not args.json:
-        _print(out, "status          orders")
-        for status in ("COMPLETED", "ALREADY_DONE", "DRY_RUN", "FAILED"):
-            if statuses[status]:
-                _print(out, f"{status:<15} {statuses[status]:>6}")
-        if tally["skipped"]:
-            _print(out, f"{'SKIPPED (report)':<15} {tally['skipped']:>6}")
-        if tally["bad"]:
-            _print(out, f"{'BAD ROWS':<15} {tally['bad']:>6}")
-        for currency, amount in sorted(refunded.items()):
-            _print(out, f"refunded through Wix: {_money(Decimal(amount), currency)}")
-    return EXIT_FAILED if statuses["FAILED"] or tally["bad"] else EXIT_OK
-
-
-def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _cmd_demo(ctx: Context) -> int:
     from .testing import FakeWix
 
     fake = FakeWix()
@@ -456,7 +311,7 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         (
             "new order, partial refund",
             fake.add_order(total="80"),
-            RefundRequest(amount=Decimal("20"), reason="late delivery", reference="demo-1"),
+            RefundRequest(amount="20", reason="late delivery", reference="demo-1"),
         ),
         (
             "new order, gift card and card",
@@ -474,59 +329,92 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 return [o async for o in refund_orders_async(client, pairs, concurrency=4)]
 
     outcomes = sorted(asyncio.run(run()), key=lambda o: list(labels).index(o.order_id))
-    if args.json:
-        _print(out, json.dumps([{"kind": labels[o.order_id], **o.to_dict()} for o in outcomes]))
-        return EXIT_OK
-    _print(out, f"wix-refunds demo: {len(orders)} orders on a fake Wix at loopback, refunded through the real client\n")
     for outcome in outcomes:
-        _print(out, f"[{labels[outcome.order_id]}]")
-        _print(out, "\n".join(_describe_outcome(outcome)) + "\n")
-    writes = Counter(op for op, _, _ in fake.writes)
-    _print(
-        out,
-        f"Wix saw {len(fake.requests)} requests: {writes['cancel']} cancels, "
-        f"{writes['delete_fulfillment']} fulfilment deletes, {writes['refund']} refunds.",
+        ctx.tally.add(outcome)
+        ctx.emit(order_record(outcome, kind=labels[outcome.order_id]))
+    if ctx.args.json:
+        return EXIT_OK
+    say(
+        ctx.out, f"wix-refunds demo: {len(orders)} orders on a fake Wix at loopback, refunded through the real client\n"
+    )
+    for outcome in outcomes:
+        say(ctx.out, f"[{labels[outcome.order_id]}]")
+        say(ctx.out, "\n".join(describe_outcome(outcome)) + "\n")
+    writes = [op for op, _, _ in fake.writes]
+    say(
+        ctx.out,
+        f"Wix saw {len(fake.requests)} requests: {writes.count('cancel')} cancels, "
+        f"{writes.count('delete_fulfillment')} fulfilment deletes, {writes.count('refund')} refunds.",
     )
     return EXIT_OK
 
 
+def _interrupted(ctx: Context) -> int:
+    """Say what an interrupted run did, what may be in flight and how to go on; return 130 or 143."""
+    signal_name = ctx.stopped_by or "SIGINT"
+    if ctx.progress is not None:
+        ctx.progress.finish()
+    how = "stopped by SIGTERM" if signal_name == "SIGTERM" else "interrupted (Ctrl-C)"
+    in_flight = ctx.in_flight.lines()
+    batch = ctx.args.command == "batch"
+    if batch:
+        skip = "skips the rows the report shows done" if ctx.args.report else "finds the rows done by their references"
+        resume = f"to resume, run the same command again: it {skip} and never refunds a row twice"
+    else:
+        resume = "running the same command again is safe"
+    if in_flight:
+        say(ctx.err, f"wix-refunds: {how} while these refunds were in flight:")
+        say(ctx.err, "\n".join(in_flight))
+        if batch:
+            say(ctx.err, resume)
+    else:
+        say(ctx.err, f"wix-refunds: {how} before any refund was in flight; {resume}")
+    if not ctx.args.json and (ctx.tally.orders or ctx.tally.row_errors or ctx.tally.skipped):
+        say(ctx.out, "partial summary (the run was stopped):")
+        say(ctx.out, "\n".join(ctx.tally.lines(ctx.args.report) if batch else ctx.tally.totals_lines()))
+    ctx.summary.update(interrupted=signal_name, in_flight=ctx.in_flight.records(), resume=resume)
+    return EXIT_TERMINATED if signal_name == "SIGTERM" else EXIT_INTERRUPTED
+
+
+def _on_sigterm(ctx: Context) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        ctx.stopped_by = "SIGTERM"
+        # The same way out as Ctrl-C: everything that cleans up on KeyboardInterrupt runs.
+        raise KeyboardInterrupt
+
+    return handler
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command; return its exit code."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
+    ctx = Context(args, out or sys.stdout, err or sys.stderr)
     if args.verbose:
         logging.basicConfig(
-            stream=err,
+            stream=ctx.err,
             level=logging.DEBUG if args.verbose > 1 else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-    handlers = {
-        "verify": lambda: _cmd_verify(args, out),
-        "plan": lambda: _cmd_plan(args, out, err),
-        "refund": lambda: _cmd_refund(args, out, err),
-        "batch": lambda: _cmd_batch(args, out, err),
-        "demo": lambda: _cmd_demo(args, out, err),
-    }
+    handlers = {"verify": _cmd_verify, "plan": _cmd_plan, "refund": _cmd_refund, "batch": cmd_batch, "demo": _cmd_demo}
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm(ctx)) if main_thread else None
     try:
-        code: int = handlers[args.command]()
-    except (WixRefundError, UsageError) as exc:
-        if args.verbose:
-            traceback.print_exc(file=err)
-        if args.json:
-            _print(out, json.dumps({"error": {"type": type(exc).__name__, "message": str(exc)}}))
-        _print(err, f"wix-refunds: {exc}")
-        return exit_code_for(exc)
+        code = handlers[args.command](ctx)
     except KeyboardInterrupt:
-        in_flight = _IN_FLIGHT.lines()
-        if in_flight:
-            _print(err, "wix-refunds: interrupted while these refunds were in flight:")
-            for line in in_flight:
-                _print(err, line)
-        else:
-            _print(err, "wix-refunds: interrupted before any refund was sent; running the same command again is safe")
-        return EXIT_INTERRUPTED
+        code = _interrupted(ctx)
+    except (WixRefundError, UsageError, CredentialsMissing, BatchFileError, StoreConfigError) as exc:
+        if args.verbose:
+            traceback.print_exc(file=ctx.err)
+        if ctx.progress is not None:
+            ctx.progress.finish()
+        code = exit_code_for(exc)
+        ctx.summary["error"] = error_dict(exc)
+        say(ctx.err, f"wix-refunds: {exc}")
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+    if args.command != "verify" or "error" in ctx.summary:
+        ctx.emit(ctx.tally.record(code, **ctx.summary))
     return code
 
 
