@@ -197,7 +197,7 @@ def test_an_order_another_worker_holds_is_deferred_and_read_only_once_it_is_let_
             items = [(oid, None) for oid in [held, *others]]
             async with locks.hold_async(lock_key(fake.site_id, held)):
                 stream = refund_orders_async(client, items, locks=locks, group_size=3, concurrency=2)
-                outcomes = [await anext(stream) for _ in others]  # type: ignore[arg-type]
+                outcomes = [await anext(stream) for _ in others]
                 transport.flag = True  # the other worker lets go now
             return outcomes + [o async for o in stream]
 
@@ -259,7 +259,7 @@ def test_two_batches_racing_on_the_same_orders_refund_each_exactly_once(kind: st
             async def one(order: list[Any]) -> list[RefundOutcome]:
                 return [o async for o in refund_orders_async(client, order, locks=locks, group_size=5, concurrency=3)]
 
-            return await asyncio.gather(one(items), one(items[::-1]))
+            return list(await asyncio.gather(one(items), one(items[::-1])))
 
     first, second = asyncio.run(go())
     for oid, request in items:
