@@ -22,14 +22,19 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 from wix_refunds.testing import FakeWix
 
 OLD = "2024-03-01T10:00:00Z"
-# One of each kind, in turn: (add_order keywords, calls its refund needs)
-MIX: list[dict[str, Any]] = [
-    {"created": OLD},
-    {"created": OLD, "fulfillments": 2},
-    {},
-    {"payments": "offline"},
-    {"payments": [("20", "online"), ("15", "offline")]},
-]
+# One of each kind, in turn (add_order keywords): old unfulfilled, old with 2 fulfilments,
+# new online, new offline, new split online + offline.
+MIXES: dict[str, list[dict[str, Any]]] = {
+    "mixed": [
+        {"created": OLD},
+        {"created": OLD, "fulfillments": 2},
+        {},
+        {"payments": "offline"},
+        {"payments": [("20", "online"), ("15", "offline")]},
+    ],
+    # Standard refunds only: new orders paid online, offline, or both.
+    "standard": [{}, {"payments": "offline"}, {"payments": [("20", "online"), ("15", "offline")]}],
+}
 
 
 def main() -> None:
@@ -37,6 +42,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--rate", type=str, default="", help="REQUESTS/SECONDS")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="mixed")
     args = parser.parse_args()
     fake = FakeWix()
     fake.latency = args.latency
@@ -45,7 +51,8 @@ def main() -> None:
         fake.set_rate_limit(int(requests), float(per))
     with tempfile.NamedTemporaryFile("w", suffix=".ids", delete=False) as ids:
         for index in range(args.orders):
-            ids.write(fake.add_order(**MIX[index % len(MIX)]) + "\n")
+            mix = MIXES[args.mix]
+            ids.write(fake.add_order(**mix[index % len(mix)]) + "\n")
     with fake.serve() as base_url:
         print(
             json.dumps(

@@ -369,6 +369,83 @@ def test_search_never_returns_initialized_orders_and_sorts_newest_first(fake: Fa
     assert [o["id"] for o in one] == [new]
 
 
+def _search(raw: Raw, search: dict[str, Any]) -> httpx.Response:
+    return raw.post("/ecom/v1/orders/search", {"search": search})
+
+
+def test_search_by_id_pages_with_a_cursor_that_carries_the_filter(fake: FakeWix, raw: Raw) -> None:
+    ids = [fake.add_order(created=f"2024-06-0{day}T00:00:00Z") for day in range(1, 6)]
+    fake.add_order()  # not asked for
+    pages, cursor = [], None
+    search: dict[str, Any] = {"filter": {"id": {"$in": ids[:4]}}, "cursorPaging": {"limit": 3}}
+    while True:
+        page = _search(raw, search).json()
+        pages.append([o["id"] for o in page["orders"]])
+        cursor = page["metadata"]["cursors"]["next"]
+        assert page["metadata"]["hasNext"] is (cursor is not None)
+        if cursor is None:
+            break
+        search = {"cursorPaging": {"limit": 3, "cursor": cursor}}
+    assert pages == [[ids[3], ids[2], ids[1]], [ids[0]]]
+
+
+def test_search_hides_pending_and_rejected_orders_unless_the_filter_asks_for_a_status(fake: FakeWix, raw: Raw) -> None:
+    shown = fake.add_order()
+    pending, rejected = fake.add_order(status="PENDING"), fake.add_order(status="REJECTED")
+    initialized = fake.add_order(status="INITIALIZED", payments="none")
+    every = [shown, pending, rejected, initialized]
+    found = _search(raw, {"filter": {"id": {"$in": every}}}).json()["orders"]
+    assert [o["id"] for o in found] == [shown]
+    asked = _search(raw, {"filter": {"id": {"$in": every}, "status": {"$in": ["PENDING", "REJECTED", "INITIALIZED"]}}})
+    assert {o["id"] for o in asked.json()["orders"]} == {pending, rejected}
+
+
+@pytest.mark.parametrize(
+    ("search", "field"),
+    [
+        ({"filter": {"buyerInfo.email": "a@b.c"}}, "search.filter.buyerInfo.email"),
+        ({"filter": {"id": {"$regex": "x"}}}, "search.filter.id"),
+        ({"filter": {"id": {"$in": ["x"]}}, "cursorPaging": {"cursor": "made-up"}}, "search"),
+        ({"cursorPaging": {"cursor": "made-up"}}, "search.cursorPaging.cursor"),
+    ],
+)
+def test_search_refuses_a_filter_or_cursor_it_does_not_know_with_400(raw: Raw, search: Any, field: str) -> None:
+    response = _search(raw, search)
+    assert response.status_code == 400
+    assert response.json()["details"]["validationError"]["fieldViolations"][0]["field"] == field
+
+
+def test_list_calls_off_refuses_the_id_filter_and_both_list_by_ids_calls() -> None:
+    fake = FakeWix(list_calls=False)
+    oid = fake.add_order()
+    with httpx.Client(transport=fake.transport(), base_url=FakeWix.BASE_URL) as http:
+        raw = Raw(fake, http)
+        assert _search(raw, {"filter": {"id": {"$in": [oid]}}}).status_code == 400
+        assert _search(raw, {"cursorPaging": {"limit": 1}}).status_code == 200
+        assert raw.post("/ecom/v1/payments/list-by-ids", {"orderIds": [oid]}).status_code == 404
+        assert raw.post("/ecom/v1/fulfillments/list-by-ids", {"orderIds": [oid]}).status_code == 404
+        fake.refused_lists.clear()
+        assert raw.post("/ecom/v1/payments/list-by-ids", {"orderIds": [oid]}).status_code == 200
+
+
+def test_list_by_ids_takes_one_to_a_hundred_orders(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order()
+    for path in ("/ecom/v1/payments/list-by-ids", "/ecom/v1/fulfillments/list-by-ids"):
+        assert raw.post(path, {"orderIds": []}).status_code == 400
+        assert raw.post(path, {"orderIds": [oid] * 101}).status_code == 400
+
+
+def test_a_lagging_refund_counts_down_only_on_listings_of_its_own_order(fake: FakeWix, raw: Raw) -> None:
+    oid, other = fake.add_order(total="100"), fake.add_order()
+    pid = fake.payments[oid][0]["id"]
+    fake.hide_new_refund_next(reads=1)
+    assert raw.refund(oid, (pid, "10", False)).status_code == 200
+    many = raw.post("/ecom/v1/payments/list-by-ids", {"orderIds": [other, other]}).json()["orderTransactions"]
+    assert [t["orderId"] for t in many] == [other, other]
+    assert raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"] == []
+    assert len(raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"]) == 1
+
+
 def test_credential_check_endpoints(fake: FakeWix, raw: Raw) -> None:
     assert raw.get("/site-properties/v4/properties").json()["properties"]["businessName"]
     assert raw.get("/currency_converter/v1/currencies").json()["currencies"]

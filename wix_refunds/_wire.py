@@ -66,6 +66,8 @@ _TAG_AT_END = re.compile(r" ?\[ref:([A-Za-z0-9._:/#@+-]{1,64})\]\Z")
 MAX_CUSTOMER_REASON = 200
 MAX_PAYMENT_REFUNDS = 50
 MAX_CANCEL_MESSAGE = 1000
+# Search Orders' page and both list-by-ids calls take at most 100 (docs/wix-api.md 2.2, 2.4, 2.5).
+MAX_LIST_IDS = 100
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -445,6 +447,83 @@ def _transactions(body: Mapping[str, Any], path: str) -> OrderTransactions:
 
 
 @attrs.frozen(kw_only=True)
+class SearchPage:
+    """One page of a Search Orders answer: the orders it held that could be read, and the next page's cursor."""
+
+    orders: tuple[Order, ...]
+    next_cursor: str | None = None
+
+
+def parse_search_page(data: object) -> SearchPage:
+    """Return the orders of a Search Orders answer and the cursor of its next page (None: no more).
+
+    An order that cannot be read is left out, not guessed: the batch then reads it
+    with Get Order, which fails closed naming the field. A next page is followed only
+    when ``metadata.hasNext`` is not false and ``metadata.cursors.next`` is a cursor.
+    """
+    top = _obj(data, "response")
+    orders = []
+    for raw in _list(top, "orders", ""):
+        try:
+            orders.append(parse_order(raw))
+        except InvalidOrderData:
+            continue
+    metadata = top.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    cursors = metadata.get("cursors")
+    cursor = cursors.get("next") if isinstance(cursors, dict) else None
+    more = metadata.get("hasNext") is not False and isinstance(cursor, str) and bool(cursor)
+    return SearchPage(orders=tuple(orders), next_cursor=cursor if more else None)
+
+
+def _by_order(items: list[Any], read: Callable[[Any], tuple[str, T]]) -> dict[str, T]:
+    """Return what ``read`` finds in each item, by lower-cased order ID.
+
+    An item that cannot be read, and an order listed twice, are left out: the batch
+    then reads that order on its own, which fails closed naming the field.
+    """
+    found: dict[str, T] = {}
+    twice: set[str] = set()
+    for item in items:
+        try:
+            order_id, value = read(item)
+        except InvalidOrderData:
+            continue
+        key = order_id.lower()
+        if key in found:
+            twice.add(key)
+        found[key] = value
+    return {key: value for key, value in found.items() if key not in twice}
+
+
+def _order_transactions(item: object) -> tuple[str, OrderTransactions]:
+    transactions = _transactions(_obj(item, "orderTransactions[]"), "orderTransactions[]")
+    return transactions.order_id, transactions
+
+
+def _order_fulfillments(item: object) -> tuple[str, tuple[Fulfillment, ...]]:
+    order_id = _str(_obj(item, "ordersWithFulfillments[]"), "orderId", "ordersWithFulfillments[]")
+    return order_id, parse_fulfillments({"orderWithFulfillments": item})
+
+
+def parse_transactions_by_ids(data: object) -> dict[str, OrderTransactions]:
+    """Return each order's payments and refunds in a List Transactions For Multiple Orders answer.
+
+    Keyed by lower-cased order ID; an entry that cannot be read, or an order listed
+    twice, is left out (``_by_order``).
+    """
+    return _by_order(_list(_obj(data, "response"), "orderTransactions", ""), _order_transactions)
+
+
+def parse_fulfillments_by_ids(data: object) -> dict[str, tuple[Fulfillment, ...]]:
+    """Return each order's fulfilments in a List Fulfillments For Multiple Orders answer.
+
+    Keyed by lower-cased order ID; left out as in ``parse_transactions_by_ids``.
+    """
+    return _by_order(_list(_obj(data, "response"), "ordersWithFulfillments", ""), _order_fulfillments)
+
+
+@attrs.frozen(kw_only=True)
 class RefundAnswer:
     """Refund Payments' answer: the refund it created and the order's transactions after it."""
 
@@ -750,6 +829,59 @@ def get_refundability(order_id: str) -> WireCall[RefundabilityAnswer]:
         body={"orderId": order_id},
         target=order_id,
         order_id=order_id,
+    )
+
+
+def _order_ids(order_ids: Sequence[str]) -> list[str]:
+    ids = [check_id(order_id, field="order_id") for order_id in order_ids]
+    if not 1 <= len(ids) <= MAX_LIST_IDS:
+        raise InvalidRequest("order_ids", f"Wix takes 1 to {MAX_LIST_IDS} orders in one call, got {len(ids)}")
+    return ids
+
+
+def search_orders_by_ids(order_ids: Sequence[str], cursor: str | None = None) -> WireCall[SearchPage]:
+    """Return the Search Orders call for these orders (1 to 100), or for the page after ``cursor``.
+
+    The first page filters on ``id`` (``$in``); a later page sends only its cursor, as
+    Wix's own paging example does (the cursor carries the filter).
+    """
+    ids = _order_ids(order_ids)
+    paging: dict[str, Any] = {"limit": MAX_LIST_IDS}
+    search: dict[str, Any] = {"filter": {"id": {"$in": ids}}, "cursorPaging": paging}
+    if cursor is not None:
+        paging["cursor"] = cursor
+        search = {"cursorPaging": paging}
+    return WireCall(
+        operation="search_orders",
+        method="POST",
+        path="/ecom/v1/orders/search",
+        parse=parse_search_page,
+        permission=_STORES_READ,
+        body={"search": search},
+    )
+
+
+def list_transactions_by_ids(order_ids: Sequence[str]) -> WireCall[dict[str, OrderTransactions]]:
+    """Return the List Transactions For Multiple Orders call (1 to 100 orders)."""
+    return WireCall(
+        operation="list_transactions_by_ids",
+        method="POST",
+        path="/ecom/v1/payments/list-by-ids",
+        parse=parse_transactions_by_ids,
+        permission=_STORES_READ,
+        body={"orderIds": _order_ids(order_ids)},
+    )
+
+
+def list_fulfillments_by_ids(order_ids: Sequence[str]) -> WireCall[dict[str, tuple[Fulfillment, ...]]]:
+    """Return the List Fulfillments For Multiple Orders call (1 to 100 orders)."""
+    return WireCall(
+        operation="list_fulfillments_by_ids",
+        method="POST",
+        path="/ecom/v1/fulfillments/list-by-ids",
+        parse=parse_fulfillments_by_ids,
+        permission=_STORES_READ,
+        body={"orderIds": _order_ids(order_ids)},
     )
 
 

@@ -156,8 +156,30 @@ def _money(amount: Decimal) -> dict[str, str]:
     return {"amount": text, "formattedAmount": f"${amount:.2f}"}
 
 
+# What FakeWix(list_calls=False) refuses: the filter on id and the two list-by-ids calls.
+_LIST_CALLS = ("search_by_id", "transactions", "fulfillments")
+# Search Orders leaves these out unless its filter asks for a status (INITIALIZED always).
+_SEARCH_HIDES = ("PENDING", "REJECTED")
+# The fields and operators the fake's Search Orders filter understands; anything else is a 400.
+_FILTER_FIELDS = ("id", "status", "paymentStatus", "fulfillmentStatus", "archived")
+_FILTER_OPERATORS = ("$eq", "$ne", "$in", "$nin")
+
 # The fake's own short list of currencies whose minor unit is not 2 (ISO 4217).
 _CURRENCY_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+
+
+def _matches(order: dict[str, Any], where: dict[str, Any]) -> bool:
+    """Return whether ``order`` meets every condition of a Search Orders filter (checked already)."""
+    for field, condition in where.items():
+        value = order.get(field)
+        operator, operand = next(iter(condition.items())) if isinstance(condition, dict) else ("$eq", condition)
+        if operator in ("$in", "$nin"):
+            inside = isinstance(operand, list) and value in operand
+            if inside != (operator == "$in"):
+                return False
+        elif (value == operand) != (operator == "$eq"):
+            return False
+    return True
 
 
 def _dec(value: Decimal | int | str) -> Decimal:
@@ -181,6 +203,10 @@ class FakeWix:
             objects) and ``"status"`` (``refundabilityStatus``).
         list_reasons: False lists refunds without ``details.reason`` (so tags cannot be read).
         legacy_payment_status: also write the deprecated ``regularPaymentDetails.status``.
+        list_calls: False refuses every call that reads many orders at once, as a Wix that
+            does not offer them would: Search Orders with a filter on ``id`` answers 400, both
+            ``list-by-ids`` calls answer 404. ``refused_lists`` (a set of ``"search_by_id"``,
+            ``"transactions"``, ``"fulfillments"``) refuses them one by one.
     """
 
     BASE_URL = "http://127.0.0.1:9"
@@ -200,6 +226,7 @@ class FakeWix:
         refundability_shape: str = "sdk",
         list_reasons: bool = True,
         legacy_payment_status: bool = False,
+        list_calls: bool = True,
     ) -> None:
         if refundability_shape not in ("sdk", "legacy", "status"):
             raise ValueError(f"refundability_shape={refundability_shape!r}: use 'sdk', 'legacy' or 'status'")
@@ -214,6 +241,7 @@ class FakeWix:
         self.refundability_shape = refundability_shape
         self.list_reasons = list_reasons
         self.legacy_payment_status = legacy_payment_status
+        self.refused_lists: set[str] = set() if list_calls else set(_LIST_CALLS)
         # None: refunds succeed; "now": every new refund FAILED; "later": PENDING, then
         # FAILED when the transactions are next read.
         self.decline: str | None = None
@@ -239,6 +267,8 @@ class FakeWix:
         self._recent: list[float] = []
         self._lock = threading.RLock()
         self._number = 10000
+        # Search Orders' cursors: the IDs the search matched, and where the next page starts.
+        self._cursors: dict[str, tuple[list[str], int]] = {}
 
     # --- seeding -------------------------------------------------------------------
 
@@ -824,10 +854,12 @@ class FakeWix:
                     t["refundStatus"] = "FAILED"
         self._recompute_payment(order_id)
         answer = self._transactions(order_id)
-        for refund_id in list(self._hidden):
-            self._hidden[refund_id] -= 1
-            if self._hidden[refund_id] <= 0:
-                del self._hidden[refund_id]
+        # Only this order's lagging refunds come one listing closer to showing.
+        for refund in self.refunds[order_id]:
+            if refund["id"] in self._hidden:
+                self._hidden[refund["id"]] -= 1
+                if self._hidden[refund["id"]] <= 0:
+                    del self._hidden[refund["id"]]
         return answer
 
     def _record_refund(
@@ -851,20 +883,58 @@ class FakeWix:
         return 200, {"order": self._order(order_id)}
 
     def _h_search_orders(self, data: dict[str, Any]) -> tuple[int, Any]:
-        search = data.get("search") or {}
+        search = data.get("search")
+        if not isinstance(search, dict):
+            raise _invalid("search", "is required")
         paging = search.get("cursorPaging") or {}
         limit = paging.get("limit", 100)
         if not isinstance(limit, int) or not 0 <= limit <= 100:
             raise _invalid("search.cursorPaging.limit", "must be 0 to 100")
-        found = sorted(
-            (o for o in self.orders.values() if o["status"] != "INITIALIZED"),
-            key=lambda o: self._created(o),
-            reverse=True,
-        )
+        cursor = paging.get("cursor")
+        if cursor is not None:
+            # The cursor carries the filter and sort of the first page, as on Wix.
+            if set(search) - {"cursorPaging"}:
+                raise _invalid("search", "a page after the first sends only cursorPaging")
+            if cursor not in self._cursors:
+                raise _invalid("search.cursorPaging.cursor", "is not a cursor this search gave")
+            matched, start = self._cursors[cursor]
+        else:
+            matched, start = self._search(search.get("filter") or {}), 0
+        page = [self.orders[i] for i in matched[start : start + limit] if i in self.orders]
+        following = None
+        if start + limit < len(matched):
+            following = uuid.UUID(int=self._random.getrandbits(128)).hex
+            self._cursors[following] = (matched, start + limit)
+            if len(self._cursors) > 1000:  # the oldest cursors expire, as Wix's do
+                del self._cursors[next(iter(self._cursors))]
         return 200, {
-            "orders": found[:limit],
-            "metadata": {"count": min(limit, len(found)), "hasNext": len(found) > limit},
+            "orders": page,
+            "metadata": {"count": len(page), "cursors": {"next": following}, "hasNext": following is not None},
         }
+
+    def _search(self, where: Any) -> list[str]:
+        """Return the IDs of the orders ``where`` matches, newest first, as Search Orders lists them."""
+        if not isinstance(where, dict):
+            raise _invalid("search.filter", "must be an object")
+        for field, condition in where.items():
+            if field not in _FILTER_FIELDS:
+                raise _invalid(f"search.filter.{field}", "cannot be filtered on")
+            if isinstance(condition, dict) and (len(condition) != 1 or next(iter(condition)) not in _FILTER_OPERATORS):
+                raise _invalid(f"search.filter.{field}", f"takes one of {', '.join(_FILTER_OPERATORS)}")
+        if "id" in where and "search_by_id" in self.refused_lists:
+            raise _invalid("search.filter.id", "filtering on id is not supported")
+        ids = where.get("id")
+        if isinstance(ids, dict) and set(ids) <= {"$in", "$eq"}:
+            wanted = ids.get("$in", [ids.get("$eq")])
+            if not isinstance(wanted, list) or len(wanted) > 100:
+                raise _invalid("search.filter.id.$in", "must be a list of at most 100 IDs")
+            candidates = [self.orders[i] for i in dict.fromkeys(wanted) if isinstance(i, str) and i in self.orders]
+        else:
+            candidates = list(self.orders.values())
+        hidden = ("INITIALIZED",) if "status" in where else ("INITIALIZED", *_SEARCH_HIDES)
+        found = [o for o in candidates if o["status"] not in hidden and _matches(o, where)]
+        found.sort(key=self._created, reverse=True)
+        return [o["id"] for o in found]
 
     def _h_cancel_order(self, data: dict[str, Any], order_id: str) -> tuple[int, Any]:
         order = self._order(order_id)
@@ -894,14 +964,23 @@ class FakeWix:
         return 200, {"orderWithFulfillments": {"orderId": order_id, "fulfillments": self.fulfillments[order_id]}}
 
     def _h_list_fulfillments_by_ids(self, data: dict[str, Any]) -> tuple[int, Any]:
-        ids = data.get("orderIds")
-        if not isinstance(ids, list) or not all(isinstance(i, str) and _GUID.match(i) for i in ids):
-            raise _invalid("orderIds", "must be a list of GUIDs")
+        ids = self._list_ids(data, "fulfillments")
         return 200, {
             "ordersWithFulfillments": [
                 {"orderId": i, "fulfillments": self.fulfillments.get(i, [])} for i in ids if i in self.orders
             ]
         }
+
+    def _list_ids(self, data: dict[str, Any], which: str) -> list[str]:
+        """Return the ``orderIds`` of a list-by-ids call (1 to 100 GUIDs); 404 when that call is refused."""
+        if which in self.refused_lists:
+            raise _app_error(404, "NOT_FOUND", "no such endpoint")
+        ids = data.get("orderIds")
+        if not isinstance(ids, list) or not all(isinstance(i, str) and _GUID.match(i) for i in ids):
+            raise _invalid("orderIds", "must be a list of GUIDs")
+        if not 1 <= len(ids) <= 100:
+            raise _invalid("orderIds", "must hold 1 to 100 IDs")
+        return ids
 
     def _h_delete_fulfillment(self, _: Any, fulfillment_id: str, order_id: str) -> tuple[int, Any]:
         self._order(order_id)
@@ -918,9 +997,7 @@ class FakeWix:
         return 200, {"orderTransactions": self._read_transactions(order_id)}
 
     def _h_list_transactions_by_ids(self, data: dict[str, Any]) -> tuple[int, Any]:
-        ids = data.get("orderIds")
-        if not isinstance(ids, list) or not all(isinstance(i, str) and _GUID.match(i) for i in ids):
-            raise _invalid("orderIds", "must be a list of GUIDs")
+        ids = self._list_ids(data, "transactions")
         return 200, {"orderTransactions": [self._read_transactions(i) for i in ids if i in self.orders]}
 
     def _h_get_refundability(self, data: dict[str, Any]) -> tuple[int, Any]:
