@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import attrs
+
+from ._dates import parse_timestamp
+from ._errors import InvalidOrderData
+from ._json import _bool, _enum_text, _get, _id, _kind, _list, _obj, _price, _str
 
 __all__ = [
     "Fulfillment",
@@ -25,6 +30,7 @@ __all__ = [
     "RefundTransaction",
     "Refundability",
     "TrackingInfo",
+    "parse_order",
 ]
 
 
@@ -129,7 +135,7 @@ class Order:
         Raises:
             InvalidOrderData: a field is missing or malformed; the error names it.
         """
-        return _wire.parse_order(data)
+        return parse_order(data)
 
 
 @attrs.frozen(kw_only=True)
@@ -296,5 +302,56 @@ class PaymentRefundability:
     max_refund: Decimal | None = None
 
 
-# At the end: _wire builds these values, so it needs them defined before it loads.
-from . import _wire  # noqa: E402
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def parse_order(data: object) -> Order:
+    """Return the ``Order`` in a Get Order response (``{"order": {...}}``) or a bare order object.
+
+    The one reader of orders (``docs/wix-api.md``, the order fields read). The total is
+    ``priceSummary.total``, else the deprecated ``totalPrice`` (Wix's 2023 example has
+    only that); amounts may be decimal text or JSON numbers, never read as floats.
+
+    Raises:
+        InvalidOrderData: a field is missing or malformed; the error names it.
+    """
+    top = _obj(data, "order")
+    order = _obj(top["order"], "order") if "order" in top else top
+    path = "order"
+    number = _get(order, "number", path)
+    if isinstance(number, bool) or not isinstance(number, (str, int)) or str(number) == "":
+        raise InvalidOrderData("order.number", f"expected a string or integer, got {_kind(number)}")
+    raw_status = _enum_text(order, "status", path)
+    raw_payment = _enum_text(order, "paymentStatus", path)
+    raw_fulfillment = _enum_text(order, "fulfillmentStatus", path)
+    currency = _str(order, "currency", path)
+    if not _CURRENCY.fullmatch(currency):
+        raise InvalidOrderData("order.currency", f"{currency!r} is not an ISO 4217 code")
+    summary = _obj(_get(order, "priceSummary", path), "order.priceSummary")
+    total_key = "totalPrice" if summary.get("total") is None and summary.get("totalPrice") is not None else "total"
+    total = _price(summary, total_key, "order.priceSummary")
+    if total < 0:
+        raise InvalidOrderData("order.priceSummary.total.amount", f"{total} is negative")
+    items = []
+    for index, raw_item in enumerate(_list(order, "lineItems", path)):
+        item_path = f"order.lineItems[{index}]"
+        item = _obj(raw_item, item_path)
+        quantity = _get(item, "quantity", item_path)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise InvalidOrderData(f"{item_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
+        items.append(LineItem(id=_str(item, "id", item_path), quantity=quantity))
+    return Order(
+        id=_id(order, "id", path),
+        number=str(number),
+        created_at=parse_timestamp(_get(order, "createdDate", path), field="order.createdDate"),
+        status=OrderStatus.parse(raw_status),
+        payment_status=PaymentStatus.parse(raw_payment),
+        fulfillment_status=FulfillmentStatus.parse(raw_fulfillment),
+        currency=currency,
+        total=total,
+        archived=_bool(order, "archived", path),
+        line_items=tuple(items),
+        raw_status=raw_status,
+        raw_payment_status=raw_payment,
+        raw_fulfillment_status=raw_fulfillment,
+    )
