@@ -22,6 +22,7 @@ import httpx
 
 from . import _wire
 from ._credentials import WixCredentials
+from ._error_table import NEVER_SENT, meaning_of
 from ._errors import (
     InvalidRequest,
     InvalidWixData,
@@ -32,7 +33,6 @@ from ._errors import (
     WixNotFound,
     WixOutcomeUnknown,
     WixRefundError,
-    WixServerError,
 )
 from ._log import log_event
 from ._retry import RateLimiter, RetryPolicy, is_retryable, parse_retry_after
@@ -96,7 +96,7 @@ def _error_fields(exc: WixRefundError) -> dict[str, Any]:
 
 def _connection_error(exc: httpx.HTTPError, call: WireCall[Any]) -> WixConnectionError:
     """Return the WixConnectionError for an httpx failure. The one place httpx errors are translated."""
-    never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    never_sent = any(kind.__name__ in NEVER_SENT for kind in type(exc).__mro__)
     stage = "before sending" if never_sent else "after the request may have reached Wix"
     return WixConnectionError(
         f"{call.operation} ({call.method} {call.path}) failed {stage}: {type(exc).__name__}: {exc}",
@@ -249,15 +249,9 @@ class ClientCore:
             ) from exc
 
     def _unknown_if_write(self, call: WireCall[Any], exc: WixRefundError) -> WixRefundError:
-        """Return WixOutcomeUnknown for a write that may have been applied; otherwise ``exc``."""
-        if not call.write:
-            return exc
-        maybe_applied = (
-            isinstance(exc, WixServerError)
-            or (isinstance(exc, WixConnectionError) and exc.request_sent)
-            or isinstance(exc, InvalidWixData)
-        )
-        if not maybe_applied:
+        """Return WixOutcomeUnknown for a write that may have been applied (by ``_error_table``); otherwise ``exc``."""
+        meaning = meaning_of(exc)
+        if not call.write or meaning is None or not meaning.write_unknown:
             return exc
         return WixOutcomeUnknown(
             f"{call.operation} on {call.target} may or may not have been applied by Wix ({exc}); "

@@ -17,15 +17,11 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from ._dates import parse_timestamp
+from ._error_table import status_error
 from ._errors import (
     InvalidOrderData,
     InvalidRequest,
     WixAPIError,
-    WixAuthError,
-    WixNotFound,
-    WixPreconditionFailed,
-    WixRateLimited,
-    WixServerError,
 )
 from ._items import (
     AllLeft,
@@ -1201,7 +1197,7 @@ def error_from_response(
     site_id: str,
     retry_after: float | None = None,
 ) -> WixAPIError:
-    """Return the typed error for an HTTP error status. This is the one status-to-error map."""
+    """Return the typed error for an HTTP error status; the class comes from ``_error_table``, the one status map."""
     code, wix_message = _describe_body(body, headers.get("content-type", ""))
     request_id = headers.get(REQUEST_ID_HEADER)
     detail = f"{wix_message}" if wix_message else "no message"
@@ -1215,23 +1211,25 @@ def error_from_response(
         "retry_after": retry_after,
     }
     suffix = f" [request id {request_id}]" if request_id else ""
+    error = status_error(status)
     if status == 401:
-        return WixAuthError(f"{prefix}: {_HINTS[401]} Wix said: {detail}{suffix}", **fields)
-    if status == 403:
+        text = f"{prefix}: {_HINTS[401]} Wix said: {detail}"
+    elif status == 403:
         where = "the account" if call.account_level else f"site {site_id}"
-        return WixAuthError(
+        text = (
             f"Wix refused the API key for {where} ({call.operation}, HTTP 403): the key likely lacks the "
             f"{call.permission} permission or cannot reach this site. Edit the key in Account Settings > "
-            f"API Keys. Wix said: {detail}{suffix}",
-            **fields,
+            f"API Keys. Wix said: {detail}"
         )
-    if status == 404:
-        return WixNotFound(f"{prefix}: not found. Wix said: {detail}{suffix}", **fields)
-    if status == 428:
-        return WixPreconditionFailed(f"{prefix}: Wix refused the change. Wix said: {detail}{suffix}", **fields)
-    if status == 429:
+    elif status == 404:
+        text = f"{prefix}: not found. Wix said: {detail}"
+    elif status == 428:
+        text = f"{prefix}: Wix refused the change. Wix said: {detail}"
+    elif status == 429:
         wait = f"; Wix asked to wait {retry_after:g}s" if retry_after is not None else ""
-        return WixRateLimited(f"{prefix}: too many requests{wait}. Wix said: {detail}{suffix}", **fields)
-    if status >= 500:
-        return WixServerError(f"{prefix}: Wix or a proxy failed; {detail}{suffix}", **fields)
-    return WixAPIError(f"{prefix}: {detail}{suffix}", **fields)
+        text = f"{prefix}: too many requests{wait}. Wix said: {detail}"
+    elif status >= 500:
+        text = f"{prefix}: Wix or a proxy failed; {detail}"
+    else:
+        text = f"{prefix}: {detail}"
+    return error(text + suffix, **fields)
