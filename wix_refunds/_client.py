@@ -18,17 +18,16 @@ import httpx
 
 from . import _wire
 from ._client_core import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
-from ._client_core import DEFAULT_TIMEOUT, ClientCore, PermissionCheck, Sent, VerifyReport, _without_sniffio_lookups
-from ._credentials import WixCredentials
+from ._client_core import ClientCore, PermissionCheck, Sent, VerifyReport
 from ._errors import WixRefundError
 from ._orders import PaymentRefundability
-from ._retry import RetryPolicy
 from ._wire import WireCall
 
 __all__ = ["AsyncWixClient", "PermissionCheck", "VerifyReport", "WixClient"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 
 def _refundability(order_id: str) -> WireCall[tuple[PaymentRefundability, ...]]:
@@ -71,7 +70,7 @@ class _Call(Generic[P, T]):
         return method
 
 
-class _Calls(ClientCore):
+class _Calls(ClientCore[H]):
     """The convenience methods of both clients, each one ``WireCall`` sent."""
 
     get_order = _Call(_wire.get_order, "Return the order ``order_id``.")
@@ -85,26 +84,14 @@ class _Calls(ClientCore):
     )
 
 
-class WixClient(_Calls):
+class WixClient(_Calls[httpx.Client]):
     """A synchronous Wix client; a context manager that reuses one connection pool.
 
     Pass ``http_client`` to use your own ``httpx.Client`` (proxies, transports such
     as ``httpx.MockTransport`` or ``FakeWix.transport()``); it is then yours to close.
     """
 
-    def __init__(
-        self,
-        credentials: WixCredentials,
-        *,
-        base_url: str = _wire.DEFAULT_BASE_URL,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(credentials, base_url=base_url, timeout=timeout, retry=retry, rate_limit=rate_limit)
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
+    _http_class = httpx.Client
 
     def __enter__(self) -> WixClient:
         return self
@@ -170,23 +157,10 @@ class WixClient(_Calls):
         return self._report(results)
 
 
-class AsyncWixClient(_Calls):
+class AsyncWixClient(_Calls[httpx.AsyncClient]):
     """The asynchronous twin of ``WixClient`` (an ``httpx.AsyncClient`` inside)."""
 
-    def __init__(
-        self,
-        credentials: WixCredentials,
-        *,
-        base_url: str = _wire.DEFAULT_BASE_URL,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(credentials, base_url=base_url, timeout=timeout, retry=retry, rate_limit=rate_limit)
-        _without_sniffio_lookups()
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+    _http_class = httpx.AsyncClient
 
     async def __aenter__(self) -> AsyncWixClient:
         return self

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 import attrs
 import httpx
@@ -43,6 +43,8 @@ from ._wire import WireCall
 __all__ = ["ClientCore", "PermissionCheck", "Sent", "VerifyReport"]
 
 T = TypeVar("T")
+# The httpx client a client sends with: httpx.Client or httpx.AsyncClient.
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 DEFAULT_RATE_LIMIT = (200, 60.0)
@@ -173,8 +175,11 @@ class Sent:
 _FIX = "Edit the API key in Wix: Account Settings > API Keys, and tick the {permission} permission."
 
 
-class ClientCore:
+class ClientCore(Generic[H]):
     """What the sync and async clients share: requests, responses, errors, retry decisions (no I/O)."""
+
+    #: The httpx client class this client creates when none is passed.
+    _http_class: type[H]
 
     def __init__(
         self,
@@ -184,6 +189,7 @@ class ClientCore:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+        http_client: H | None = None,
     ) -> None:
         if not isinstance(credentials, WixCredentials):
             raise InvalidRequest("credentials", "expected WixCredentials")
@@ -192,6 +198,10 @@ class ClientCore:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.limiter = None if rate_limit is None else RateLimiter(*rate_limit)
+        if self._http_class is httpx.AsyncClient:
+            _without_sniffio_lookups()
+        self._owns_http = http_client is None
+        self._http: H = http_client if http_client is not None else self._http_class(timeout=timeout)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(site_id={self.credentials.site_id!r}, base_url={self.base_url!r})"
