@@ -262,7 +262,17 @@ def test_no_instant_at_or_after_the_cutoff_ever_cancels(
     assert not any(isinstance(step, (CancelOrder, DeleteFulfillments)) for step in plan.steps)
 
 
-CORE_MODULES = ["_dates.py", "_orders.py", "_routing.py", "_engine.py", "_wire.py"]
+CORE_MODULES = [
+    "_dates.py",
+    "_json.py",
+    "_orders.py",
+    "_parse.py",
+    "_items.py",
+    "_money.py",
+    "_routing.py",
+    "_engine.py",
+    "_wire.py",
+]
 
 
 @pytest.mark.parametrize("name", CORE_MODULES)

@@ -21,20 +21,17 @@ What the reader refuses, and how:
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
-import json
-import os
 import re
 from collections import Counter
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from ._batch_text import BatchFileError, read_text
 from ._errors import InvalidRequest
 from ._items import RefundItem
 from ._money import parse_amount
@@ -47,8 +44,7 @@ __all__ = [
     "BatchFile",
     "BatchFileError",
     "BatchRow",
-    "Report",
-    "RowError",
+        "RowError",
     "derive_reference",
     "read_batch_file",
 ]
@@ -58,10 +54,6 @@ COLUMNS = ("order_id", "amount", "reason", "reference", "line_item_id", "quantit
 DONE_STATUSES = frozenset({"COMPLETED", "ALREADY_DONE"})
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 _EXAMPLE_ID = "3f2a6c1e-8b1d-4c55-9a3e-2d6f0b7c9e41"
-
-
-class BatchFileError(Exception):
-    """The batch file (or its report) cannot be used at all; the message says what to do."""
 
 
 @attrs.frozen(kw_only=True)
@@ -163,7 +155,7 @@ def read_batch_file(path: str) -> BatchFile:
         BatchFileError: the file cannot be read, is not UTF-8 (or UTF-16 with a BOM), is
             empty, or has a header this reader refuses; the message names the columns found.
     """
-    text = _decode(path, _read_bytes(path))
+    text = read_text(path)
     lines = text.splitlines()
     header_index = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header_index is None:
@@ -205,38 +197,6 @@ def read_batch_file(path: str) -> BatchFile:
         errors=tuple(builder.errors),
         blank_lines=builder.blank_lines,
     )
-
-
-def _read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise BatchFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise BatchFileError(f"{path} is a folder, not a CSV file") from None
-    except PermissionError:
-        raise BatchFileError(f"{path} cannot be read: permission denied") from None
-    except OSError as exc:
-        raise BatchFileError(f"{path} cannot be read: {exc.strerror or exc}") from None
-
-
-def _decode(path: str, data: bytes) -> str:
-    # Excel's "Unicode text" is UTF-16 with a byte order mark; anything else must be UTF-8.
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise BatchFileError(f"{path} starts like UTF-16 text but is not; save it as CSV UTF-8") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise BatchFileError(
-            f"{path}:{line}: the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be read); "
-            "save it as UTF-8 (Excel: Save As > CSV UTF-8; LibreOffice: character set Unicode (UTF-8)) "
-            "and run again"
-        ) from None
 
 
 def _header(path: str, line: int, cells: list[str], delimiter: str) -> list[str]:
@@ -460,87 +420,3 @@ class _Builder:
                 derived=derived,
             )
         )
-
-
-class Report:
-    """The JSON-lines report of a batch: the rows it shows done, and a handle to append to.
-
-    A last line cut short by an interruption is moved aside to ``<report>.torn-<n>`` before
-    anything is appended, so that the report stays readable line by line.
-    """
-
-    def __init__(self, path: str, *, warn: Callable[[str], None]) -> None:
-        self.path = path
-        #: The report's record of each row it shows done, by row key.
-        self.done: dict[str, dict[str, Any]] = {}
-        self._read(warn)
-        try:
-            self._handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
-        except OSError as exc:
-            raise BatchFileError(
-                f"the report {path} cannot be written: {exc.strerror or exc}; choose another --report path"
-            ) from None
-
-    def _read(self, warn: Callable[[str], None]) -> None:
-        try:
-            with open(self.path, "rb") as handle:
-                data = handle.read()
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise BatchFileError(
-                f"the report {self.path} cannot be read: {exc.strerror or exc}; choose another --report path"
-            ) from None
-        if data and not data.endswith(b"\n"):
-            data = self._mend_tail(data, warn)
-        for number, raw in enumerate(data.splitlines(), 1):
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                warn(f"{self.path}:{number}: not a JSON line; ignored")
-                continue
-            if not isinstance(record, dict):
-                warn(f"{self.path}:{number}: not a JSON object; ignored")
-                continue
-            key = record.get("row_key")
-            if record.get("type") == "order" and isinstance(key, str) and record.get("status") in DONE_STATUSES:
-                self.done[key] = record
-
-    def _mend_tail(self, data: bytes, warn: Callable[[str], None]) -> bytes:
-        cut = data.rfind(b"\n") + 1
-        tail = data[cut:]
-        try:
-            whole = isinstance(json.loads(tail), dict)
-        except ValueError:
-            whole = False
-        try:
-            if whole:
-                # Only the line break was lost: the line itself is good.
-                with open(self.path, "ab") as handle:
-                    handle.write(b"\n")
-                return data + b"\n"
-            number = 1
-            while os.path.exists(f"{self.path}.torn-{number}"):
-                number += 1
-            aside = f"{self.path}.torn-{number}"
-            with open(aside, "xb") as handle:
-                handle.write(tail)
-            with open(self.path, "r+b") as handle:
-                handle.truncate(cut)
-        except OSError as exc:
-            raise BatchFileError(
-                f"the report {self.path} ends in a line cut short, and it cannot be mended: "
-                f"{exc.strerror or exc}; move the report aside and run again"
-            ) from None
-        line = data[:cut].count(b"\n") + 1
-        warn(f"{self.path}:{line}: the last line was cut short (an interrupted run); moved it to {aside}")
-        return data[:cut]
-
-    def write(self, record: dict[str, Any]) -> None:
-        """Append one record as a line, flushed at once."""
-        self._handle.write(json.dumps(record) + "\n")
-        self._handle.flush()
-
-    def close(self) -> None:
-        """Close the report."""
-        self._handle.close()

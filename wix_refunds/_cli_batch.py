@@ -12,13 +12,14 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ._batch_file import BatchRow, Report, RowError, read_batch_file
+from ._batch_file import BatchRow, RowError, read_batch_file
 from ._cli_output import Progress, Tally, describe_plan, order_record
 from ._cli_run import EXIT_FAILED, EXIT_OK, Context, UsageError, credentials, order_locks, say
 from ._client import AsyncWixClient
 from ._credentials import WixCredentials
 from ._execute import OutcomeStatus, RefundOutcome, refund_orders_async
 from ._locks import OrderLocks
+from ._report import Report
 from ._routing import RefundRequest
 
 __all__ = ["cmd_batch"]

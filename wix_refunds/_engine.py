@@ -20,29 +20,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Literal, Union
+from typing import Literal
 
 import attrs
 
-from ._errors import InvalidRequest, RefundDeclined, RefundNotSupported, WixOutcomeUnknown, WixRefundError
-from ._items import Calculation, ItemAvailability, check_calculation, check_items
+from ._errors import InvalidRequest, RefundDeclined, RefundNotSupported, WixOutcomeUnknown
+from ._items import check_calculation, check_items
 from ._money import format_money
 from ._orders import (
-    Fulfillment,
     FulfillmentStatus,
     Order,
     OrderStatus,
     OrderTransactions,
-    Payment,
-    PaymentRecordStatus,
-    PaymentRefundability,
     PaymentStatus,
-    Refundability,
     RefundRecord,
     RefundStatus,
 )
 from ._routing import RefundPlan, RefundRoute
-from ._wire import ItemsAsked, PaymentRefund, customer_reason, reference_of
+from ._split import split_full, split_partial
+from ._steps import Action, Cancel, DeleteOne, Failure, Finish, Observed, Progress, Read, Refund, Wait
+from ._wire import ItemsAsked, customer_reason, reference_of
 
 __all__ = [
     "Cancel",
@@ -58,104 +55,6 @@ __all__ = [
     "next_action",
     "settle_delay",
 ]
-
-
-@attrs.frozen(kw_only=True)
-class Observed:
-    """What was last seen on Wix; ``None`` means not read (or no longer trusted)."""
-
-    order: Order | None = None
-    fulfillments: tuple[Fulfillment, ...] | None = None
-    transactions: OrderTransactions | None = None
-    refundability: tuple[PaymentRefundability, ...] | None = None
-    availability: ItemAvailability | None = None
-    calculation: Calculation | None = None
-
-
-@attrs.frozen
-class Read:
-    """Read one part of the order's state from Wix."""
-
-    what: Literal["order", "fulfillments", "transactions", "refundability", "calculation"]
-
-
-@attrs.frozen
-class DeleteOne:
-    """Delete one fulfilment."""
-
-    fulfillment_id: str
-
-
-@attrs.frozen
-class Cancel:
-    """Cancel the order."""
-
-    restock: bool
-    notify_customer: bool
-
-
-@attrs.frozen
-class Refund:
-    """Refund these payments in one Refund Payments call, tagged with the call's reference."""
-
-    payment_refunds: tuple[PaymentRefund, ...]
-    reason: str
-    notify_customer: bool
-    items: ItemsAsked | None = None
-
-    @property
-    def amount(self) -> Decimal:
-        """Return the total of the amounts this refund names (stored value, refunded whole, is not in it)."""
-        return sum((p.amount for p in self.payment_refunds if p.amount is not None), Decimal(0))
-
-
-@attrs.frozen
-class Wait:
-    """Wait ``seconds``, then read the transactions again (a refund may still land)."""
-
-    seconds: float
-
-
-@attrs.frozen
-class Finish:
-    """Nothing is left to do; ``planned`` is the write a dry run stopped before."""
-
-    planned: DeleteOne | Cancel | Refund | None = None
-
-
-Write = Union[DeleteOne, Cancel, Refund]
-Action = Union[Read, DeleteOne, Cancel, Refund, Wait, Finish]
-
-
-@attrs.frozen(kw_only=True)
-class Failure:
-    """A write that failed: ``kind`` is what the shell knows of its effect on Wix."""
-
-    action: Write
-    kind: Literal["unknown", "refused", "not_found"]
-    error: WixRefundError
-
-
-@attrs.frozen(kw_only=True)
-class Progress:
-    """One call's knowledge: what it saw, what it sent, and what came of it.
-
-    ``unknown_for`` is how long (seconds, measured by the shell) the outcome of the
-    refund this call sent has been unknown; ``before`` holds the IDs of the refunds
-    that were on Wix before it was sent.
-    """
-
-    reference: str
-    seen: Observed = attrs.field(factory=Observed)
-    dry_run: bool = False
-    settle: float = 120.0
-    wrote: bool = False
-    sent: Refund | None = None
-    answer: RefundRecord | None = None
-    before: frozenset[str] | None = None
-    unknown_for: float | None = None
-    settle_reads: int = 0
-    refused: Write | None = None
 
 
 # --- failed writes ------------------------------------------------------------------
@@ -462,7 +361,7 @@ def _next_write(case: _Case) -> Action:
     assert order is not None
     assert case.progress.seen.refundability is not None
     if _full(case.plan, order):
-        parts = _split_full(case.plan, order, case.transactions, case.progress.seen.refundability)
+        parts = split_full(case.plan, order, case.transactions, case.progress.seen.refundability)
     else:
         assert case.plan.request.amount is not None
         return _write_amount(case, case.plan.request.amount, None)
@@ -480,7 +379,7 @@ def _write_amount(case: _Case, amount: Decimal, items: ItemsAsked | None) -> Act
     order, refundability = case.progress.seen.order, case.progress.seen.refundability
     assert order is not None
     assert refundability is not None
-    parts = _split_partial(case.plan, order, case.transactions, refundability, amount)
+    parts = split_partial(case.plan, order, case.transactions, refundability, amount)
     request = case.plan.request
     refund = Refund(
         payment_refunds=tuple(parts),
@@ -541,129 +440,6 @@ def _next_refund(plan: RefundPlan, progress: Progress) -> Action:
         if test(case):
             return then(case)
     raise AssertionError("the last row always matches")  # pragma: no cover
-
-
-# --- splitting money across payments ------------------------------------------------
-
-
-@attrs.frozen
-class _Holding:
-    """What one payment holds for this refund and how Wix can give it back."""
-
-    payment: Payment
-    holds: Decimal
-    kind: Refundability
-    why: str | None
-
-
-def _holdings(transactions: OrderTransactions, refundability: tuple[PaymentRefundability, ...]) -> list[_Holding]:
-    entries = {entry.payment_id: entry for entry in refundability}
-    result = []
-    for payment in transactions.payments:
-        holds = transactions.remaining_for(payment)
-        if payment.status is PaymentRecordStatus.UNKNOWN:
-            # Fail closed: a status the library cannot read may hide captured money.
-            unread = max(payment.amount - transactions.refunded_for(payment.id), Decimal(0))
-            if unread > 0:
-                unknown = f"its status {payment.raw_status or '(none)'!r} is one the library does not know"
-                result.append(_Holding(payment, unread, Refundability.UNKNOWN, unknown))
-            continue
-        entry = entries.get(payment.id)
-        if entry is not None and entry.max_refund is not None:
-            # Never above what Wix says it will refund from this payment.
-            holds = min(holds, entry.max_refund)
-        if holds <= 0:
-            continue
-        kind = entry.refundability if entry is not None else Refundability.UNKNOWN
-        why = entry.reason if entry is not None else "Wix's refundability does not list it"
-        if payment.refund_disabled:
-            kind, why = Refundability.NON_REFUNDABLE, "refunds are disabled for it"
-        elif payment.stored_value and kind is Refundability.MANUALLY_REFUNDABLE:
-            kind, why = Refundability.NON_REFUNDABLE, f"stored value cannot be refunded outside Wix ({why})"
-        result.append(_Holding(payment, holds, kind, why))
-    return result
-
-
-def _label(payment: Payment) -> str:
-    if payment.gift_card:
-        return "gift card"
-    if payment.membership:
-        return "membership"
-    return payment.method or ("offline" if payment.offline else "payment")
-
-
-def _split_full(
-    plan: RefundPlan, order: Order, transactions: OrderTransactions, refundability: tuple[PaymentRefundability, ...]
-) -> list[PaymentRefund]:
-    """Return every captured payment's refund; refuse, naming each, if any cannot be refunded."""
-    parts, blocked = [], []
-    for h in _holdings(transactions, refundability):
-        if h.kind not in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE):
-            blocked.append(h)
-        elif h.payment.stored_value:
-            parts.append(PaymentRefund(payment_id=h.payment.id, amount=None))
-        else:
-            parts.append(
-                PaymentRefund(
-                    payment_id=h.payment.id, amount=h.holds, external=h.kind is Refundability.MANUALLY_REFUNDABLE
-                )
-            )
-    if blocked:
-        possible = sum((h.holds for h in _holdings(transactions, refundability) if h not in blocked), Decimal(0))
-        names = "; ".join(
-            f"payment {h.payment.id} ({_label(h.payment)}, {h.holds} {order.currency}): {h.why or h.kind}"
-            for h in blocked
-        )
-        raise RefundNotSupported(
-            f"order {plan.order_number or plan.order_id} ({plan.order_id}): a full refund is refused before anything "
-            f"is sent, since Wix cannot refund {names}. The other payments could refund {possible} "
-            f"{order.currency}: ask for that amount to refund them alone.",
-            order_id=plan.order_id,
-        )
-    return parts
-
-
-def _split_partial(
-    plan: RefundPlan,
-    order: Order,
-    transactions: OrderTransactions,
-    refundability: tuple[PaymentRefundability, ...],
-    amount: Decimal,
-) -> list[PaymentRefund]:
-    """Return ``amount`` split across payments: through Wix first, then recorded outside Wix.
-
-    Stored value (gift card, membership) is refunded whole or not at all, so a
-    partial refund never takes from it.
-    """
-    holdings = [h for h in _holdings(transactions, refundability) if not h.payment.stored_value]
-    parts, left = [], amount
-    for kind in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE):
-        for h in holdings:
-            if h.kind is not kind or left <= 0:
-                continue
-            take = min(h.holds, left)
-            parts.append(
-                PaymentRefund(payment_id=h.payment.id, amount=take, external=kind is not Refundability.REFUNDABLE)
-            )
-            left -= take
-    if left > 0:
-        covered = amount - left
-        others = [
-            h
-            for h in _holdings(transactions, refundability)
-            if h.payment.stored_value or h.kind not in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE)
-        ]
-        besides = "".join(
-            f"; not usable: payment {h.payment.id} ({_label(h.payment)}, {h.holds} {order.currency}: "
-            f"{'stored value is refunded whole, only by a full refund' if h.payment.stored_value else h.why})"
-            for h in others
-        )
-        raise RefundNotSupported(
-            f"order {plan.order_number or plan.order_id} ({plan.order_id}): {amount} {order.currency} is to be "
-            f"refunded but the payments Wix can refund hold only {covered} {order.currency}{besides}",
-            order_id=plan.order_id,
-        )
-    return parts
 
 
 def payment_status_after(order: Order, transactions: OrderTransactions) -> PaymentStatus:

@@ -10,13 +10,14 @@ refund, naming the line.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Union
 
 import attrs
 
 from ._errors import InvalidRequest, RefundNotSupported
+from ._json import _get, _list, _mapping, _obj, _price, _str
 from ._money import format_money, parse_amount
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "LineAvailability",
     "RefundItem",
     "check_items",
+    "parse_calculation",
 ]
 
 # Wix's limits on Refund Payments' refundItems (docs/wix-api.md, SDK RefundItems).
@@ -219,3 +221,54 @@ def check_calculation(order: str, calculation: Calculation) -> None:
     """Raise ``RefundNotSupported`` with Wix's per-item errors when Calculate Refund says ``notAvailable``."""
     if not calculation.available:
         raise _refused(order, calculation.errors or ("Wix's Calculate Refund answered notAvailable",))
+
+
+def _summary_total(data: Mapping[str, Any], path: str) -> Decimal:
+    summary = _obj(_get(data, "summary", path), f"{path}.summary")
+    return _price(summary, "total", f"{path}.summary")
+
+
+def parse_calculation(data: object) -> Calculation:
+    """Return Calculate Refund's answer: Wix's price for the items, or its per-item errors."""
+    top = _obj(data, "response")
+    not_available = top.get("notAvailable")
+    if not_available is not None:
+        errors = []
+        for index, raw in enumerate(_list(_obj(not_available, "notAvailable"), "errors", "notAvailable")):
+            error = _obj(raw, f"notAvailable.errors[{index}]")
+            what = next(
+                (key for key in ("lineItem", "additionalFee", "shipping") if error.get(key) is not None), "item"
+            )
+            subject = _mapping(error.get(what))
+            name = subject.get("lineItemId") or subject.get("additionalFeeId") or ""
+            app = _mapping(_mapping(error.get("error")).get("applicationError"))
+            why = app.get("description") or app.get("code") or "not available"
+            errors.append(f"{what} {name}: {why}".replace("  ", " ").strip())
+        return Calculation(available=False, errors=tuple(errors))
+    calculated = top.get("calculatedRefundItems")
+    calculated = _obj(calculated, "calculatedRefundItems") if calculated is not None else {}
+    lines = []
+    for index, raw in enumerate(_list(calculated, "lineItems", "calculatedRefundItems")):
+        path = f"calculatedRefundItems.lineItems[{index}]"
+        entry = _obj(raw, path)
+        item = _obj(_get(entry, "item", path), f"{path}.item")
+        lines.append((_str(item, "lineItemId", f"{path}.item"), _summary_total(entry, path)))
+    fees = []
+    for index, raw in enumerate(_list(calculated, "additionalFees", "calculatedRefundItems")):
+        path = f"calculatedRefundItems.additionalFees[{index}]"
+        entry = _obj(raw, path)
+        fee = _obj(_get(entry, "additionalFee", path), f"{path}.additionalFee")
+        fees.append((_str(fee, "additionalFeeId", f"{path}.additionalFee"), _summary_total(entry, path)))
+    shipping = calculated.get("shipping")
+    shipping_total = None
+    if shipping is not None:
+        shipping_total = _summary_total(
+            _obj(shipping, "calculatedRefundItems.shipping"), "calculatedRefundItems.shipping"
+        )
+    return Calculation(
+        available=True,
+        total=_summary_total(top, ""),
+        lines=tuple(lines),
+        fees=tuple(fees),
+        shipping=shipping_total,
+    )

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 import attrs
+
+from ._dates import parse_timestamp
+from ._errors import InvalidOrderData
+from ._json import _bool, _enum_text, _get, _id, _kind, _list, _obj, _price, _str, is_guid
 
 __all__ = [
     "Fulfillment",
@@ -25,6 +32,7 @@ __all__ = [
     "RefundTransaction",
     "Refundability",
     "TrackingInfo",
+    "parse_order",
 ]
 
 
@@ -129,7 +137,7 @@ class Order:
         Raises:
             InvalidOrderData: a field is missing or malformed; the error names it.
         """
-        return _wire.parse_order(data)
+        return parse_order(data)
 
 
 @attrs.frozen(kw_only=True)
@@ -296,5 +304,95 @@ class PaymentRefundability:
     max_refund: Decimal | None = None
 
 
-# At the end: _wire builds these values, so it needs them defined before it loads.
-from . import _wire  # noqa: E402
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def parse_order(data: object) -> Order:
+    """Return the ``Order`` in a Get Order response (``{"order": {...}}``) or a bare order object.
+
+    The one reader of orders (``docs/wix-api.md``, the order fields read). The total is
+    ``priceSummary.total``, else the deprecated ``totalPrice`` (Wix's 2023 example has
+    only that); amounts may be decimal text or JSON numbers, never read as floats. Each
+    check is made inline and the getter that names the field is called only when it
+    fails, so that well-formed orders (nearly all) cost little to read.
+
+    Raises:
+        InvalidOrderData: a field is missing or malformed; the error names it.
+    """
+    top = data if type(data) is dict else _obj(data, "order")
+    inner = top.get("order")
+    order = top if "order" not in top else inner if type(inner) is dict else _obj(inner, "order")
+    path = "order"
+    number = order.get("number")
+    if type(number) is int:
+        number = str(number)
+    elif type(number) is not str or not number:
+        if type(number) is not bool and isinstance(number, int):
+            number = str(number)
+        else:
+            _get(order, "number", path)
+            raise InvalidOrderData("order.number", f"expected a string or integer, got {_kind(number)}")
+    raw_status, raw_payment, raw_fulfillment = (
+        order.get("status"),
+        order.get("paymentStatus"),
+        order.get("fulfillmentStatus"),
+    )
+    if type(raw_status) is not str:
+        raw_status = _enum_text(order, "status", path)
+    if type(raw_payment) is not str:
+        raw_payment = _enum_text(order, "paymentStatus", path)
+    if type(raw_fulfillment) is not str:
+        raw_fulfillment = _enum_text(order, "fulfillmentStatus", path)
+    currency = order.get("currency")
+    if type(currency) is not str or _CURRENCY.fullmatch(currency) is None:
+        currency = _str(order, "currency", path)
+        raise InvalidOrderData("order.currency", f"{currency!r} is not an ISO 4217 code")
+    summary = order.get("priceSummary")
+    if type(summary) is not dict:
+        summary = _obj(_get(order, "priceSummary", path), "order.priceSummary")
+    total_key = "totalPrice" if summary.get("total") is None and summary.get("totalPrice") is not None else "total"
+    total = _price(summary, total_key, "order.priceSummary")
+    if total < 0:
+        raise InvalidOrderData("order.priceSummary.total.amount", f"{total} is negative")
+    items = []
+    raw_items = order.get("lineItems")
+    for index, raw_item in enumerate(raw_items if type(raw_items) is list else _list(order, "lineItems", path)):
+        line_id = raw_item.get("id") if type(raw_item) is dict else None
+        quantity = raw_item.get("quantity") if type(raw_item) is dict else None
+        if type(line_id) is not str or not line_id or type(quantity) is not int or quantity < 0:
+            item_path = f"order.lineItems[{index}]"
+            item = _obj(raw_item, item_path)
+            line_id = _str(item, "id", item_path)
+            quantity = _get(item, "quantity", item_path)
+            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+                raise InvalidOrderData(f"{item_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
+        items.append(LineItem(id=line_id, quantity=quantity))
+    order_id = order.get("id")
+    if type(order_id) is not str or not is_guid(order_id):
+        order_id = _id(order, "id", path)
+    archived = order.get("archived", False)
+    if type(archived) is not bool:
+        archived = _bool(order, "archived", path)
+    return Order(
+        id=order_id,
+        number=number,
+        created_at=parse_timestamp(
+            order.get("createdDate") or _get(order, "createdDate", path), field="order.createdDate"
+        ),
+        status=_ORDER_STATUSES.get(raw_status, OrderStatus.UNKNOWN),
+        payment_status=_PAYMENT_STATUSES.get(raw_payment, PaymentStatus.UNKNOWN),
+        fulfillment_status=_FULFILLMENT_STATUSES.get(raw_fulfillment, FulfillmentStatus.UNKNOWN),
+        currency=currency,
+        total=total,
+        archived=archived,
+        line_items=tuple(items),
+        raw_status=raw_status,
+        raw_payment_status=raw_payment,
+        raw_fulfillment_status=raw_fulfillment,
+    )
+
+
+# Read-only lookups from Wix's text to the enum member (UNKNOWN when absent).
+_ORDER_STATUSES: Mapping[str, OrderStatus] = MappingProxyType(dict(OrderStatus._value2member_map_))
+_PAYMENT_STATUSES: Mapping[str, PaymentStatus] = MappingProxyType(dict(PaymentStatus._value2member_map_))
+_FULFILLMENT_STATUSES: Mapping[str, FulfillmentStatus] = MappingProxyType(dict(FulfillmentStatus._value2member_map_))

@@ -1,0 +1,131 @@
+"""The vocabulary of a refund's steps: what was observed, what to do next, what failed. No I/O.
+
+``_engine`` decides with these values; ``_run`` performs them. They are frozen, so a
+step can be compared, printed and tested without a network.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal, Union
+
+import attrs
+
+from ._errors import WixRefundError
+from ._items import Calculation, ItemAvailability
+from ._orders import Fulfillment, Order, OrderTransactions, PaymentRefundability, RefundRecord
+from ._wire import ItemsAsked, PaymentRefund
+
+__all__ = [
+    "Action",
+    "Cancel",
+    "DeleteOne",
+    "Failure",
+    "Finish",
+    "Observed",
+    "Progress",
+    "Read",
+    "Refund",
+    "Wait",
+    "Write",
+]
+
+
+@attrs.frozen(kw_only=True)
+class Observed:
+    """What was last seen on Wix; ``None`` means not read (or no longer trusted)."""
+
+    order: Order | None = None
+    fulfillments: tuple[Fulfillment, ...] | None = None
+    transactions: OrderTransactions | None = None
+    refundability: tuple[PaymentRefundability, ...] | None = None
+    availability: ItemAvailability | None = None
+    calculation: Calculation | None = None
+
+
+@attrs.frozen
+class Read:
+    """Read one part of the order's state from Wix."""
+
+    what: Literal["order", "fulfillments", "transactions", "refundability", "calculation"]
+
+
+@attrs.frozen
+class DeleteOne:
+    """Delete one fulfilment."""
+
+    fulfillment_id: str
+
+
+@attrs.frozen
+class Cancel:
+    """Cancel the order."""
+
+    restock: bool
+    notify_customer: bool
+
+
+@attrs.frozen
+class Refund:
+    """Refund these payments in one Refund Payments call, tagged with the call's reference."""
+
+    payment_refunds: tuple[PaymentRefund, ...]
+    reason: str
+    notify_customer: bool
+    items: ItemsAsked | None = None
+
+    @property
+    def amount(self) -> Decimal:
+        """Return the total of the amounts this refund names (stored value, refunded whole, is not in it)."""
+        return sum((p.amount for p in self.payment_refunds if p.amount is not None), Decimal(0))
+
+
+@attrs.frozen
+class Wait:
+    """Wait ``seconds``, then read the transactions again (a refund may still land)."""
+
+    seconds: float
+
+
+@attrs.frozen
+class Finish:
+    """Nothing is left to do; ``planned`` is the write a dry run stopped before."""
+
+    planned: DeleteOne | Cancel | Refund | None = None
+
+
+Write = Union[DeleteOne, Cancel, Refund]
+Action = Union[Read, DeleteOne, Cancel, Refund, Wait, Finish]
+
+
+@attrs.frozen(kw_only=True)
+class Failure:
+    """A write that failed: ``kind`` is what the shell knows of its effect on Wix."""
+
+    action: Write
+    kind: Literal["unknown", "refused", "not_found"]
+    error: WixRefundError
+
+
+@attrs.frozen(kw_only=True)
+class Progress:
+    """One call's knowledge: what it saw, what it sent, and what came of it.
+
+    ``unknown_for`` is how long (seconds, measured by the shell) the outcome of the
+    refund this call sent has been unknown; ``before`` holds the IDs of the refunds
+    that were on Wix before it was sent.
+    """
+
+    reference: str
+    seen: Observed = attrs.field(factory=Observed)
+    dry_run: bool = False
+    settle: float = 120.0
+    wrote: bool = False
+    sent: Refund | None = None
+    answer: RefundRecord | None = None
+    before: frozenset[str] | None = None
+    unknown_for: float | None = None
+    settle_reads: int = 0
+    refused: Write | None = None
+
+

@@ -1,0 +1,252 @@
+"""The fake's state (orders, payments, refunds, keys, the request log) and the rules that keep it consistent."""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import threading
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .._credentials import WixCredentials
+from .._routing import STANDARD_REFUND_CUTOFF
+from ._answers import _app_error, _money
+
+if TYPE_CHECKING:
+    from ._faults import _Fault
+
+ALL_SCOPES = frozenset({"orders.read", "orders.manage", "sites.read", "business-info.read", "currencies.manage"})
+
+# What FakeWix(list_calls=False) refuses: the filter on id and the two list-by-ids calls.
+_LIST_CALLS = ("search_by_id", "transactions", "fulfillments")
+
+
+@attrs.frozen(kw_only=True)
+class LoggedRequest:
+    """One request the fake received; the API key is masked."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any
+    status: int | None
+    outcome: str = "answered"
+
+
+class _State:
+    """Every attribute of a FakeWix, set in one place, and the rules that keep orders, payments and refunds in step."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        account_id: str | None = None,
+        site_id: str | None = None,
+        cutoff: datetime = STANDARD_REFUND_CUTOFF,
+        seed: int | None = 0,
+        sticky_fulfilled: bool = False,
+        over_refund_status: int = 400,
+        cancel_error_code: str = "ORDER_CANNOT_BE_CANCELED",
+        refundability_shape: str = "sdk",
+        list_reasons: bool = True,
+        legacy_payment_status: bool = False,
+        list_calls: bool = True,
+    ) -> None:
+        if refundability_shape not in ("sdk", "legacy", "status"):
+            raise ValueError(f"refundability_shape={refundability_shape!r}: use 'sdk', 'legacy' or 'status'")
+        self._random = random.Random(seed)
+        self.api_key = api_key or "IST.fake-" + uuid.UUID(int=self._random.getrandbits(128)).hex
+        self.account_id = account_id or self._new_id()
+        self.site_id = site_id or self._new_id()
+        self.cutoff = cutoff
+        self.sticky_fulfilled = sticky_fulfilled
+        self.over_refund_status = over_refund_status
+        self.cancel_error_code = cancel_error_code
+        self.refundability_shape = refundability_shape
+        self.list_reasons = list_reasons
+        self.legacy_payment_status = legacy_payment_status
+        self.refused_lists: set[str] = set() if list_calls else set(_LIST_CALLS)
+        # None: refunds succeed; "now": every new refund FAILED; "later": PENDING, then
+        # FAILED when the transactions are next read.
+        self.decline: str | None = None
+        # The refundStatus of a refund that is not declined: SUCCEEDED, PENDING, SCHEDULED or STARTED.
+        self.refund_status = "SUCCEEDED"
+        self._hidden: dict[str, int] = {}
+        self._hide_next: int | None = None
+        self._fail_later: set[str] = set()
+        # Per order: the shipping and each fee refunded so far (line items keep their own counts).
+        self.item_refunds: dict[str, dict[str, Any]] = {}
+        self._timers: list[threading.Timer] = []
+        self.keys: dict[str, tuple[frozenset[str], frozenset[str] | None]] = {self.api_key: (ALL_SCOPES, None)}
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.fulfillments: dict[str, list[dict[str, Any]]] = {}
+        self.payments: dict[str, list[dict[str, Any]]] = {}
+        self.refunds: dict[str, list[dict[str, Any]]] = {}
+        self.manual_payments: set[str] = set()
+        self.requests: list[LoggedRequest] = []
+        self.writes: list[tuple[str, str, str]] = []
+        self.latency = 0.0
+        self._faults: list[_Fault] = []
+        self._rate: tuple[int, float, bool] | None = None
+        self._recent: list[float] = []
+        self._lock = threading.RLock()
+        self._number = 10000
+        # Search Orders' cursors: the IDs the search matched, and where the next page starts.
+        self._cursors: dict[str, tuple[list[str], int]] = {}
+
+    @property
+    def credentials(self) -> WixCredentials:
+        """Return credentials this fake accepts."""
+        return WixCredentials(api_key=self.api_key, account_id=self.account_id, site_id=self.site_id)
+
+    def _new_id(self) -> str:
+        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+
+    def refunded_total(self, order_id: str) -> Decimal:
+        """Return what has been refunded on an order (every refund transaction not FAILED)."""
+        with self._lock:
+            return sum(
+                (
+                    Decimal(t["amount"]["amount"])
+                    for r in self.refunds[order_id]
+                    for t in r["transactions"]
+                    if t["refundStatus"] != "FAILED"
+                ),
+                Decimal(0),
+            )
+
+    def count_writes(self, operation: str, order_id: str | None = None) -> int:
+        """Return how many times a write (``cancel``, ``delete_fulfillment``, ``refund``) was applied."""
+        with self._lock:
+            return sum(1 for op, oid, _ in self.writes if op == operation and (order_id is None or oid == order_id))
+
+    def calls(self, *, method: str | None = None, path: str = "*") -> list[LoggedRequest]:
+        """Return the logged requests matching ``method`` and a glob ``path``."""
+        with self._lock:
+            return [
+                r for r in self.requests if (method is None or r.method == method) and fnmatch.fnmatchcase(r.path, path)
+            ]
+
+    def _order(self, order_id: str) -> dict[str, Any]:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise _app_error(404, "ORDER_NOT_FOUND", f"order {order_id} not found")
+        return order
+
+    def _created(self, order: dict[str, Any]) -> datetime:
+        return datetime.fromisoformat(order["createdDate"].replace("Z", "+00:00"))
+
+    def _recompute_fulfillment(self, order_id: str) -> None:
+        order = self.orders[order_id]
+        if self.sticky_fulfilled and order["fulfillmentStatus"] == "FULFILLED":
+            return
+        covered: dict[str, int] = {}
+        for f in self.fulfillments[order_id]:
+            for item in f["lineItems"]:
+                covered[item["id"]] = covered.get(item["id"], 0) + item["quantity"]
+        if not covered:
+            order["fulfillmentStatus"] = "NOT_FULFILLED"
+        elif all(covered.get(i["id"], 0) >= i["quantity"] for i in order["lineItems"]):
+            order["fulfillmentStatus"] = "FULFILLED"
+        else:
+            order["fulfillmentStatus"] = "PARTIALLY_FULFILLED"
+
+    def _paid(self, order_id: str) -> Decimal:
+        return sum((Decimal(p["amount"]["amount"]) for p in self.payments[order_id]), Decimal(0))
+
+    def _recompute_payment(self, order_id: str) -> None:
+        order = self.orders[order_id]
+        total = Decimal(order["priceSummary"]["total"]["amount"])
+        paid, refunded = self._paid(order_id), self.refunded_total(order_id)
+        if refunded > 0:
+            order["paymentStatus"] = "FULLY_REFUNDED" if refunded >= total else "PARTIALLY_REFUNDED"
+        elif paid <= 0:
+            order["paymentStatus"] = "NOT_PAID"
+        else:
+            order["paymentStatus"] = "PAID" if paid >= total else "PARTIALLY_PAID"
+        order["balanceSummary"]["refunded"] = _money(refunded)
+
+    def _refunded_for(self, order_id: str, payment_id: str) -> Decimal:
+        return sum(
+            (
+                Decimal(t["amount"]["amount"])
+                for r in self.refunds[order_id]
+                for t in r["transactions"]
+                if t["paymentId"] == payment_id and t["refundStatus"] != "FAILED"
+            ),
+            Decimal(0),
+        )
+
+    def _refundability(self, order_id: str, payment: dict[str, Any]) -> tuple[str, str | None]:
+        """Wix's state for one payment and its reason (Wix's enums, rev 3 of the contract)."""
+        order = self.orders[order_id]
+        if self._created(order) < self.cutoff:
+            return "nonRefundable", "FORBIDDEN"
+        if order["status"] == "PENDING":
+            return "nonRefundable", "ORDER_IS_PENDING"
+        if order["status"] == "REJECTED":
+            return "nonRefundable", "ORDER_IS_REJECTED"
+        if order["paymentStatus"] in ("NOT_PAID", "PENDING") or order["status"] == "INITIALIZED":
+            return "nonRefundable", "NOT_PAID"
+        if payment["status"] not in ("APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"):
+            return "nonRefundable", "NOT_PAID"
+        if payment["refundDisabled"]:
+            return "nonRefundable", "DISABLED_BY_PROVIDER"
+        if self._max_refund(order_id, payment) <= 0:
+            return "nonRefundable", "ALREADY_REFUNDED"
+        if "regularPaymentDetails" in payment and payment["regularPaymentDetails"]["offlinePayment"]:
+            return "manuallyRefundable", "OFFLINE"
+        if payment["id"] in self.manual_payments:
+            return "manuallyRefundable", "NOT_SUPPORTED"
+        return "refundable", None
+
+    def _max_refund(self, order_id: str, payment: dict[str, Any]) -> Decimal:
+        if payment["status"] not in ("APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"):
+            return Decimal(0)
+        return max(Decimal(payment["amount"]["amount"]) - self._refunded_for(order_id, payment["id"]), Decimal(0))
+
+    def _transactions(self, order_id: str, *, hide: str | None = None) -> dict[str, Any]:
+        refunds = []
+        for refund in self.refunds[order_id]:
+            if refund["id"] == hide or self._hidden.get(refund["id"], 0) > 0:
+                continue
+            if not self.list_reasons:
+                refund = {**refund, "details": {k: v for k, v in refund["details"].items() if k != "reason"}}
+            refunds.append(refund)
+        return {"orderId": order_id, "payments": self.payments[order_id], "refunds": refunds}
+
+    def _read_transactions(self, order_id: str) -> dict[str, Any]:
+        """One List Transactions answer: pending declines fail now, lagging refunds stay hidden."""
+        for refund in self.refunds[order_id]:
+            if refund["id"] in self._fail_later:
+                self._fail_later.discard(refund["id"])
+                for t in refund["transactions"]:
+                    t["refundStatus"] = "FAILED"
+        self._recompute_payment(order_id)
+        answer = self._transactions(order_id)
+        # Only this order's lagging refunds come one listing closer to showing.
+        for refund in self.refunds[order_id]:
+            if refund["id"] in self._hidden:
+                self._hidden[refund["id"]] -= 1
+                if self._hidden[refund["id"]] <= 0:
+                    del self._hidden[refund["id"]]
+        return answer
+
+    def _record_refund(
+        self, order_id: str, parts: list[tuple[str, Decimal, bool]], reason: str | None, status: str = "SUCCEEDED"
+    ) -> dict[str, Any]:
+        refund: dict[str, Any] = {
+            "id": self._new_id(),
+            "createdDate": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "transactions": [
+                {"paymentId": pid, "amount": _money(amount), "refundStatus": status, "externalRefund": external}
+                for pid, amount, external in parts
+            ],
+            "details": {"reason": reason} if reason else {},
+        }
+        self.refunds[order_id].append(refund)
+        return refund
