@@ -22,7 +22,7 @@ import httpx
 
 from . import _wire
 from ._credentials import WixCredentials
-from ._error_table import NEVER_SENT, meaning_of
+from ._error_table import NEVER_SENT, error_from_response, meaning_of
 from ._errors import (
     InvalidRequest,
     InvalidWixData,
@@ -227,7 +227,7 @@ class ClientCore(Generic[H]):
         status = response.status_code
         if status >= 400 or status < 200:
             retry_after = parse_retry_after(response.headers.get("retry-after"), now=datetime.now(timezone.utc))
-            raise _wire.error_from_response(
+            raise error_from_response(
                 status,
                 response.headers,
                 response.content,
