@@ -36,11 +36,12 @@ import attrs
 
 from ._client import AsyncWixClient
 from ._errors import WixRefundError
-from ._execute import BatchItem, _drive_async, _Run
+from ._execute import BatchItem, _drive_async
 from ._locks import HeldLock, OrderLocks, lock_key
 from ._log import log_event
 from ._outcome import OutcomeStatus, RefundOutcome
 from ._routing import RefundRequest
+from ._run import _Run
 from ._shared import SharedReads
 
 if TYPE_CHECKING:

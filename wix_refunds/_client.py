@@ -1,366 +1,97 @@
-"""WixClient and AsyncWixClient: send ``_wire`` calls over httpx with the retry policy."""
+"""WixClient and AsyncWixClient: send ``_wire`` calls over httpx with the retry policy.
+
+Everything but the sending lives in ``_client_core`` (no I/O); the two send loops
+below differ only where they await, and each convenience method (``get_order``,
+``cancel_order``, ...) is written once, as a ``_Call`` both clients share.
+"""
 
 from __future__ import annotations
 
-import ipaddress
-import json
-import logging
-import sys
+import functools
 import time
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 import attrs
 import httpx
 
 from . import _wire
-from ._credentials import WixCredentials
-from ._errors import (
-    InvalidRequest,
-    InvalidWixData,
-    WixAPIError,
-    WixAuthError,
-    WixConnectionError,
-    WixInvalidResponse,
-    WixNotFound,
-    WixOutcomeUnknown,
-    WixRefundError,
-    WixServerError,
-)
-from ._log import log_event
-from ._orders import Fulfillment, Order, OrderTransactions, PaymentRefundability
-from ._retry import RateLimiter, RetryPolicy, is_retryable, parse_retry_after
-from ._tracing import span
-from ._version import __version__
-from ._wire import PaymentRefund, RefundAnswer, WireCall
+from ._client_core import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
+from ._client_core import ClientCore, PermissionCheck, Sent, VerifyReport
+from ._errors import WixRefundError
+from ._orders import PaymentRefundability
+from ._wire import WireCall
 
 __all__ = ["AsyncWixClient", "PermissionCheck", "VerifyReport", "WixClient"]
 
 T = TypeVar("T")
-
-DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-DEFAULT_RATE_LIMIT = (200, 60.0)
-_LOOPBACK_NAMES = {"localhost"}
+P = ParamSpec("P")
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 
-def _check_base_url(base_url: str) -> str:
-    url = httpx.URL(base_url)
-    host = url.host
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host in _LOOPBACK_NAMES
-    if url.scheme == "https" or (url.scheme == "http" and loopback):
-        return str(url).rstrip("/")
-    raise InvalidRequest("base_url", f"{base_url!r} must use https (plain http only on a loopback host)")
+def _refundability(order_id: str) -> WireCall[tuple[PaymentRefundability, ...]]:
+    """Return the Get Order Refundability call, read down to its payments."""
+
+    def payments(data: object) -> tuple[PaymentRefundability, ...]:
+        return _wire.parse_refundability_answer(data).payments
+
+    fields = attrs.asdict(_wire.get_refundability(order_id), recurse=False)
+    return WireCall(**{**fields, "parse": payments})
 
 
-def _without_sniffio_lookups() -> None:
-    """Make httpcore's per-request ``import sniffio`` cheap when sniffio is not installed.
+class _Call(Generic[P, T]):
+    """A client method written once: build a ``WireCall`` and return the client's ``send`` of it.
 
-    httpcore imports sniffio on every async request and, when it is missing, falls
-    back to asyncio; a failed import is not cached, so each request searched every
-    folder of sys.path again (measured: async throughput halved). The dependency list
-    is fixed (attrs, httpx, python-dateutil, tenacity), so instead of requiring
-    sniffio the library records it as absent: the import then fails at once, with the
-    same asyncio fallback. Nothing changes when sniffio is installed.
+    On a ``WixClient`` the method returns the answer; on an ``AsyncWixClient`` it
+    returns the coroutine of the answer.
     """
-    import importlib.util
 
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
+    def __init__(self, build: Callable[P, WireCall[T]], doc: str) -> None:
+        self.build = build
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, client: None, owner: type) -> _Call[P, T]: ...
+    @overload
+    def __get__(self, client: WixClient, owner: type) -> Callable[P, T]: ...
+    @overload
+    def __get__(self, client: AsyncWixClient, owner: type) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(self, client: WixClient | AsyncWixClient | None, owner: type) -> Any:
+        if client is None:
+            return self
+        build, send = self.build, client.send
+
+        @functools.wraps(build)
+        def method(*args: P.args, **kwargs: P.kwargs) -> Any:
+            return send(build(*args, **kwargs))
+
+        method.__doc__ = self.__doc__
+        return method
 
 
-def _random_guid() -> str:
-    """Return a fresh random version-4 GUID (no order has it)."""
-    import uuid
+class _Calls(ClientCore[H]):
+    """The convenience methods of both clients, each one ``WireCall`` sent."""
 
-    return str(uuid.uuid4())
-
-
-def _error_fields(exc: WixRefundError) -> dict[str, Any]:
-    """Return the log and span fields of a failed call: attempts, and Wix's status and request ID."""
-    api = exc if isinstance(exc, WixAPIError) else None
-    return {
-        "attempt": exc.attempts,
-        "status": None if api is None else api.status,
-        "request_id": None if api is None else api.request_id,
-    }
-
-
-def _connection_error(exc: httpx.HTTPError, call: WireCall[Any]) -> WixConnectionError:
-    """Return the WixConnectionError for an httpx failure. The one place httpx errors are translated."""
-    never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-    stage = "before sending" if never_sent else "after the request may have reached Wix"
-    return WixConnectionError(
-        f"{call.operation} ({call.method} {call.path}) failed {stage}: {type(exc).__name__}: {exc}",
-        request_sent=not never_sent,
+    get_order = _Call(_wire.get_order, "Return the order ``order_id``.")
+    list_fulfillments = _Call(_wire.list_fulfillments, "Return the fulfilments of an order.")
+    delete_fulfillment = _Call(_wire.delete_fulfillment, "Delete one fulfilment; return the fulfilments that remain.")
+    cancel_order = _Call(_wire.cancel_order, "Cancel an order; return it as Wix has it after the cancel.")
+    list_transactions = _Call(_wire.list_transactions, "Return an order's payments and refunds.")
+    get_refundability = _Call(_refundability, "Return how Wix can refund each payment of an order.")
+    refund_payments = _Call(
+        _wire.refund_payments, "Refund payments of an order (no idempotency on Wix!); return the refund Wix made."
     )
 
 
-@attrs.frozen(kw_only=True)
-class PermissionCheck:
-    """One line of the onboarding check: a permission, whether it passed, and what to fix."""
-
-    name: str
-    passed: bool
-    detail: str
-    fix: str | None = None
-    #: False when Wix could not be asked (network, 5xx): the permission is unknown, not missing.
-    reachable: bool = True
-
-    def __str__(self) -> str:
-        mark = "ok  " if self.passed else "FAIL"
-        line = f"[{mark}] {self.name}: {self.detail}"
-        return line if self.fix is None else f"{line}\n       fix: {self.fix}"
-
-
-@attrs.frozen(kw_only=True)
-class VerifyReport:
-    """The result of ``verify()``: one check per permission the library needs."""
-
-    site_id: str
-    checks: tuple[PermissionCheck, ...]
-
-    @property
-    def ok(self) -> bool:
-        """Return whether every check passed."""
-        return all(check.passed for check in self.checks)
-
-    @property
-    def reachable(self) -> bool:
-        """Return whether Wix answered every check (False: try again later, nothing is known missing)."""
-        return all(check.reachable for check in self.checks)
-
-    def __str__(self) -> str:
-        head = f"Wix site {self.site_id}: " + ("all permissions present" if self.ok else "some checks failed")
-        return "\n".join([head, *(str(check) for check in self.checks)])
-
-
-_FIX = "Edit the API key in Wix: Account Settings > API Keys, and tick the {permission} permission."
-
-
-class _BaseClient:
-    """What the sync and async clients share: URLs, headers, responses, errors."""
-
-    def __init__(
-        self,
-        credentials: WixCredentials,
-        *,
-        base_url: str = _wire.DEFAULT_BASE_URL,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
-    ) -> None:
-        if not isinstance(credentials, WixCredentials):
-            raise InvalidRequest("credentials", "expected WixCredentials")
-        self.credentials = credentials
-        self.base_url = _check_base_url(base_url)
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self.limiter = None if rate_limit is None else RateLimiter(*rate_limit)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(site_id={self.credentials.site_id!r}, base_url={self.base_url!r})"
-
-    def _request_args(self, call: WireCall[Any]) -> dict[str, Any]:
-        headers = {
-            "Authorization": self.credentials.api_key,
-            "Accept": "application/json",
-            "User-Agent": f"wix-refunds/{__version__}",
-        }
-        if call.account_level:
-            headers["wix-account-id"] = self.credentials.account_id
-        else:
-            headers["wix-site-id"] = self.credentials.site_id
-        args: dict[str, Any] = {"method": call.method, "url": self.base_url + call.path, "headers": headers}
-        if call.body is not None:
-            headers["Content-Type"] = "application/json"
-            args["content"] = json.dumps(call.body, separators=(",", ":")).encode()
-        return args
-
-    def _read(self, call: WireCall[T], response: httpx.Response) -> T:
-        """Return the parsed answer of a response, or raise its typed error."""
-        status = response.status_code
-        if status >= 400 or status < 200:
-            retry_after = parse_retry_after(response.headers.get("retry-after"), now=datetime.now(timezone.utc))
-            raise _wire.error_from_response(
-                status,
-                response.headers,
-                response.content,
-                call,
-                site_id=self.credentials.site_id,
-                retry_after=retry_after,
-            )
-        request_id = response.headers.get(_wire.REQUEST_ID_HEADER)
-        try:
-            data = _wire.decode_json(response.content)
-        except ValueError as exc:
-            raise WixInvalidResponse(
-                f"{call.operation} got HTTP {status} with a body that is not JSON",
-                status=status,
-                request_id=request_id,
-                operation=call.operation,
-            ) from exc
-        try:
-            return call.parse(data)
-        except InvalidWixData as exc:
-            suffix = f" [request id {request_id}]" if request_id else ""
-            raise WixInvalidResponse(
-                f"{call.operation} got HTTP {status} with a body Wix does not document: {exc}{suffix}",
-                status=status,
-                field=exc.field,
-                problem=exc.problem,
-                request_id=request_id,
-                operation=call.operation,
-            ) from exc
-
-    def _unknown_if_write(self, call: WireCall[Any], exc: WixRefundError) -> WixRefundError:
-        """Return WixOutcomeUnknown for a write that may have been applied; otherwise ``exc``."""
-        if not call.write:
-            return exc
-        maybe_applied = (
-            isinstance(exc, WixServerError)
-            or (isinstance(exc, WixConnectionError) and exc.request_sent)
-            or isinstance(exc, InvalidWixData)
-        )
-        if not maybe_applied:
-            return exc
-        return WixOutcomeUnknown(
-            f"{call.operation} on {call.target} may or may not have been applied by Wix ({exc}); "
-            "re-read the order before doing anything else",
-            operation=call.operation,
-        )
-
-    def _sent(self, call: WireCall[Any], value: object, attempts: int) -> Sent:
-        log_event(
-            logging.DEBUG,
-            "%s %s done after %d attempt(s)",
-            call.operation,
-            call.target or "",
-            attempts,
-            order_id=call.order_id,
-            step=call.operation,
-            attempt=attempts,
-        )
-        return Sent(value, attempts)
-
-    def _fail(self, call: WireCall[Any], exc: WixRefundError, attempts: int) -> NoReturn:
-        """Raise the final error of a call: WixOutcomeUnknown for a write that may have landed."""
-        final = self._unknown_if_write(call, exc)
-        final.attempts = attempts
-        if final is exc:
-            raise exc
-        raise final from exc
-
-    def _fail_unless_retryable(self, call: WireCall[Any], exc: WixRefundError) -> None:
-        if self.retry.max_attempts <= 1 or not is_retryable(exc, write=call.write):
-            self._fail(call, exc, 1)
-
-    def _verify_calls(self) -> list[tuple[str, WireCall[Any]]]:
-        # The write checks write to an order that does not exist (fresh random GUIDs): they
-        # cannot change anything; 404 means the key may make that write, 403 that it may not.
-        return [
-            ("Business Info", _wire.get_site_properties()),
-            ("Sites", _wire.query_sites(self.credentials.site_id)),
-            ("Wix Stores (read orders)", _wire.search_one_order()),
-            *(
-                (f"Wix Stores ({label})", _wire.probe_write(what, _random_guid(), _random_guid()))
-                for what, label in (
-                    ("cancel", "cancel orders"),
-                    ("refund", "refund payments"),
-                    ("delete", "delete fulfilments"),
-                )
-            ),
-            ("Wix Currencies", _wire.list_currencies()),
-        ]
-
-    def _report(self, results: list[tuple[str, WireCall[Any], Any, WixRefundError | None]]) -> VerifyReport:
-        if any(isinstance(error, WixAuthError) and error.status == 401 for *_, error in results):
-            # A wrong key fails every check alike: one line, one fix, not a permission list.
-            bad_key = PermissionCheck(
-                name="API key",
-                passed=False,
-                detail="Wix refused the key itself (HTTP 401): it is revoked, mistyped or expired",
-                fix="Create or copy the key again in Wix: Account Settings > API Keys, and set WIX_API_KEY.",
-            )
-            return VerifyReport(site_id=self.credentials.site_id, checks=(bad_key,))
-        checks = tuple(self._check(name, call, result, error) for name, call, result, error in results)
-        return VerifyReport(site_id=self.credentials.site_id, checks=checks)
-
-    def _check(self, name: str, call: WireCall[Any], result: Any, error: WixRefundError | None) -> PermissionCheck:
-        fix = _FIX.format(permission=name)
-        probe = call.operation.startswith("probe_")
-        if probe and isinstance(error, WixNotFound):
-            return PermissionCheck(name=name, passed=True, detail="a write to an order that does not exist: 404")
-        if probe and error is None:
-            return PermissionCheck(
-                name=name, passed=False, detail="the write check was answered 2xx for an order that does not exist"
-            )
-        if error is None:
-            if call.operation == "query_sites" and self.credentials.site_id not in (result or ()):
-                return PermissionCheck(
-                    name=name,
-                    passed=False,
-                    detail=f"site {self.credentials.site_id} is not in account {self.credentials.account_id}",
-                    fix="Check the account ID (API Keys Manager) and the site ID (the GUID after /dashboard/ "
-                    "in the site's dashboard URL), and give the key access to this site.",
-                )
-            return PermissionCheck(name=name, passed=True, detail=f"{call.operation} answered")
-        if isinstance(error, WixAPIError) and error.status in (401, 403):
-            return PermissionCheck(name=name, passed=False, detail=f"Wix refused ({error.status})", fix=fix)
-        return PermissionCheck(name=name, passed=False, detail=f"could not check: {error}", fix=None, reachable=False)
-
-
-class _Replay:
-    """Hands the first attempt's failure to tenacity as its attempt 1, then counts real attempts.
-
-    The first attempt runs outside tenacity, since most calls succeed at once;
-    when it fails retryably, tenacity takes over exactly as if it had made it.
-    """
-
-    def __init__(self, first: WixRefundError) -> None:
-        self.first: WixRefundError | None = first
-        self.attempts = 1
-
-    def next(self) -> None:
-        """Raise the first failure once; afterwards count the attempt about to be made."""
-        if self.first is not None:
-            first, self.first = self.first, None
-            raise first
-        self.attempts += 1
-
-
-@attrs.frozen
-class Sent:
-    """A call's parsed answer and how many attempts it took."""
-
-    value: Any
-    attempts: int
-
-
-class WixClient(_BaseClient):
+class WixClient(_Calls[httpx.Client]):
     """A synchronous Wix client; a context manager that reuses one connection pool.
 
     Pass ``http_client`` to use your own ``httpx.Client`` (proxies, transports such
     as ``httpx.MockTransport`` or ``FakeWix.transport()``); it is then yours to close.
     """
 
-    def __init__(
-        self,
-        credentials: WixCredentials,
-        *,
-        base_url: str = _wire.DEFAULT_BASE_URL,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(credentials, base_url=base_url, timeout=timeout, retry=retry, rate_limit=rate_limit)
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
+    _http_class = httpx.Client
 
     def __enter__(self) -> WixClient:
         return self
@@ -376,14 +107,13 @@ class WixClient(_BaseClient):
             self._http.close()
 
     def _attempt(self, call: WireCall[T]) -> T:
-        if self.limiter is not None:
-            delay = self.limiter.reserve()
-            if delay > 0:
-                self.retry.sleep(delay)
+        delay = self._rate_delay()
+        if delay > 0:
+            self.retry.sleep(delay)
         try:
             response = self._http.request(**self._request_args(call))
         except httpx.HTTPError as exc:
-            raise _connection_error(exc, call) from exc
+            raise self._connection_error(exc, call) from exc
         return self._read(call, response)
 
     def send_counted(self, call: WireCall[T]) -> Sent:
@@ -393,82 +123,27 @@ class WixClient(_BaseClient):
             WixOutcomeUnknown: a write may have been applied; re-read before anything else.
             WixRefundError: any other failure, typed.
         """
-        with span(call.operation, order_id=call.order_id, step=call.operation) as current:
+        with self._traced(call) as done:
+            started = time.monotonic()
             try:
-                sent = self._send_counted(call)
+                return done(self._sent(call, self._attempt(call), 1))
             except WixRefundError as exc:
-                current.set(**_error_fields(exc))
-                raise
-            current.set(attempt=sent.attempts)
-            return sent
+                replay = self._first_failed(call, exc)
 
-    def _send_counted(self, call: WireCall[T]) -> Sent:
-        started = time.monotonic()
-        try:
-            return self._sent(call, self._attempt(call), 1)
-        except WixRefundError as exc:
-            self._fail_unless_retryable(call, exc)
-            replay = _Replay(exc)
+            def attempt() -> T:
+                replay.next()
+                return self._attempt(call)
 
-        def attempt() -> T:
-            replay.next()
-            return self._attempt(call)
-
-        try:
-            retrying = self.retry.retrying(
-                call.operation, write=call.write, elapsed=time.monotonic() - started, order_id=call.order_id
-            )
-            value: T = retrying(attempt)
-        except WixRefundError as exc:
-            self._fail(call, exc, replay.attempts)
-        return self._sent(call, value, replay.attempts)
+            try:
+                value: T = self.retry.retrying(call.operation, **self._retry_args(call, started))(attempt)
+            except WixRefundError as exc:
+                self._fail(call, exc, replay.attempts)
+            return done(self._sent(call, value, replay.attempts))
 
     def send(self, call: WireCall[T]) -> T:
         """Return the call's parsed answer (see ``send_counted``)."""
         value: T = self.send_counted(call).value
         return value
-
-    def get_order(self, order_id: str) -> Order:
-        """Return the order ``order_id``."""
-        return self.send(_wire.get_order(order_id))
-
-    def list_fulfillments(self, order_id: str) -> tuple[Fulfillment, ...]:
-        """Return the fulfilments of an order."""
-        return self.send(_wire.list_fulfillments(order_id))
-
-    def delete_fulfillment(self, order_id: str, fulfillment_id: str) -> tuple[Fulfillment, ...]:
-        """Delete one fulfilment; return the fulfilments that remain."""
-        return self.send(_wire.delete_fulfillment(order_id, fulfillment_id))
-
-    def cancel_order(
-        self, order_id: str, *, restock: bool = False, notify_customer: bool = False, message: str | None = None
-    ) -> Order:
-        """Cancel an order; return it as Wix has it after the cancel."""
-        return self.send(
-            _wire.cancel_order(order_id, restock=restock, notify_customer=notify_customer, message=message)
-        )
-
-    def list_transactions(self, order_id: str) -> OrderTransactions:
-        """Return an order's payments and refunds."""
-        return self.send(_wire.list_transactions(order_id))
-
-    def get_refundability(self, order_id: str) -> tuple[PaymentRefundability, ...]:
-        """Return how Wix can refund each payment of an order."""
-        answer: _wire.RefundabilityAnswer = self.send(_wire.get_refundability(order_id))
-        return answer.payments
-
-    def refund_payments(
-        self,
-        order_id: str,
-        payment_refunds: Sequence[PaymentRefund],
-        *,
-        reason: str | None = None,
-        notify_customer: bool = False,
-    ) -> RefundAnswer:
-        """Refund payments of an order (no idempotency on Wix!); return the refund Wix made."""
-        return self.send(
-            _wire.refund_payments(order_id, payment_refunds, reason=reason, notify_customer=notify_customer)
-        )
 
     def verify(self) -> VerifyReport:
         """Return the onboarding check: one entry per permission the library needs (no write is made)."""
@@ -482,23 +157,10 @@ class WixClient(_BaseClient):
         return self._report(results)
 
 
-class AsyncWixClient(_BaseClient):
+class AsyncWixClient(_Calls[httpx.AsyncClient]):
     """The asynchronous twin of ``WixClient`` (an ``httpx.AsyncClient`` inside)."""
 
-    def __init__(
-        self,
-        credentials: WixCredentials,
-        *,
-        base_url: str = _wire.DEFAULT_BASE_URL,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(credentials, base_url=base_url, timeout=timeout, retry=retry, rate_limit=rate_limit)
-        _without_sniffio_lookups()
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+    _http_class = httpx.AsyncClient
 
     async def __aenter__(self) -> AsyncWixClient:
         return self
@@ -514,95 +176,39 @@ class AsyncWixClient(_BaseClient):
             await self._http.aclose()
 
     async def _attempt(self, call: WireCall[T]) -> T:
-        if self.limiter is not None:
-            delay = self.limiter.reserve()
-            if delay > 0:
-                await self.retry.async_sleep(delay)
+        delay = self._rate_delay()
+        if delay > 0:
+            await self.retry.async_sleep(delay)
         try:
             response = await self._http.request(**self._request_args(call))
         except httpx.HTTPError as exc:
-            raise _connection_error(exc, call) from exc
+            raise self._connection_error(exc, call) from exc
         return self._read(call, response)
 
     async def send_counted(self, call: WireCall[T]) -> Sent:
         """Return the call's parsed answer and its attempt count (see ``WixClient.send_counted``)."""
-        with span(call.operation, order_id=call.order_id, step=call.operation) as current:
+        with self._traced(call) as done:
+            started = time.monotonic()
             try:
-                sent = await self._send_counted(call)
+                first: T = await self._attempt(call)
+                return done(self._sent(call, first, 1))
             except WixRefundError as exc:
-                current.set(**_error_fields(exc))
-                raise
-            current.set(attempt=sent.attempts)
-            return sent
+                replay = self._first_failed(call, exc)
 
-    async def _send_counted(self, call: WireCall[T]) -> Sent:
-        started = time.monotonic()
-        try:
-            first: T = await self._attempt(call)
-            return self._sent(call, first, 1)
-        except WixRefundError as exc:
-            self._fail_unless_retryable(call, exc)
-            replay = _Replay(exc)
+            async def attempt() -> T:
+                replay.next()
+                return await self._attempt(call)
 
-        async def attempt() -> T:
-            replay.next()
-            return await self._attempt(call)
-
-        try:
-            retrying = self.retry.async_retrying(
-                call.operation, write=call.write, elapsed=time.monotonic() - started, order_id=call.order_id
-            )
-            value: T = await retrying(attempt)
-        except WixRefundError as exc:
-            self._fail(call, exc, replay.attempts)
-        return self._sent(call, value, replay.attempts)
+            try:
+                value: T = await self.retry.async_retrying(call.operation, **self._retry_args(call, started))(attempt)
+            except WixRefundError as exc:
+                self._fail(call, exc, replay.attempts)
+            return done(self._sent(call, value, replay.attempts))
 
     async def send(self, call: WireCall[T]) -> T:
         """Return the call's parsed answer."""
         value: T = (await self.send_counted(call)).value
         return value
-
-    async def get_order(self, order_id: str) -> Order:
-        """Return the order ``order_id``."""
-        return await self.send(_wire.get_order(order_id))
-
-    async def list_fulfillments(self, order_id: str) -> tuple[Fulfillment, ...]:
-        """Return the fulfilments of an order."""
-        return await self.send(_wire.list_fulfillments(order_id))
-
-    async def delete_fulfillment(self, order_id: str, fulfillment_id: str) -> tuple[Fulfillment, ...]:
-        """Delete one fulfilment; return the fulfilments that remain."""
-        return await self.send(_wire.delete_fulfillment(order_id, fulfillment_id))
-
-    async def cancel_order(
-        self, order_id: str, *, restock: bool = False, notify_customer: bool = False, message: str | None = None
-    ) -> Order:
-        """Cancel an order; return it as Wix has it after the cancel."""
-        return await self.send(
-            _wire.cancel_order(order_id, restock=restock, notify_customer=notify_customer, message=message)
-        )
-
-    async def list_transactions(self, order_id: str) -> OrderTransactions:
-        """Return an order's payments and refunds."""
-        return await self.send(_wire.list_transactions(order_id))
-
-    async def get_refundability(self, order_id: str) -> tuple[PaymentRefundability, ...]:
-        """Return how Wix can refund each payment of an order."""
-        answer: _wire.RefundabilityAnswer = await self.send(_wire.get_refundability(order_id))
-        return answer.payments
-
-    async def refund_payments(
-        self,
-        order_id: str,
-        payment_refunds: Sequence[PaymentRefund],
-        *,
-        reason: str | None = None,
-        notify_customer: bool = False,
-    ) -> RefundAnswer:
-        """Refund payments of an order (no idempotency on Wix!); return the refund Wix made."""
-        return await self.send(
-            _wire.refund_payments(order_id, payment_refunds, reason=reason, notify_customer=notify_customer)
-        )
 
     async def verify(self) -> VerifyReport:
         """Return the onboarding check: one entry per permission the library needs (no write is made)."""

@@ -23,7 +23,9 @@ Every error the library raises on purpose is a ``WixRefundError``::
                                   field; also an InvalidWixData)
 
 API errors carry the HTTP status, Wix's error code and message and the
-``x-wix-request-id``; none of them ever holds the API key.
+``x-wix-request-id``; none of them ever holds the API key. What each failure
+means (its status, whether it is retried, whether a write's outcome is then
+unknown) is the table in ``_error_table``.
 """
 
 from __future__ import annotations

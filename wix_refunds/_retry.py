@@ -19,7 +19,8 @@ from typing import Any
 import attrs
 import tenacity
 
-from ._errors import InvalidRequest, WixAPIError, WixConnectionError, WixRateLimited, WixServerError
+from ._error_table import meaning_of
+from ._errors import InvalidRequest, WixAPIError
 from ._log import log_event
 
 __all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
@@ -31,14 +32,12 @@ def is_retryable(exc: BaseException, *, write: bool) -> bool:
     Reads retry on network errors, timeouts, 429 and 5xx. A write is resent
     only when Wix surely never received it (connection refused, connect or pool
     timeout) or answered 429; any other failure leaves its outcome unknown.
+    The answer is read from ``_error_table.ROWS``.
     """
-    if isinstance(exc, WixRateLimited):
-        return True
-    if isinstance(exc, WixConnectionError):
-        return not write or not exc.request_sent
-    if isinstance(exc, WixServerError):
-        return not write
-    return False
+    meaning = meaning_of(exc)
+    if meaning is None:
+        return False
+    return meaning.retry_write if write else meaning.retry_read
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:

@@ -27,10 +27,10 @@ from . import _wire
 from ._client import AsyncWixClient
 from ._engine import Observed, Progress, Read, next_action
 from ._errors import WixAPIError, WixRefundError
-from ._execute import _Run
 from ._log import log_event
 from ._orders import Order
 from ._routing import decide_refund
+from ._run import _Run
 
 __all__ = ["SharedReads", "first_read"]
 

@@ -17,12 +17,6 @@ import attrs
 
 from ._errors import (
     InvalidRequest,
-    WixAPIError,
-    WixAuthError,
-    WixNotFound,
-    WixPreconditionFailed,
-    WixRateLimited,
-    WixServerError,
 )
 from ._items import (
     AllLeft,
@@ -77,7 +71,6 @@ __all__ = [
     "customer_reason",
     "decode_json",
     "delete_fulfillment",
-    "error_from_response",
     "format_amount",
     "get_order",
     "get_refundability",
@@ -526,89 +519,3 @@ def list_currencies() -> WireCall[list[Any]]:
 def decode_json(body: bytes) -> object:
     """Return the JSON value in ``body``, numbers with a fraction as Decimal; raise ValueError if not JSON."""
     return json.loads(body, parse_float=Decimal)
-
-
-def _describe_body(body: bytes, content_type: str) -> tuple[str | None, str | None]:
-    """Return Wix's error (code, message) from an error body, or a description of a non-JSON one."""
-    if not body.strip():
-        return None, "empty body"
-    try:
-        data = json.loads(body)
-    except ValueError:
-        text = body[:2000].decode("utf-8", "replace")
-        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
-        if "html" in content_type.lower() or text.lstrip().startswith("<"):
-            shown = title.group(1).strip() if title else "no title"
-            return None, f"an HTML page, not JSON ({shown[:80]!r}), probably from a proxy"
-        return None, f"a body that is not JSON ({text[:80]!r})"
-    if not isinstance(data, dict):
-        return None, "a JSON body that is not an object"
-    message = data.get("message") if isinstance(data.get("message"), str) else None
-    details = data.get("details") if isinstance(data.get("details"), dict) else {}
-    assert isinstance(details, dict)
-    app = details.get("applicationError")
-    if isinstance(app, dict):
-        code = app.get("code") if isinstance(app.get("code"), str) else None
-        description = app.get("description") if isinstance(app.get("description"), str) else None
-        return code, description or message
-    validation = details.get("validationError")
-    if isinstance(validation, dict):
-        violations = validation.get("fieldViolations")
-        parts = []
-        if isinstance(violations, list):
-            for v in violations:
-                if isinstance(v, dict):
-                    parts.append(f"{v.get('field')}: {v.get('description')}")
-        return "INVALID_ARGUMENT", "; ".join(parts) or message
-    return None, message or None
-
-
-_HINTS = {
-    401: "Wix refused the API key (revoked, mistyped or expired). Create or copy the key again in "
-    "Account Settings > API Keys.",
-}
-
-
-def error_from_response(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    call: WireCall[Any],
-    *,
-    site_id: str,
-    retry_after: float | None = None,
-) -> WixAPIError:
-    """Return the typed error for an HTTP error status. This is the one status-to-error map."""
-    code, wix_message = _describe_body(body, headers.get("content-type", ""))
-    request_id = headers.get(REQUEST_ID_HEADER)
-    detail = f"{wix_message}" if wix_message else "no message"
-    prefix = f"{call.operation} ({call.method} {call.path}) got HTTP {status}"
-    fields: dict[str, Any] = {
-        "status": status,
-        "code": code,
-        "wix_message": wix_message,
-        "request_id": request_id,
-        "operation": call.operation,
-        "retry_after": retry_after,
-    }
-    suffix = f" [request id {request_id}]" if request_id else ""
-    if status == 401:
-        return WixAuthError(f"{prefix}: {_HINTS[401]} Wix said: {detail}{suffix}", **fields)
-    if status == 403:
-        where = "the account" if call.account_level else f"site {site_id}"
-        return WixAuthError(
-            f"Wix refused the API key for {where} ({call.operation}, HTTP 403): the key likely lacks the "
-            f"{call.permission} permission or cannot reach this site. Edit the key in Account Settings > "
-            f"API Keys. Wix said: {detail}{suffix}",
-            **fields,
-        )
-    if status == 404:
-        return WixNotFound(f"{prefix}: not found. Wix said: {detail}{suffix}", **fields)
-    if status == 428:
-        return WixPreconditionFailed(f"{prefix}: Wix refused the change. Wix said: {detail}{suffix}", **fields)
-    if status == 429:
-        wait = f"; Wix asked to wait {retry_after:g}s" if retry_after is not None else ""
-        return WixRateLimited(f"{prefix}: too many requests{wait}. Wix said: {detail}{suffix}", **fields)
-    if status >= 500:
-        return WixServerError(f"{prefix}: Wix or a proxy failed; {detail}{suffix}", **fields)
-    return WixAPIError(f"{prefix}: {detail}{suffix}", **fields)
