@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from wix_refunds import ALL_LEFT, FeeRefund, RefundItem, RefundRequest, WixClient, _wire, refund_order
+from wix_refunds import ALL_LEFT, FeeRefund, RefundItem, RefundRequest, WixClient, _more_calls, _wire, refund_order
 from wix_refunds.testing import FakeWix
 
 from .contract import SCHEMAS, fixture, fixture_bytes, fixture_names, schema, schema_errors, shape, validate
@@ -390,7 +390,7 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
         ),
     ],
     "probe_write": [
-        lambda what=what: _wire.probe_write(  # type: ignore[misc]
+        lambda what=what: _more_calls.probe_write(  # type: ignore[misc]
             what, "5a0c2d1e-4b3f-4c8a-9d7e-6f5a4b3c2d1e", "6b1d3e2f-5c4a-4d9b-8e7f-7a6b5c4d3e2f"
         )
         for what in ("cancel", "refund", "delete")
@@ -405,27 +405,28 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
             currency="USD",
         )
     ],
-    "get_site_properties": [lambda: _wire.get_site_properties()],
-    "query_sites": [lambda: _wire.query_sites(SITE_ID)],
-    "search_one_order": [lambda: _wire.search_one_order()],
+    "get_site_properties": [lambda: _more_calls.get_site_properties()],
+    "query_sites": [lambda: _more_calls.query_sites(SITE_ID)],
+    "search_one_order": [lambda: _more_calls.search_one_order()],
     "search_orders_by_ids": [
-        lambda: _wire.search_orders_by_ids([ORDER_ID, OTHER_ORDER_ID]),
-        lambda: _wire.search_orders_by_ids(
+        lambda: _more_calls.search_orders_by_ids([ORDER_ID, OTHER_ORDER_ID]),
+        lambda: _more_calls.search_orders_by_ids(
             [ORDER_ID, OTHER_ORDER_ID], cursor="74bb42d4afd5d41e98b120b7ea54538c4ee3ea34"
         ),
     ],
-    "list_transactions_by_ids": [lambda: _wire.list_transactions_by_ids([ORDER_ID, OTHER_ORDER_ID])],
-    "list_fulfillments_by_ids": [lambda: _wire.list_fulfillments_by_ids([ORDER_ID, OTHER_ORDER_ID])],
-    "list_currencies": [lambda: _wire.list_currencies()],
+    "list_transactions_by_ids": [lambda: _more_calls.list_transactions_by_ids([ORDER_ID, OTHER_ORDER_ID])],
+    "list_fulfillments_by_ids": [lambda: _more_calls.list_fulfillments_by_ids([ORDER_ID, OTHER_ORDER_ID])],
+    "list_currencies": [lambda: _more_calls.list_currencies()],
 }
 
 
 def _builders() -> list[str]:
-    """Return the name of every function in _wire that builds a WireCall."""
+    """Return the name of every function in _wire and _more_calls that builds a WireCall."""
     return sorted(
         name
-        for name, function in inspect.getmembers(_wire, inspect.isfunction)
-        if function.__module__ == _wire.__name__
+        for module in (_wire, _more_calls)
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__
         and not name.startswith("_")
         and str(inspect.signature(function).return_annotation).startswith("WireCall")
     )

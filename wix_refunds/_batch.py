@@ -1,8 +1,7 @@
 """The batch behind ``refund_orders_async``: groups of orders locked, read together, then refunded one by one.
 
-Wix allows 200 requests a minute per site, so a batch's speed is its request count.
-Read one by one, a standard refund costs four requests (order, transactions,
-refundability, refund); read as a group, about two::
+Wix allows 200 requests a minute per site, so a batch's speed is its request count: a
+standard refund read on its own costs four requests, read as a group about two::
 
     source --> feeder --> planner: a group of up to group_size distinct orders
                                    lock each order (one held by another worker: deferred)
@@ -17,11 +16,10 @@ shared reads are older than ``max_age`` reads again before writing (``_Run``). F
 seed a run goes exactly as ``refund_order_async`` would: the engine decides every step
 from what was seen, and after a failed write it forgets and reads that order on its own.
 
-An order whose lock another worker holds is tried again in a later group; after
-``_DEFER_TRIES`` tries it waits for its lock as a single refund does. An order listed twice
-waits for its first copy. The planner reads ahead only while fewer than 2 x concurrency
-runs wait for a worker, so a batch has at most group_size + 3 x concurrency orders (and
-locks) in hand at once, however long its source.
+An order another worker holds is tried again in a later group, and after ``_DEFER_TRIES``
+tries waits for its lock; an order listed twice waits for its first copy. Reading ahead
+stops at 2 x concurrency runs waiting, so at most group_size + 3 x concurrency orders (and
+locks) are in hand at once.
 """
 
 from __future__ import annotations
@@ -51,9 +49,8 @@ __all__ = ["Settings", "outcomes"]
 
 # How often an order whose lock another worker holds is tried again before it waits for it.
 _DEFER_TRIES = 4
-# How long a lock may take before the batch takes it to be held by another worker: a
-# second until one lock was had, then four times the slowest lock had so far (at least
-# 50 ms), since taking a free lock costs a connection at most.
+# How long a lock may take before it counts as held by another worker: a second until one
+# was had, then four times the slowest so far (at least 50 ms): a free lock costs a connection.
 _NOW_FIRST, _NOW_LEAST = 1.0, 0.05
 # How soon an order listed twice is looked at again while its first copy runs.
 _AGAIN = 0.05
@@ -82,15 +79,8 @@ def _new_run(
 ) -> _Run | RefundOutcome:
     """Return the run of one batch item, or its FAILED outcome when the item is refused before any request."""
     try:
-        return _Run(
-            order_id,
-            request,
-            dry_run=dry_run,
-            cutoff=cutoff,
-            settle=client.retry.settle,
-            context=context,
-            parallel=True,
-        )
+        settle = client.retry.settle
+        return _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=settle, context=context, parallel=True)
     except WixRefundError as exc:
         return RefundOutcome(
             order_id=str(order_id), status=OutcomeStatus.FAILED, request=request, context=context, error=exc

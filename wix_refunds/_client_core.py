@@ -20,7 +20,7 @@ from typing import Any, Generic, NoReturn, TypeVar
 import attrs
 import httpx
 
-from . import _wire
+from . import _more_calls, _wire
 from ._credentials import WixCredentials
 from ._error_table import NEVER_SENT, error_from_response, meaning_of
 from ._errors import (
@@ -298,18 +298,18 @@ class ClientCore(Generic[H]):
         # The write checks write to an order that does not exist (fresh random GUIDs): they
         # cannot change anything; 404 means the key may make that write, 403 that it may not.
         return [
-            ("Business Info", _wire.get_site_properties()),
-            ("Sites", _wire.query_sites(self.credentials.site_id)),
-            ("Wix Stores (read orders)", _wire.search_one_order()),
+            ("Business Info", _more_calls.get_site_properties()),
+            ("Sites", _more_calls.query_sites(self.credentials.site_id)),
+            ("Wix Stores (read orders)", _more_calls.search_one_order()),
             *(
-                (f"Wix Stores ({label})", _wire.probe_write(what, _random_guid(), _random_guid()))
+                (f"Wix Stores ({label})", _more_calls.probe_write(what, _random_guid(), _random_guid()))
                 for what, label in (
                     ("cancel", "cancel orders"),
                     ("refund", "refund payments"),
                     ("delete", "delete fulfilments"),
                 )
             ),
-            ("Wix Currencies", _wire.list_currencies()),
+            ("Wix Currencies", _more_calls.list_currencies()),
         ]
 
     def _report(self, results: list[tuple[str, WireCall[Any], Any, WixRefundError | None]]) -> VerifyReport:

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, It
 from datetime import datetime
 from typing import Any, Union
 
-from . import _wire
+from . import _more_calls
 from ._client import AsyncWixClient, WixClient
 from ._engine import (
     Wait,
@@ -212,7 +212,7 @@ async def refund_order_async(
 BatchItem = Union[tuple[str, RefundRequest | None], tuple[str, RefundRequest | None, Any]]
 
 # Search Orders' page and both list-by-ids calls take at most 100 orders: the fewest requests.
-DEFAULT_GROUP_SIZE = _wire.MAX_LIST_IDS
+DEFAULT_GROUP_SIZE = _more_calls.MAX_LIST_IDS
 # How long a batch relies on what its shared reads showed before reading again to write.
 # At Wix's 200 requests a minute a group of 100 standard refunds (two requests each) takes
 # a minute to work through; its last orders are then read again only if it takes twice that.
@@ -257,8 +257,9 @@ async def refund_orders_async(
 
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    if isinstance(group_size, bool) or not isinstance(group_size, int) or not 1 <= group_size <= _wire.MAX_LIST_IDS:
-        raise InvalidRequest("group_size", f"must be a whole number from 1 to {_wire.MAX_LIST_IDS}, got {group_size!r}")
+    most = _more_calls.MAX_LIST_IDS
+    if isinstance(group_size, bool) or not isinstance(group_size, int) or not 1 <= group_size <= most:
+        raise InvalidRequest("group_size", f"must be a whole number from 1 to {most}, got {group_size!r}")
     if not max_age >= 0:
         raise InvalidRequest("max_age", f"must be a number of seconds >= 0, got {max_age!r}")
     if isinstance(requests, AsyncIterable):

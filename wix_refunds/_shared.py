@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import _wire
+from . import _more_calls, _wire
 from ._client import AsyncWixClient
 from ._engine import Observed, Progress, Read, next_action
 from ._errors import WixAPIError, WixRefundError
@@ -75,8 +75,8 @@ class SharedReads:
             if what is not None:
                 wanted[what].append(run.order_id)
         transactions, fulfillments = await asyncio.gather(
-            self._shared(_wire.list_transactions_by_ids, wanted["transactions"]),
-            self._shared(_wire.list_fulfillments_by_ids, wanted["fulfillments"]),
+            self._shared(_more_calls.list_transactions_by_ids, wanted["transactions"]),
+            self._shared(_more_calls.list_fulfillments_by_ids, wanted["fulfillments"]),
         )
         for run in runs:
             key = run.order_id.lower()
@@ -93,7 +93,7 @@ class SharedReads:
         cursor: str | None = None
         # A bound: more pages than asked orders would mean Wix's paging does not end.
         for _ in range(len(ids) + 1):
-            page = await self._send(_wire.search_orders_by_ids(ids, cursor))
+            page = await self._send(_more_calls.search_orders_by_ids(ids, cursor))
             if page is None:
                 break
             found.update((order.id.lower(), order) for order in page.orders if order.id.lower() in wanted)

@@ -56,7 +56,6 @@ __all__ = [
     "ItemsAsked",
     "MAX_CANCEL_MESSAGE",
     "MAX_CUSTOMER_REASON",
-    "MAX_LIST_IDS",
     "MAX_PAYMENT_REFUNDS",
     "PaymentRefund",
     "REFERENCE_TAG",
@@ -74,13 +73,9 @@ __all__ = [
     "format_amount",
     "get_order",
     "get_refundability",
-    "get_site_properties",
     "is_guid",
-    "list_currencies",
     "list_fulfillments",
-    "list_fulfillments_by_ids",
     "list_transactions",
-    "list_transactions_by_ids",
     "parse_calculation",
     "parse_fulfillments",
     "parse_fulfillments_by_ids",
@@ -94,12 +89,8 @@ __all__ = [
     "parse_sites",
     "parse_transactions",
     "parse_transactions_by_ids",
-    "probe_write",
-    "query_sites",
     "reference_of",
     "refund_payments",
-    "search_one_order",
-    "search_orders_by_ids",
 ]
 
 T = TypeVar("T")
@@ -113,7 +104,6 @@ MAX_CUSTOMER_REASON = 200
 MAX_PAYMENT_REFUNDS = 50
 MAX_CANCEL_MESSAGE = 1000
 # Search Orders' page and both list-by-ids calls take at most 100 (docs/wix-api.md 2.2, 2.4, 2.5).
-MAX_LIST_IDS = 100
 
 def check_id(value: object, *, field: str) -> str:
     """Return ``value`` if it is a GUID; otherwise raise before any request is built.
@@ -257,59 +247,6 @@ def get_refundability(order_id: str) -> WireCall[RefundabilityAnswer]:
     )
 
 
-def _order_ids(order_ids: Sequence[str]) -> list[str]:
-    ids = [check_id(order_id, field="order_id") for order_id in order_ids]
-    if not 1 <= len(ids) <= MAX_LIST_IDS:
-        raise InvalidRequest("order_ids", f"Wix takes 1 to {MAX_LIST_IDS} orders in one call, got {len(ids)}")
-    return ids
-
-
-def search_orders_by_ids(order_ids: Sequence[str], cursor: str | None = None) -> WireCall[SearchPage]:
-    """Return the Search Orders call for these orders (1 to 100), or for the page after ``cursor``.
-
-    The first page filters on ``id`` (``$in``); a later page sends only its cursor, as
-    Wix's own paging example does (the cursor carries the filter).
-    """
-    ids = _order_ids(order_ids)
-    paging: dict[str, Any] = {"limit": MAX_LIST_IDS}
-    search: dict[str, Any] = {"filter": {"id": {"$in": ids}}, "cursorPaging": paging}
-    if cursor is not None:
-        paging["cursor"] = cursor
-        search = {"cursorPaging": paging}
-    return WireCall(
-        operation="search_orders",
-        method="POST",
-        path="/ecom/v1/orders/search",
-        parse=parse_search_page,
-        permission=_STORES_READ,
-        body={"search": search},
-    )
-
-
-def list_transactions_by_ids(order_ids: Sequence[str]) -> WireCall[dict[str, OrderTransactions]]:
-    """Return the List Transactions For Multiple Orders call (1 to 100 orders)."""
-    return WireCall(
-        operation="list_transactions_by_ids",
-        method="POST",
-        path="/ecom/v1/payments/list-by-ids",
-        parse=parse_transactions_by_ids,
-        permission=_STORES_READ,
-        body={"orderIds": _order_ids(order_ids)},
-    )
-
-
-def list_fulfillments_by_ids(order_ids: Sequence[str]) -> WireCall[dict[str, tuple[Fulfillment, ...]]]:
-    """Return the List Fulfillments For Multiple Orders call (1 to 100 orders)."""
-    return WireCall(
-        operation="list_fulfillments_by_ids",
-        method="POST",
-        path="/ecom/v1/fulfillments/list-by-ids",
-        parse=parse_fulfillments_by_ids,
-        permission=_STORES_READ,
-        body={"orderIds": _order_ids(order_ids)},
-    )
-
-
 @attrs.frozen(kw_only=True)
 class PaymentRefund:
     """One entry of a Refund Payments call: how much goes back to one payment.
@@ -447,73 +384,6 @@ def calculate_refund(order_id: str, asked: ItemsAsked, *, currency: str | None =
         target=order_id,
         order_id=order_id,
     )
-
-
-def get_site_properties() -> WireCall[Mapping[str, Any]]:
-    """Return the Get Site Properties call (the Business Info check)."""
-    return WireCall(
-        operation="get_site_properties",
-        method="GET",
-        path="/site-properties/v4/properties",
-        parse=parse_site_properties,
-        permission="Business Info",
-    )
-
-
-def query_sites(site_id: str) -> WireCall[tuple[str, ...]]:
-    """Return the account-level Query Sites call filtered to ``site_id`` (the Sites check)."""
-    return WireCall(
-        operation="query_sites",
-        method="POST",
-        path="/site-list/v2/sites/query",
-        parse=parse_sites,
-        permission="Sites (Get Sites List)",
-        body={"query": {"filter": {"id": {"$in": [site_id]}}, "cursorPaging": {"limit": 1}}},
-        account_level=True,
-    )
-
-
-def search_one_order() -> WireCall[list[Any]]:
-    """Return a Search Orders call for at most one order (the Wix Stores check)."""
-    return WireCall(
-        operation="search_orders",
-        method="POST",
-        path="/ecom/v1/orders/search",
-        parse=parse_list("orders"),
-        permission=_STORES_READ,
-        body={"search": {"cursorPaging": {"limit": 1}}},
-    )
-
-
-def probe_write(what: str, order_id: str, other_id: str) -> WireCall[Any]:
-    """Return a write on an order that does not exist: one write-permission check of ``verify``.
-
-    ``what`` is ``cancel``, ``refund`` or ``delete`` (each is its own permission on Wix);
-    ``order_id`` and ``other_id`` (the payment or fulfilment) are fresh random GUIDs. It
-    cannot change anything: 404 means the key may make that write, 403 that it may not
-    (``docs/wix-api.md``: Wix has no call that lists a key's permissions).
-    """
-    calls: dict[str, Callable[[], WireCall[Any]]] = {
-        "cancel": lambda: cancel_order(order_id),
-        "refund": lambda: refund_payments(order_id, [PaymentRefund(payment_id=other_id, amount=Decimal(1))]),
-        "delete": lambda: delete_fulfillment(order_id, other_id),
-    }
-    call = calls[what]()
-    return attrs.evolve(call, operation=f"probe_{call.operation}")
-
-
-def list_currencies() -> WireCall[list[Any]]:
-    """Return the List Currencies call (the Wix Currencies check)."""
-    return WireCall(
-        operation="list_currencies",
-        method="GET",
-        path="/currency_converter/v1/currencies",
-        parse=parse_list("currencies"),
-        permission="Wix Currencies",
-    )
-
-
-# --- responses --------------------------------------------------------------------
 
 
 def decode_json(body: bytes) -> object:
