@@ -14,6 +14,7 @@ from decimal import Decimal
 import attrs
 
 from ._errors import RefundNotSupported
+from ._money import format_money
 from ._orders import Order, OrderTransactions, Payment, PaymentRecordStatus, PaymentRefundability, Refundability
 from ._routing import RefundPlan
 from ._wire import PaymentRefund
@@ -86,13 +87,13 @@ def split_full(
     if blocked:
         possible = sum((h.holds for h in _holdings(transactions, refundability) if h not in blocked), Decimal(0))
         names = "; ".join(
-            f"payment {h.payment.id} ({_label(h.payment)}, {h.holds} {order.currency}): {h.why or h.kind}"
+            f"payment {h.payment.id} ({_label(h.payment)}, {format_money(h.holds, order.currency)}): {h.why or h.kind}"
             for h in blocked
         )
         raise RefundNotSupported(
             f"order {plan.order_number or plan.order_id} ({plan.order_id}): a full refund is refused before anything "
-            f"is sent, since Wix cannot refund {names}. The other payments could refund {possible} "
-            f"{order.currency}: ask for that amount to refund them alone.",
+            f"is sent, since Wix cannot refund {names}. The other payments could refund "
+            f"{format_money(possible, order.currency)}: ask for that amount to refund them alone.",
             order_id=plan.order_id,
         )
     return parts
@@ -129,13 +130,14 @@ def split_partial(
             if h.payment.stored_value or h.kind not in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE)
         ]
         besides = "".join(
-            f"; not usable: payment {h.payment.id} ({_label(h.payment)}, {h.holds} {order.currency}: "
+            f"; not usable: payment {h.payment.id} ({_label(h.payment)}, {format_money(h.holds, order.currency)}: "
             f"{'stored value is refunded whole, only by a full refund' if h.payment.stored_value else h.why})"
             for h in others
         )
         raise RefundNotSupported(
-            f"order {plan.order_number or plan.order_id} ({plan.order_id}): {amount} {order.currency} is to be "
-            f"refunded but the payments Wix can refund hold only {covered} {order.currency}{besides}",
+            f"order {plan.order_number or plan.order_id} ({plan.order_id}): {format_money(amount, order.currency)} "
+            f"is to be refunded but the payments Wix can refund hold only {format_money(covered, order.currency)}"
+            f"{besides}",
             order_id=plan.order_id,
         )
     return parts
