@@ -163,3 +163,16 @@ def test_a_rate_limit_that_could_not_work_is_refused(limit: tuple[int, float]) -
 
     with pytest.raises(InvalidRequest, match="rate_limit"):
         RateLimiter(*limit)
+
+
+def test_the_default_policy_is_five_attempts_within_a_minute_and_a_two_minute_settle_window() -> None:
+    policy = RetryPolicy()
+    assert (policy.max_attempts, policy.deadline, policy.settle) == (5, 60.0, 120.0)
+    assert (policy.backoff, policy.max_backoff, policy.max_retry_after) == (0.5, 8.0, 60.0)
+
+
+def test_a_limiter_of_one_request_per_window_is_allowed() -> None:
+    clock = iter([0.0, 0.0]).__next__
+    limiter = RateLimiter(1, 10.0, clock=clock)
+    assert limiter.reserve() == 0.0
+    assert limiter.reserve() == 10.0

@@ -309,3 +309,17 @@ def test_overlapping_rules_are_refused_when_the_table_is_built() -> None:
     row = (_AFTER, _LIVE, _ANY_P, _ANY_F, _ANY_A, RefundRoute.STANDARD_REFUND)
     with pytest.raises(AssertionError, match="two refund rules cover"):
         _expand((row, row))
+
+
+def test_a_reference_of_64_characters_is_the_longest_accepted() -> None:
+    assert RefundRequest(reference="r" * 64).reference == "r" * 64
+    with pytest.raises(InvalidRequest, match="reference"):
+        RefundRequest(reference="r" * 65)
+
+
+def test_an_order_after_the_cutoff_cancelled_and_refunded_says_it_is_refunded() -> None:
+    plan = decide_refund(make_order(NEW, "CANCELED", "FULLY_REFUNDED", "NOT_FULFILLED"))
+    assert plan.route is RefundRoute.NOTHING_TO_DO
+    assert "already FULLY_REFUNDED" in plan.reason
+    old = decide_refund(make_order(OLD, "CANCELED", "PAID", "NOT_FULFILLED"))
+    assert "already CANCELED" in old.reason
