@@ -176,3 +176,7 @@ def test_a_limiter_of_one_request_per_window_is_allowed() -> None:
     limiter = RateLimiter(1, 10.0, clock=clock)
     assert limiter.reserve() == 0.0
     assert limiter.reserve() == 10.0
+
+
+def test_a_deadline_under_a_second_is_allowed() -> None:
+    assert RetryPolicy(deadline=0.5).deadline == 0.5
