@@ -96,8 +96,7 @@ def after_failure(progress: Progress, failure: Failure) -> Progress:
         seen = attrs.evolve(progress.seen, transactions=None)
         return attrs.evolve(progress, seen=seen, wrote=True, unknown_for=0.0, settle_reads=0)
     refused = failure.action if rule == "all_once" else progress.refused
-    sent = None if isinstance(failure.action, Refund) and failure.kind == "refused" else progress.sent
-    return attrs.evolve(progress, seen=Observed(), wrote=wrote, refused=refused, sent=sent)
+    return attrs.evolve(progress, seen=Observed(), wrote=wrote, refused=refused)
 
 
 # --- the next step ----------------------------------------------------------------
