@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +41,33 @@ def test_unnormalised_amounts_parse_as_exact_decimals(amount: object) -> None:
     order = Order.from_wix(order_json(priceSummary={"total": {"amount": amount}}))
     assert order.total == Decimal(str(amount))
     assert isinstance(order.total, Decimal)
+
+
+@pytest.mark.parametrize("text", ["35.50", " 35.50 ", "3.550E1", "+35.5", "35.5000"])
+def test_every_decimal_text_of_one_amount_reads_as_the_same_total(text: str) -> None:
+    order = Order.from_wix(order_json(priceSummary={"total": {"amount": text}}))
+    assert order.total == Decimal("35.5")
+
+
+@pytest.mark.parametrize("text", ["35.5.0", "1e", "", "-", "NaN", "Infinity", "35,50"])
+def test_a_total_that_is_not_a_finite_decimal_is_refused_naming_the_field(text: str) -> None:
+    with pytest.raises(InvalidOrderData) as caught:
+        Order.from_wix(order_json(priceSummary={"total": {"amount": text}}))
+    assert caught.value.field == "order.priceSummary.total.amount"
+
+
+@pytest.mark.parametrize(
+    "created",
+    [
+        "2024-03-01T10:00:00.000Z",
+        "2024-03-01T12:00:00+02:00",
+        "2024-03-01T10:00:00+0000",
+    ],
+)
+def test_placed_instants_read_in_utc_whatever_offset_wix_wrote(created: str) -> None:
+    placed = Order.from_wix(order_json(createdDate=created)).created_at
+    assert placed == datetime(2024, 3, 1, 10, tzinfo=timezone.utc)
+    assert placed.utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize("number", [35.5, Decimal("35.5")])

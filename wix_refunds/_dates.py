@@ -31,6 +31,8 @@ def parse_timestamp(value: object, *, field: str) -> datetime:
             parsed = isoparse(value)
         except (ValueError, OverflowError) as exc:
             raise InvalidOrderData(field, f"{value!r} is not an ISO 8601 timestamp") from exc
+    if parsed.tzinfo is timezone.utc:  # ``Z``, Wix's own form, read by Python 3.11 and newer
+        return parsed
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise InvalidOrderData(field, f"{value!r} has no UTC offset; a local time is never guessed")
     return parsed.astimezone(timezone.utc)

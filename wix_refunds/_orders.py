@@ -14,7 +14,8 @@ import attrs
 
 from ._dates import parse_timestamp
 from ._errors import InvalidOrderData
-from ._json import _bool, _enum_text, _get, _id, _kind, _list, _obj, _price, _str, is_guid
+from ._json import _GUID, _bool, _enum_text, _get, _id, _kind, _list, _obj, _price, _str
+from ._money import MINOR_UNITS
 
 __all__ = [
     "Fulfillment",
@@ -305,6 +306,9 @@ class PaymentRefundability:
 
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+# Wix's form of an amount (decimal text, no exponent), read straight into a Decimal;
+# any other form goes through the careful reader, which names what is wrong.
+_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def parse_order(data: object) -> Order:
@@ -320,13 +324,12 @@ def parse_order(data: object) -> Order:
         InvalidOrderData: a field is missing or malformed; the error names it.
     """
     top = data if type(data) is dict else _obj(data, "order")
-    inner = top.get("order")
-    order = top if "order" not in top else inner if type(inner) is dict else _obj(inner, "order")
+    order = top.get("order", top)
+    if type(order) is not dict:
+        order = _obj(order, "order")
     path = "order"
     number = order.get("number")
-    if type(number) is int:
-        number = str(number)
-    elif type(number) is not str or not number:
+    if type(number) is not str or not number:
         if type(number) is not bool and isinstance(number, int):
             number = str(number)
         else:
@@ -344,14 +347,19 @@ def parse_order(data: object) -> Order:
     if type(raw_fulfillment) is not str:
         raw_fulfillment = _enum_text(order, "fulfillmentStatus", path)
     currency = order.get("currency")
-    if type(currency) is not str or _CURRENCY.fullmatch(currency) is None:
+    if type(currency) is not str or (currency not in MINOR_UNITS and _CURRENCY.fullmatch(currency) is None):
         currency = _str(order, "currency", path)
         raise InvalidOrderData("order.currency", f"{currency!r} is not an ISO 4217 code")
     summary = order.get("priceSummary")
     if type(summary) is not dict:
         summary = _obj(_get(order, "priceSummary", path), "order.priceSummary")
     total_key = "totalPrice" if summary.get("total") is None and summary.get("totalPrice") is not None else "total"
-    total = _price(summary, total_key, "order.priceSummary")
+    price = summary.get(total_key)
+    amount = price.get("amount") if type(price) is dict else None
+    if type(amount) is str and _AMOUNT.fullmatch(amount):
+        total = Decimal(amount)
+    else:
+        total = _price(summary, total_key, "order.priceSummary")
     if total < 0:
         raise InvalidOrderData("order.priceSummary.total.amount", f"{total} is negative")
     items = []
@@ -368,7 +376,7 @@ def parse_order(data: object) -> Order:
                 raise InvalidOrderData(f"{item_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
         items.append(LineItem(id=line_id, quantity=quantity))
     order_id = order.get("id")
-    if type(order_id) is not str or not is_guid(order_id):
+    if type(order_id) is not str or _GUID.fullmatch(order_id) is None:
         order_id = _id(order, "id", path)
     archived = order.get("archived", False)
     if type(archived) is not bool:
@@ -379,9 +387,9 @@ def parse_order(data: object) -> Order:
         created_at=parse_timestamp(
             order.get("createdDate") or _get(order, "createdDate", path), field="order.createdDate"
         ),
-        status=_ORDER_STATUSES.get(raw_status, OrderStatus.UNKNOWN),
-        payment_status=_PAYMENT_STATUSES.get(raw_payment, PaymentStatus.UNKNOWN),
-        fulfillment_status=_FULFILLMENT_STATUSES.get(raw_fulfillment, FulfillmentStatus.UNKNOWN),
+        status=_ORDER_STATUSES.get(raw_status, _UNKNOWN_STATUS),
+        payment_status=_PAYMENT_STATUSES.get(raw_payment, _UNKNOWN_PAYMENT),
+        fulfillment_status=_FULFILLMENT_STATUSES.get(raw_fulfillment, _UNKNOWN_FULFILLMENT),
         currency=currency,
         total=total,
         archived=archived,
@@ -396,3 +404,5 @@ def parse_order(data: object) -> Order:
 _ORDER_STATUSES: Mapping[str, OrderStatus] = MappingProxyType(dict(OrderStatus._value2member_map_))
 _PAYMENT_STATUSES: Mapping[str, PaymentStatus] = MappingProxyType(dict(PaymentStatus._value2member_map_))
 _FULFILLMENT_STATUSES: Mapping[str, FulfillmentStatus] = MappingProxyType(dict(FulfillmentStatus._value2member_map_))
+_UNKNOWN_STATUS, _UNKNOWN_PAYMENT = OrderStatus.UNKNOWN, PaymentStatus.UNKNOWN
+_UNKNOWN_FULFILLMENT = FulfillmentStatus.UNKNOWN

@@ -213,12 +213,13 @@ def _when(placed: datetime, cutoff: datetime) -> str:
 # --- the rules table --------------------------------------------------------------
 
 
-class _Era(enum.Enum):
+# Text enums: their hash is str's, in C; every rule lookup hashes both.
+class _Era(str, enum.Enum):
     BEFORE = "before"
     AFTER = "after"
 
 
-class _Amount(enum.Enum):
+class _Amount(str, enum.Enum):
     FULL = "full"
     PARTIAL = "partial"
 
@@ -349,29 +350,32 @@ def decide_refund(
                 f"order total {format_money(order.total, order.currency)}",
                 order_id=order.id,
             )
-    if request.by_item and era is _BEFORE:
+    by_item = request.by_item
+    if by_item and era is _BEFORE:
         # An order placed before the cutoff is cancelled whole: an item refund would be half-done.
         raise RefundNotSupported(
             f"order {order.number} ({order.id}), {_when(order.created_at, cutoff)}: refused, it can only be "
             "refunded in full (by cancelling it), not by item; ask for the whole order instead",
             order_id=order.id,
         )
-    full = not request.by_item and (amount is None or amount == order.total)
+    full = not by_item and (amount is None or amount == order.total)
     kind = _Amount.FULL if full else _Amount.PARTIAL
     outcome = RULES_TABLE.get((era, order.status, order.payment_status, order.fulfillment_status, kind))
     if outcome is None or outcome.__class__ is not RefundRoute:
         raise RefundNotSupported(_refusal(order, cutoff, kind, outcome), order_id=order.id)
     steps: tuple[Step, ...]
     if outcome is RefundRoute.STANDARD_REFUND:
-        steps = (
-            RefundPayments(
+        if by_item:
+            payments = RefundPayments(
                 amount=amount,
                 currency=order.currency,
                 items=request.items,
                 shipping=request.shipping,
                 fees=request.fees,
-            ),
-        )
+            )
+        else:
+            payments = RefundPayments(amount=amount, currency=order.currency)
+        steps = (payments,)
         state = f"paid ({order.raw_payment_status})"
     elif outcome is RefundRoute.NOTHING_TO_DO:
         steps = ()
