@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from dateutil.parser import isoparse
-
 from ._errors import InvalidOrderData
 
 __all__ = ["format_instant", "parse_timestamp"]
@@ -27,6 +25,9 @@ def parse_timestamp(value: object, *, field: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
+        # dateutil's parser is loaded only for what Python's cannot read.
+        from dateutil.parser import isoparse
+
         try:
             parsed = isoparse(value)
         except (ValueError, OverflowError) as exc:

@@ -14,14 +14,16 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import tenacity
 
 from ._error_table import meaning_of
 from ._errors import InvalidRequest, WixAPIError
 from ._log import log_event
+
+if TYPE_CHECKING:
+    import tenacity
 
 __all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
@@ -105,6 +107,10 @@ class RetryPolicy:
         return ceiling * self.jitter()
 
     def _tenacity_kwargs(self, operation: str, write: bool, elapsed: float, order_id: str | None) -> dict[str, Any]:
+        # tenacity is imported on the first retry: most calls succeed at once, and a
+        # process that never retries (a script, a command) does not pay to load it.
+        import tenacity
+
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             return self.wait_seconds(state.attempt_number, exc)
@@ -139,12 +145,16 @@ class RetryPolicy:
         self, operation: str, *, write: bool, elapsed: float = 0.0, order_id: str | None = None
     ) -> tenacity.Retrying:
         """Return a tenacity controller for one synchronous call, ``elapsed`` seconds into it."""
+        import tenacity
+
         return tenacity.Retrying(sleep=self.sleep, **self._tenacity_kwargs(operation, write, elapsed, order_id))
 
     def async_retrying(
         self, operation: str, *, write: bool, elapsed: float = 0.0, order_id: str | None = None
     ) -> tenacity.AsyncRetrying:
         """Return a tenacity controller for one asynchronous call, ``elapsed`` seconds into it."""
+        import tenacity
+
         return tenacity.AsyncRetrying(
             sleep=self.async_sleep, **self._tenacity_kwargs(operation, write, elapsed, order_id)
         )
