@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from wix_refunds import FulfillmentStatus, InvalidOrderData, Order, OrderStatus, PaymentStatus
 
 from .factories import ORDER_ID, order_json
+from .reference_reader import read_order_plainly
 
 
 def test_order_is_read_from_a_get_order_response() -> None:
@@ -203,6 +204,52 @@ def test_any_payload_reads_as_an_order_or_an_error_naming_its_field(changes: dic
         assert field.split(".")[1].split("[")[0] in {*changes, "priceSummary"}, (field, changes)
 
 
+# The one reader's inline checks must agree with the plain reader (tests/reference_reader.py)
+# on every input: the same order, or an error naming the same field.
+@given(st.dictionaries(_KEYS, _VALUES, max_size=3), st.booleans())
+def test_fast_and_careful_parsing_agree(changes: dict[str, Any], wrapped: bool) -> None:
+    data = order_json(**changes)
+    payload = data if wrapped else data["order"]
+    try:
+        expected: object = read_order_plainly(payload)
+    except InvalidOrderData as exc:
+        expected = exc.field
+    try:
+        got: object = Order.from_wix(payload)
+    except InvalidOrderData as exc:
+        got = exc.field
+    assert got == expected
+
+
+_ODD = st.one_of(
+    _VALUES,
+    st.sampled_from(["EUR", "JPY", "XYZ", "XTS", " 35.0", "3.5E1", "+1", "1.", ".5", "0x10", "35,0", "-0.00"]),
+    st.sampled_from([Decimal("35.5"), Decimal("-1"), Decimal("NaN"), Decimal("Infinity"), 35.5, 10**30]),
+    st.fixed_dictionaries({}, optional={"id": st.sampled_from([ORDER_ID, "", 7]), "quantity": st.integers(-2, 3)}),
+    st.fixed_dictionaries({"amount": st.sampled_from(["35.50", " 35.5", "3.55E1", "1e", "NaN", "-0.01", 35, True])}),
+)
+
+
+@given(
+    st.one_of(st.none(), _ODD, st.dictionaries(st.sampled_from(["total", "totalPrice"]), st.one_of(_ODD, st.none()))),
+    st.lists(st.one_of(_ODD, st.fixed_dictionaries({"id": _ODD, "quantity": _ODD})), max_size=3),
+    st.sampled_from(["USD", "JPY", "XYZ", "usd", "", "EURO"]),
+)
+def test_fast_and_careful_parsing_agree_on_totals_lines_and_currencies(
+    summary: object, lines: list[object], currency: str
+) -> None:
+    payload = order_json(priceSummary=summary, lineItems=lines, currency=currency)
+    try:
+        expected: object = read_order_plainly(payload)
+    except InvalidOrderData as exc:
+        expected = exc.field
+    try:
+        got: object = Order.from_wix(payload)
+    except InvalidOrderData as exc:
+        got = exc.field
+    assert got == expected
+
+
 @given(
     st.datetimes(timezones=st.integers(-720, 840).map(lambda m: timezone(timedelta(minutes=m)))),
     st.decimals(min_value=0, max_value=10**9, places=2),
@@ -220,3 +267,17 @@ def test_valid_orders_read_their_instant_total_and_lines_exactly(created: Any, t
     assert [(line.id, line.quantity) for line in order.line_items] == [
         (f"00000000-0000-0000-0000-{i:012d}", i) for i in range(items)
     ]
+
+
+@given(
+    st.datetimes(timezones=st.integers(-720, 840).map(lambda m: timezone(timedelta(minutes=m)))),
+    st.decimals(min_value=0, max_value=10**9, places=2),
+    st.integers(0, 5),
+)
+def test_fast_and_careful_parsing_agree_on_valid_orders(created: Any, total: Decimal, items: int) -> None:
+    data = order_json(
+        createdDate=created.isoformat(),
+        priceSummary={"total": {"amount": str(total)}},
+        lineItems=[{"id": f"00000000-0000-0000-0000-{i:012d}", "quantity": i} for i in range(items)],
+    )
+    assert Order.from_wix(data) == read_order_plainly(data)

@@ -378,15 +378,15 @@ def parse_order(data: object) -> Order:
     order_id = order.get("id")
     if type(order_id) is not str or _GUID.fullmatch(order_id) is None:
         order_id = _id(order, "id", path)
+    created = order.get("createdDate") or _get(order, "createdDate", path)
+    created_at = parse_timestamp(created, field="order.createdDate")
     archived = order.get("archived", False)
     if type(archived) is not bool:
         archived = _bool(order, "archived", path)
     return Order(
         id=order_id,
         number=number,
-        created_at=parse_timestamp(
-            order.get("createdDate") or _get(order, "createdDate", path), field="order.createdDate"
-        ),
+        created_at=created_at,
         status=_ORDER_STATUSES.get(raw_status, _UNKNOWN_STATUS),
         payment_status=_PAYMENT_STATUSES.get(raw_payment, _UNKNOWN_PAYMENT),
         fulfillment_status=_FULFILLMENT_STATUSES.get(raw_fulfillment, _UNKNOWN_FULFILLMENT),
