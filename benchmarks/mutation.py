@@ -117,6 +117,7 @@ def main() -> None:
         chosen = mutants if not args.sample else rng.sample(mutants, min(args.sample, len(mutants)))
         env = {**os.environ, "PYTHONPATH": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"}
         killed, survived = 0, []
+        per_module: dict[str, list[int]] = {module: [0, 0] for module, _ in chosen}
         started = time.perf_counter()
         for module, index in chosen:
             path = scratch / "wix_refunds" / module
@@ -138,6 +139,8 @@ def main() -> None:
             finally:
                 path.write_text(original)
             killed += dead
+            per_module[module][0] += dead
+            per_module[module][1] += 1
             if not dead:
                 survived.append(f"{module} {what}")
         elapsed = time.perf_counter() - started
@@ -146,6 +149,8 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"mutants: {len(mutants)} sites in {', '.join(args.module or MODULES)}; ran {len(chosen)} (seed {args.seed})")
     print(f"killed: {killed} of {len(chosen)} = {killed / max(len(chosen), 1):.0%} (goal >= 90%) in {elapsed:.0f} s")
+    for module, (dead_here, ran) in per_module.items():
+        print(f"  {module}: {dead_here} of {ran} = {dead_here / ran:.0%}")
     for line in survived:
         print(f"  survived: {line}")
 
