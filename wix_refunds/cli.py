@@ -47,6 +47,7 @@ from ._cli_run import (
     request_of,
     say,
 )
+from ._cli_status import cmd_status
 from ._client import DEFAULT_RATE_LIMIT, AsyncWixClient
 from ._errors import WixRefundError
 from ._execute import RefundOutcome, new_reference, refund_order, refund_orders_async
@@ -65,6 +66,7 @@ examples:
   wix-refunds verify
   wix-refunds plan ORDER_ID... [--amount 12.50]
   wix-refunds refund ORDER_ID --amount 12.50 --reason "late delivery" --reference ticket-881
+  wix-refunds status ORDER_ID ticket-881                          # where that refund stands
   wix-refunds batch orders.csv --report orders.report.jsonl      # asks before it acts
   wix-refunds --json batch orders.csv --report orders.report.jsonl --yes > out.jsonl
   wix-refunds --store shop-eu batch orders.csv --dry-run
@@ -175,6 +177,14 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--dry-run", action="store_true", help="plan every row and show the totals, send no write")
     batch.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed off a terminal)")
     batch.add_argument("--report", metavar="FILE.jsonl", help="append a JSON line per row; re-runs skip done rows")
+    status = command(
+        "status",
+        "show where a refund made with a reference stands on Wix (no write)",
+        "Wix may settle a refund later: PENDING, then SUCCEEDED or FAILED. Exit code 0 once Wix answered;\n"
+        "the state is in the output.\nexample:\n  wix-refunds status ORDER_ID ticket-881 --json",
+    )
+    status.add_argument("order_id", metavar="ORDER_ID")
+    status.add_argument("reference", metavar="REFERENCE", help="the reference the refund was made with")
     command("demo", "refund one order of each kind on a bundled fake Wix", "example:\n  wix-refunds demo --json")
     return parser
 
@@ -395,7 +405,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             level=logging.DEBUG if args.verbose > 1 else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
-    handlers = {"verify": _cmd_verify, "plan": _cmd_plan, "refund": _cmd_refund, "batch": cmd_batch, "demo": _cmd_demo}
+    handlers = {
+        "verify": _cmd_verify,
+        "plan": _cmd_plan,
+        "refund": _cmd_refund,
+        "status": cmd_status,
+        "batch": cmd_batch,
+        "demo": _cmd_demo,
+    }
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm(ctx)) if main_thread else None
     try:
@@ -413,7 +430,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-    if args.command != "verify" or "error" in ctx.summary:
+    # verify and status print one answer, not a tally of orders.
+    if args.command not in ("verify", "status") or "error" in ctx.summary:
         ctx.emit(ctx.tally.record(code, **ctx.summary))
     return code
 
