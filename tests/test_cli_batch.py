@@ -451,3 +451,60 @@ def test_a_bad_item_row_names_its_line_and_what_to_write(fake: FakeWix, served: 
     assert "whole number" in result.stdout + result.stderr
     assert "items.csv:3" in result.stdout + result.stderr
     assert fake.writes == []
+
+
+# --- PostgreSQL locks: every order held is a session ----------------------------------------
+
+
+def _role_with_few_sessions(postgres: Any, name: str, limit: int) -> str:
+    """Return the DSN of a new role that may open at most ``limit`` sessions at once."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(postgres.dsn(), autocommit=True) as admin:
+        admin.execute(f"DROP ROLE IF EXISTS {name}")
+        admin.execute(f"CREATE ROLE {name} LOGIN CONNECTION LIMIT {limit}")
+    return f"postgresql://{name}@127.0.0.1:{postgres.port}/postgres"
+
+
+def test_rows_that_find_no_postgres_session_fail_safely_and_a_smaller_group_size_finishes_them(
+    fake: FakeWix, served: str, postgres: Any, tmp_path: Path
+) -> None:
+    # The default group (100) and concurrency (8) hold far more than the 8 sessions this role may open.
+    dsn = _role_with_few_sessions(postgres, "few_sessions", 8)
+    ids = [fake.add_order(total="10") for _ in range(60)]
+    path = write_csv(tmp_path / "in.csv", [f"{oid},," for oid in ids], header="order_id,amount,reason")
+    report = str(tmp_path / "report.jsonl")
+    args = ("--yes", "--json", "--lock-dsn", dsn, "--rate-limit", "100000", "--report", report)
+    first = cli(fake, served, "batch", str(path), *args)
+    assert first.returncode == 1
+    failed = [r for r in records(first.stdout) if r["type"] == "order" and r["status"] == "FAILED"]
+    assert failed
+    for record in failed:
+        assert record["error"]["type"] == "LockUnavailable"
+        assert "PostgreSQL failed while connecting" in record["error"]["message"]
+        assert fake.refunded_total(record["order_id"]) == 0
+    again = cli(fake, served, "batch", str(path), *args, "--group-size", "2", "--concurrency", "2")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert records(again.stdout)[-1]["skipped"] == 60 - len(failed)
+    assert all(fake.refunded_total(oid) == Decimal("10") for oid in ids)
+
+
+def test_group_size_sets_how_many_orders_a_batch_reads_in_one_request(
+    fake: FakeWix, served: str, tmp_path: Path
+) -> None:
+    ids = [fake.add_order(created=OLD) for _ in range(7)]
+    path = write_csv(tmp_path / "in.csv", [f"{oid},," for oid in ids], header="order_id,amount,reason")
+    result = cli(fake, served, "batch", str(path), "--yes", "--group-size", "3", "--rate-limit", "100000")
+    assert result.returncode == 0, result.stderr
+    searched = [r.json["search"]["filter"]["id"]["$in"] for r in fake.calls(method="POST", path="*/search")]
+    assert sorted(len(group) for group in searched) == [1, 3, 3]
+    assert sorted(oid for group in searched for oid in group) == sorted(ids)
+
+
+@pytest.mark.parametrize("size", ["0", "101", "ten"])
+def test_a_group_size_outside_1_to_100_is_a_usage_error(fake: FakeWix, served: str, tmp_path: Path, size: str) -> None:
+    oid = fake.add_order(total="10")
+    path = write_csv(tmp_path / "in.csv", [f"{oid},,"], header="order_id,amount,reason")
+    result = cli(fake, served, "batch", str(path), "--yes", "--group-size", size)
+    assert result.returncode == 2
+    assert "--group-size" in result.stderr
+    assert fake.requests == []

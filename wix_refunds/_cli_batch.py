@@ -63,7 +63,14 @@ async def _run_rows(
 
     ticker = asyncio.ensure_future(_tick(progress))
     try:
-        batch = refund_orders_async(client, source(), concurrency=ctx.args.concurrency, dry_run=dry_run, locks=locks)
+        batch = refund_orders_async(
+            client,
+            source(),
+            concurrency=ctx.args.concurrency,
+            dry_run=dry_run,
+            locks=locks,
+            group_size=ctx.args.group_size,
+        )
         async for outcome in batch:
             row = by_key[outcome.context]
             progress.add(outcome)

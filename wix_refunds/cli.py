@@ -10,14 +10,14 @@ Exit codes:
     130  interrupted by Ctrl-C (SIGINT)
     143  stopped by SIGTERM
 
-What is printed (text and JSON records) lives in ``_cli_output``; the batch file and its
-report in ``_batch_file``; the stores file in ``_stores``.
+What is printed (text and JSON records) lives in ``_cli_output``; the batch, status and demo
+commands in ``_cli_batch``, ``_cli_status`` and ``_cli_demo``; the batch file and its report in
+``_batch_file``; the stores file in ``_stores``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import signal
@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 from ._batch_file import BatchFileError
 from ._cli_batch import cmd_batch
+from ._cli_demo import cmd_demo
 from ._cli_output import describe_outcome, describe_plan, error_dict, order_record
 from ._cli_run import (
     EXIT_CREDENTIALS,
@@ -48,12 +49,11 @@ from ._cli_run import (
     say,
 )
 from ._cli_status import cmd_status
-from ._client import DEFAULT_RATE_LIMIT, AsyncWixClient
+from ._client import DEFAULT_RATE_LIMIT
 from ._errors import WixRefundError
-from ._execute import RefundOutcome, new_reference, refund_order, refund_orders_async
+from ._execute import DEFAULT_GROUP_SIZE, RefundOutcome, new_reference, refund_order
 from ._items import ALL_LEFT, FeeRefund, RefundItem
 from ._locks import default_lock_dir
-from ._routing import RefundRequest
 from ._stores import StoreConfigError, default_config_path
 from ._version import __version__
 from ._wire import DEFAULT_BASE_URL
@@ -88,6 +88,13 @@ exit codes:
   4 refund refused by the rules (plan, refund)
   130 interrupted by Ctrl-C, 143 stopped by SIGTERM (what may be in flight is named)
 """
+
+
+def _group_size(text: str) -> int:
+    value = int(text) if text.strip().isdigit() else 0
+    if not 1 <= value <= DEFAULT_GROUP_SIZE:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {DEFAULT_GROUP_SIZE}")
+    return value
 
 
 def _rate_limit(text: str) -> int:
@@ -174,6 +181,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("file", metavar="FILE.csv", help="columns: order_id, and optional amount, reason, reference")
     batch.add_argument("--concurrency", type=int, default=8, help="rows refunded at once (default 8)")
+    batch.add_argument(
+        "--group-size",
+        type=_group_size,
+        default=DEFAULT_GROUP_SIZE,
+        metavar="N",
+        help=f"orders locked and read together, 1 to {DEFAULT_GROUP_SIZE} (default {DEFAULT_GROUP_SIZE}); with "
+        "--lock-dsn each order held is a PostgreSQL session, at most N + 3 x concurrency at once",
+    )
     batch.add_argument("--dry-run", action="store_true", help="plan every row and show the totals, send no write")
     batch.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed off a terminal)")
     batch.add_argument("--report", metavar="FILE.jsonl", help="append a JSON line per row; re-runs skip done rows")
@@ -307,58 +322,6 @@ def _cmd_refund(ctx: Context) -> int:
     return EXIT_OK
 
 
-def _cmd_demo(ctx: Context) -> int:
-    from .testing import FakeWix
-
-    fake = FakeWix()
-    old = "2024-03-01T10:00:00.000Z"
-    orders = [
-        ("old order, not fulfilled", fake.add_order(created=old), None),
-        ("old order, two fulfilments", fake.add_order(created=old, fulfillments=2), RefundRequest(restock=True)),
-        ("old order, already cancelled", fake.add_order(created=old, status="CANCELED"), None),
-        ("new order, paid online", fake.add_order(total="42.50"), None),
-        ("new order, paid offline", fake.add_order(payments="offline"), None),
-        (
-            "new order, partial refund",
-            fake.add_order(total="80"),
-            RefundRequest(amount="20", reason="late delivery", reference="demo-1"),
-        ),
-        (
-            "new order, gift card and card",
-            fake.add_order(total="50", payments=[("20", "gift_card"), ("30", "online")]),
-            None,
-        ),
-        ("new order, refunds disabled by the provider (refused)", fake.add_order(payments="refund_disabled"), None),
-    ]
-    labels = {oid: label for label, oid, _ in orders}
-
-    async def run() -> list[RefundOutcome]:
-        with fake.serve() as base_url:
-            async with AsyncWixClient(fake.credentials, base_url=base_url) as client:
-                pairs = [(oid, request) for _, oid, request in orders]
-                return [o async for o in refund_orders_async(client, pairs, concurrency=4)]
-
-    outcomes = sorted(asyncio.run(run()), key=lambda o: list(labels).index(o.order_id))
-    for outcome in outcomes:
-        ctx.tally.add(outcome)
-        ctx.emit(order_record(outcome, kind=labels[outcome.order_id]))
-    if ctx.args.json:
-        return EXIT_OK
-    say(
-        ctx.out, f"wix-refunds demo: {len(orders)} orders on a fake Wix at loopback, refunded through the real client\n"
-    )
-    for outcome in outcomes:
-        say(ctx.out, f"[{labels[outcome.order_id]}]")
-        say(ctx.out, "\n".join(describe_outcome(outcome)) + "\n")
-    writes = [op for op, _, _ in fake.writes]
-    say(
-        ctx.out,
-        f"Wix saw {len(fake.requests)} requests: {writes.count('cancel')} cancels, "
-        f"{writes.count('delete_fulfillment')} fulfilment deletes, {writes.count('refund')} refunds.",
-    )
-    return EXIT_OK
-
-
 def _interrupted(ctx: Context) -> int:
     """Say what an interrupted run did, what may be in flight and how to go on; return 130 or 143."""
     signal_name = ctx.stopped_by or "SIGINT"
@@ -411,7 +374,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         "refund": _cmd_refund,
         "status": cmd_status,
         "batch": cmd_batch,
-        "demo": _cmd_demo,
+        "demo": cmd_demo,
     }
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm(ctx)) if main_thread else None
