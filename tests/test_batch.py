@@ -286,6 +286,26 @@ def test_a_caller_that_stops_early_leaves_no_order_locked() -> None:
     assert len(InProcessLocks._threads) == 0
 
 
+@pytest.mark.parametrize("group_size", [1, 10])
+def test_a_batch_closed_early_has_stopped_its_workers_and_let_go_by_the_time_aclose_returns(group_size: int) -> None:
+    # With group_size=1 the workers used to run on, holding locks, until the event loop got
+    # round to finalizing an inner generator that aclose() had left open.
+    fake = FakeWix()
+    ids = [fake.add_order() for _ in range(30)]
+
+    async def go() -> tuple[int, int]:
+        async with httpx.AsyncClient(transport=fake.transport()) as http:
+            client = AsyncWixClient(fake.credentials, base_url=FakeWix.BASE_URL, http_client=http, rate_limit=None)
+            stream = refund_orders_async(client, [(oid, None) for oid in ids], group_size=group_size, concurrency=2)
+            async for _ in stream:
+                break
+            await stream.aclose()  # type: ignore[attr-defined]
+            running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            return len(running), len(InProcessLocks._threads)
+
+    assert asyncio.run(go()) == (0, 0)
+
+
 # --- exactly once under faults, as for a single refund ----------------------------------------
 
 # Requests of a one-order batch on the happy path of each case: the shared reads, then its own.

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import traceback
+from typing import Any
 
 import pytest
 
@@ -284,6 +285,61 @@ def test_a_driver_error_quoting_the_password_is_masked_and_not_chained(monkeypat
     assert "could not use password *** here" in shown
     assert PASSWORD not in shown
     assert caught.value.__cause__ is None
+
+
+def _failing_on(monkeypatch: pytest.MonkeyPatch, words: str) -> None:
+    """Make every query containing ``words``, sync or async, fail with an error that quotes the password."""
+    sync_execute, async_execute = psycopg.Connection.execute, psycopg.AsyncConnection.execute
+
+    def fail(query: object) -> None:
+        if words in str(query):
+            raise psycopg.OperationalError(f"server said no to {PASSWORD}")
+
+    def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        fail(query)
+        return sync_execute(self, query, *args, **kwargs)
+
+    async def execute_async(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        fail(query)
+        return await async_execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", execute)
+    monkeypatch.setattr(psycopg.AsyncConnection, "execute", execute_async)
+
+
+def _hold_once(locks: PostgresLocks, asynchronous: bool) -> None:
+    if not asynchronous:
+        with locks.hold(KEY):
+            return
+
+    async def main() -> None:
+        async with locks.hold_async(KEY):
+            pass
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_failure_while_locking_gives_lock_unavailable_with_the_password_masked(
+    dsn: str, monkeypatch: pytest.MonkeyPatch, asynchronous: bool
+) -> None:
+    _failing_on(monkeypatch, "pg_try_advisory_lock")
+    with pytest.raises(LockUnavailable, match=r"PostgreSQL failed while locking .*server said no to \*\*\*") as caught:
+        _hold_once(PostgresLocks(dsn), asynchronous)
+    assert caught.value.key == KEY
+    assert caught.value.__cause__ is None
+    assert PASSWORD not in "".join(traceback.format_exception(caught.value))
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_failed_unlock_is_logged_masked_and_closing_the_session_frees_the_lock(
+    dsn: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, asynchronous: bool
+) -> None:
+    _failing_on(monkeypatch, "pg_advisory_unlock")
+    _hold_once(PostgresLocks(dsn), asynchronous)
+    assert "unlock failed (server said no to ***); closing the session frees it" in caplog.text
+    assert PASSWORD not in caplog.text
+    assert _holders(dsn, KEY) == []
 
 
 @pytest.mark.parametrize("setting", ["wait", "connect_timeout"])

@@ -373,20 +373,21 @@ async def outcomes(
     """Yield the outcome of every item of ``source`` as it finishes (see ``refund_orders_async``)."""
     import asyncio
 
-    if settings.group_size == 1:
-        async for outcome in _one_by_one(client, source, settings):
-            yield outcome
-        return
-    batch = _Batch(client, source, settings)
-    tasks = [
-        asyncio.ensure_future(batch.feed()),
-        asyncio.ensure_future(batch.plan()),
-        *(asyncio.ensure_future(batch.work()) for _ in range(settings.concurrency)),
-    ]
+    batch = _Batch(client, source, settings) if settings.group_size > 1 else None
+    if batch is None:
+        results, tasks = _one_by_one(client, source, settings)
+    else:
+        results = batch.results
+        tasks = [
+            asyncio.ensure_future(batch.feed()),
+            asyncio.ensure_future(batch.plan()),
+            *(asyncio.ensure_future(batch.work()) for _ in range(settings.concurrency)),
+        ]
+    # Either way each of the ``concurrency`` workers puts None on ``results`` as it ends.
     running = settings.concurrency
     try:
         while running:
-            result = await batch.results.get()
+            result = await results.get()
             if result is None:
                 running -= 1
             elif isinstance(result, BaseException):
@@ -397,13 +398,14 @@ async def outcomes(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await batch.close()
+        if batch is not None:
+            await batch.close()
 
 
-async def _one_by_one(
+def _one_by_one(
     client: AsyncWixClient, source: AsyncIterator[BatchItem], settings: Settings
-) -> AsyncIterator[RefundOutcome]:
-    """Yield the outcomes of a batch that reads every order on its own (``group_size=1``)."""
+) -> tuple[asyncio.Queue[RefundOutcome | BaseException | None], list[asyncio.Task[None]]]:
+    """Return the results and the started workers of a batch that reads every order on its own (``group_size=1``)."""
     import asyncio
 
     take = asyncio.Lock()
@@ -428,18 +430,4 @@ async def _one_by_one(
             await results.put(exc)
         await results.put(None)
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(settings.concurrency)]
-    running = len(workers)
-    try:
-        while running:
-            result = await results.get()
-            if result is None:
-                running -= 1
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                yield result
-    finally:
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+    return results, [asyncio.ensure_future(worker()) for _ in range(settings.concurrency)]

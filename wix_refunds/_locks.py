@@ -176,53 +176,52 @@ class _ThreadLocks:
     def __len__(self) -> int:
         return len(self._locks)
 
-    def enter(self, key: str) -> threading.Lock:
-        """Return the lock of ``key``, counting one more user of it."""
+    @contextlib.contextmanager
+    def _entry(self, key: str) -> Iterator[threading.Lock]:
+        """Return a context manager giving the lock of ``key``, counted as used until its block ends."""
         with self._guard:
             lock, users = self._locks.get(key, (None, 0))
             lock = lock or threading.Lock()
             self._locks[key] = (lock, users + 1)
-            return lock
-
-    def leave(self, key: str) -> None:
-        """Count one user of ``key`` less, forgetting its lock when nobody uses it."""
-        with self._guard:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        try:
+            yield lock
+        finally:
+            with self._guard:
+                _, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
 
     @contextlib.contextmanager
     def hold(self, key: str, patience: _Patience) -> Iterator[None]:
         """Hold the lock of ``key`` while the block runs, waiting at most what ``patience`` has left."""
-        lock = self.enter(key)
-        try:
+        with self._entry(key) as lock:
             if not lock.acquire(timeout=patience.left()):
                 raise patience.unavailable()
-            try:
+            with _releasing(lock):
                 yield
-            finally:
-                lock.release()
-        finally:
-            self.leave(key)
 
     @contextlib.asynccontextmanager
     async def hold_async(self, key: str, patience: _Patience) -> AsyncIterator[None]:
         """Hold the lock of ``key`` while the block runs, polling so that the event loop runs on."""
         import asyncio
 
-        lock = self.enter(key)
-        try:
+        with self._entry(key) as lock:
             # A thread may hold the same key: poll instead of blocking the event loop.
             while not lock.acquire(blocking=False):
                 await asyncio.sleep(patience.next_delay())
-            try:
+            with _releasing(lock):
                 yield
-            finally:
-                lock.release()
-        finally:
-            self.leave(key)
+
+
+@contextlib.contextmanager
+def _releasing(lock: threading.Lock) -> Iterator[None]:
+    """Return a context manager that releases ``lock``, which the caller has acquired, as its block ends."""
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @attrs.frozen(eq=False)

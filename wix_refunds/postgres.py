@@ -23,12 +23,12 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, TypeVar
 
 import attrs
 
-from ._errors import InvalidRequest, LockLost, LockUnavailable
+from ._errors import InvalidRequest, LockLost
 from ._locks import DEFAULT_WAIT, HeldLock, _check_wait, _Patience
 from ._log import log_event
 
@@ -168,33 +168,6 @@ class PostgresLocks:
         args.update(autocommit=True, connect_timeout=math.ceil(self.connect_timeout))
         return args
 
-    def _unavailable(
-        self, patience: _Patience, doing: str, error: psycopg.Error
-    ) -> tuple[LockUnavailable, BaseException | None]:
-        """Return the error for a lock PostgreSQL failed to give, and its cause (None if that held the password)."""
-        text, cause = self._scrub(error)
-        return patience.unavailable(f"PostgreSQL failed while {doing} ({self.masked_dsn}): {text}"), cause
-
-    def _released(self, key: str, unlock: Any) -> None:
-        """Log what went wrong in letting go of ``key``, if anything; ``unlock`` is the unlock's row or error."""
-        if isinstance(unlock, psycopg.Error):
-            log_event(
-                logging.WARNING,
-                "lock %s: unlock failed (%s); closing the session frees it",
-                key,
-                self._scrub(unlock)[0],
-                order_id=_order_of(key),
-                step="lock",
-            )
-        elif not _first(unlock):
-            log_event(
-                logging.WARNING,
-                "lock %s was no longer held by its session when released",
-                key,
-                order_id=_order_of(key),
-                step="lock",
-            )
-
     @contextlib.contextmanager
     def hold(self, key: str) -> Iterator[HeldLock]:
         """Return a context manager that holds ``key`` for every worker of the database while its block runs.
@@ -203,49 +176,20 @@ class PostgresLocks:
             LockUnavailable: another worker held ``key`` for the whole wait, or
                 PostgreSQL could not be reached; nothing was locked.
         """
-        patience = _Patience(key, self.wait, max_delay=_MAX_DELAY)
-        lock_id = advisory_lock_id(key)
-        try:
+        attempt = _Attempt(self, key)
+        with attempt.failing("connecting"):
             connection = psycopg.Connection.connect(self._dsn, **self._connect_args())
-        except psycopg.Error as exc:
-            failure, cause = self._unavailable(patience, "connecting", exc)
-            raise failure from cause
         try:
-            try:
+            with attempt.failing("locking"):
                 connection.execute(_SET_KEEPALIVES, _SERVER_KEEPALIVES)
-                while not _first(connection.execute(_TRY_LOCK, {"id": lock_id}).fetchone()):
-                    time.sleep(patience.next_delay())
-            except psycopg.Error as exc:
-                failure, cause = self._unavailable(patience, "locking", exc)
-                raise failure from cause
-            held = _Session(key=key, lock_id=lock_id, pid=connection.info.backend_pid, connection=connection)
-            log_event(
-                logging.DEBUG,
-                "locked %s in PostgreSQL session %d after %.3fs",
-                key,
-                held.pid,
-                patience.waited(),
-                order_id=_order_of(key),
-                step="lock",
-            )
+                while not _ask(connection, _TRY_LOCK, attempt.ids):
+                    time.sleep(attempt.patience.next_delay())
             try:
-                yield held
+                yield attempt.locked(_Session(key, attempt.lock_id, connection.info.backend_pid, connection))
             finally:
-                if connection.broken:
-                    log_event(
-                        logging.WARNING,
-                        "lock %s: its PostgreSQL session %d ended while held",
-                        key,
-                        held.pid,
-                        order_id=_order_of(key),
-                        step="lock",
-                    )
-                else:
-                    try:
-                        unlock: Any = connection.execute(_UNLOCK, {"id": lock_id}).fetchone()
-                    except psycopg.Error as exc:
-                        unlock = exc
-                    self._released(key, unlock)
+                if attempt.session_lives(connection.broken):
+                    with attempt.unlocking():
+                        attempt.unlocked(_ask(connection, _UNLOCK, attempt.ids))
         finally:
             connection.close()
 
@@ -259,51 +203,94 @@ class PostgresLocks:
         """
         import asyncio
 
-        patience = _Patience(key, self.wait, max_delay=_MAX_DELAY)
-        lock_id = advisory_lock_id(key)
-        try:
+        attempt = _Attempt(self, key)
+        with attempt.failing("connecting"):
             connection = await psycopg.AsyncConnection.connect(self._dsn, **self._connect_args())
-        except psycopg.Error as exc:
-            failure, cause = self._unavailable(patience, "connecting", exc)
-            raise failure from cause
         try:
-            try:
+            with attempt.failing("locking"):
                 await connection.execute(_SET_KEEPALIVES, _SERVER_KEEPALIVES)
-                while not _first(await (await connection.execute(_TRY_LOCK, {"id": lock_id})).fetchone()):
-                    await asyncio.sleep(patience.next_delay())
-            except psycopg.Error as exc:
-                failure, cause = self._unavailable(patience, "locking", exc)
-                raise failure from cause
-            held = _AsyncSession(key=key, lock_id=lock_id, pid=connection.info.backend_pid, connection=connection)
-            log_event(
-                logging.DEBUG,
-                "locked %s in PostgreSQL session %d after %.3fs",
-                key,
-                held.pid,
-                patience.waited(),
-                order_id=_order_of(key),
-                step="lock",
-            )
+                while not await _ask_async(connection, _TRY_LOCK, attempt.ids):
+                    await asyncio.sleep(attempt.patience.next_delay())
             try:
-                yield held
+                yield attempt.locked(_AsyncSession(key, attempt.lock_id, connection.info.backend_pid, connection))
             finally:
-                if connection.broken:
-                    log_event(
-                        logging.WARNING,
-                        "lock %s: its PostgreSQL session %d ended while held",
-                        key,
-                        held.pid,
-                        order_id=_order_of(key),
-                        step="lock",
-                    )
-                else:
-                    try:
-                        unlock: Any = await (await connection.execute(_UNLOCK, {"id": lock_id})).fetchone()
-                    except psycopg.Error as exc:
-                        unlock = exc
-                    self._released(key, unlock)
+                if attempt.session_lives(connection.broken):
+                    with attempt.unlocking():
+                        attempt.unlocked(await _ask_async(connection, _UNLOCK, attempt.ids))
         finally:
             await connection.close()
+
+
+# The one query hold() and check() send, and the one hold_async() and check_async() send:
+# everything else they do is written once, in _Attempt and _SessionLock.
+def _ask(connection: psycopg.Connection[Any], query: str, params: Mapping[str, Any]) -> bool:
+    """Return the first value of the first row ``query`` gives, as a bool (False without a row)."""
+    return _first(connection.execute(query, params).fetchone())
+
+
+async def _ask_async(connection: psycopg.AsyncConnection[Any], query: str, params: Mapping[str, Any]) -> bool:
+    """Return the first value of the first row ``query`` gives, as a bool (False without a row)."""
+    return _first(await (await connection.execute(query, params)).fetchone())
+
+
+class _Attempt:
+    """One holder's try at one key: the lock's ID, the wait, and what to log or raise at each turn (no I/O)."""
+
+    def __init__(self, locks: PostgresLocks, key: str) -> None:
+        self.locks = locks
+        self.key = key
+        self.lock_id = advisory_lock_id(key)
+        self.ids = {"id": self.lock_id}
+        self.patience = _Patience(key, locks.wait, max_delay=_MAX_DELAY)
+        self.order_id = _order_of(key)
+        self.pid = 0
+
+    @contextlib.contextmanager
+    def failing(self, doing: str) -> Iterator[None]:
+        """Return a context manager that turns a ``psycopg.Error`` in its block into ``LockUnavailable``.
+
+        The error's text, without the DSN's secrets, goes into the message; the error is
+        its cause unless its text held a secret.
+        """
+        try:
+            yield
+        except psycopg.Error as exc:
+            text, cause = self.locks._scrub(exc)
+            reason = f"PostgreSQL failed while {doing} ({self.locks.masked_dsn}): {text}"
+            raise self.patience.unavailable(reason) from cause
+
+    def locked(self, held: _S) -> _S:
+        """Return ``held``, the lock just taken, having logged how long it took."""
+        self.pid = held.pid
+        message = "locked %s in PostgreSQL session %d after %.3fs"
+        log_event(
+            logging.DEBUG, message, self.key, held.pid, self.patience.waited(), order_id=self.order_id, step="lock"
+        )
+        return held
+
+    def session_lives(self, broken: bool) -> bool:
+        """Return whether the lock's session is there to unlock it; log a session that ended while held."""
+        if broken:
+            message = "lock %s: its PostgreSQL session %d ended while held"
+            log_event(logging.WARNING, message, self.key, self.pid, order_id=self.order_id, step="lock")
+        return not broken
+
+    @contextlib.contextmanager
+    def unlocking(self) -> Iterator[None]:
+        """Return a context manager that logs a failed unlock and goes on: closing the session frees the lock."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            message = "lock %s: unlock failed (%s); closing the session frees it"
+            log_event(
+                logging.WARNING, message, self.key, self.locks._scrub(exc)[0], order_id=self.order_id, step="lock"
+            )
+
+    def unlocked(self, was_held: bool) -> None:
+        """Log if the session no longer held the lock it just unlocked."""
+        if not was_held:
+            message = "lock %s was no longer held by its session when released"
+            log_event(logging.WARNING, message, self.key, order_id=self.order_id, step="lock")
 
 
 def _first(row: tuple[Any, ...] | None) -> bool:
@@ -321,12 +308,38 @@ def _lost(key: str, why: str) -> LockLost:
 
 
 @attrs.frozen
-class _Session:
-    """A lock held by a ``psycopg.Connection``'s session."""
+class _SessionLock:
+    """A lock held by a PostgreSQL session: what to ask it, and what its answer means."""
 
     key: str
     lock_id: int = attrs.field(repr=False)
     pid: int
+
+    def _holds(self) -> dict[str, int]:
+        """Return the parameters of ``_HOLDS`` for this lock."""
+        return {"pid": self.pid, **_pg_locks_columns(self.lock_id)}
+
+    @contextlib.contextmanager
+    def _asking(self) -> Iterator[None]:
+        """Return a context manager that turns a ``psycopg.Error`` in its block into ``LockLost``."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            raise _lost(self.key, f"its PostgreSQL session {self.pid} ended ({_first_line(exc)})") from exc
+
+    def _judge(self, holds: bool) -> None:
+        """Return if the session answered that it holds the lock; raise ``LockLost`` if not."""
+        if not holds:
+            raise _lost(self.key, f"PostgreSQL session {self.pid} no longer holds it")
+
+
+_S = TypeVar("_S", bound=_SessionLock)
+
+
+@attrs.frozen
+class _Session(_SessionLock):
+    """A lock held by a ``psycopg.Connection``'s session."""
+
     connection: psycopg.Connection[Any] = attrs.field(repr=False)
 
     def check(self) -> None:
@@ -335,13 +348,9 @@ class _Session:
         Raises:
             LockLost: the session ended, or no longer holds the lock.
         """
-        try:
-            cursor = self.connection.execute(_HOLDS, {"pid": self.pid, **_pg_locks_columns(self.lock_id)})
-            holds = _first(cursor.fetchone())
-        except psycopg.Error as exc:
-            raise _lost(self.key, f"its PostgreSQL session {self.pid} ended ({_first_line(exc)})") from exc
-        if not holds:
-            raise _lost(self.key, f"PostgreSQL session {self.pid} no longer holds it")
+        with self._asking():
+            holds = _ask(self.connection, _HOLDS, self._holds())
+        self._judge(holds)
 
     async def check_async(self) -> None:
         """Return if the session still holds the lock (``check()`` in a thread)."""
@@ -351,12 +360,9 @@ class _Session:
 
 
 @attrs.frozen
-class _AsyncSession:
+class _AsyncSession(_SessionLock):
     """A lock held by a ``psycopg.AsyncConnection``'s session."""
 
-    key: str
-    lock_id: int = attrs.field(repr=False)
-    pid: int
     connection: psycopg.AsyncConnection[Any] = attrs.field(repr=False)
 
     def check(self) -> None:
@@ -369,10 +375,6 @@ class _AsyncSession:
         Raises:
             LockLost: the session ended, or no longer holds the lock.
         """
-        try:
-            cursor = await self.connection.execute(_HOLDS, {"pid": self.pid, **_pg_locks_columns(self.lock_id)})
-            holds = _first(await cursor.fetchone())
-        except psycopg.Error as exc:
-            raise _lost(self.key, f"its PostgreSQL session {self.pid} ended ({_first_line(exc)})") from exc
-        if not holds:
-            raise _lost(self.key, f"PostgreSQL session {self.pid} no longer holds it")
+        with self._asking():
+            holds = await _ask_async(self.connection, _HOLDS, self._holds())
+        self._judge(holds)
