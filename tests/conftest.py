@@ -5,7 +5,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from wix_refunds.testing import FakeWix
+
 from . import pg_server
+from .command import CANARY
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +22,16 @@ def postgres() -> Iterator[pg_server.PgServer]:
                 pytest.fail(f"CI needs a PostgreSQL server for the lock tests: {exc}")
             pytest.skip(f"no PostgreSQL server to test with: {exc}")
         yield server
+
+
+@pytest.fixture
+def fake() -> FakeWix:
+    """Return a FakeWix whose key is the canary that the command's tests check is never printed."""
+    return FakeWix(api_key=CANARY)
+
+
+@pytest.fixture
+def served(fake: FakeWix) -> Iterator[str]:
+    """Return the base URL of ``fake`` served on loopback for the test's duration."""
+    with fake.serve() as base_url:
+        yield base_url

@@ -7,7 +7,6 @@ import os
 import pathlib
 import signal
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,7 @@ import pytest
 
 from wix_refunds.testing import FakeWix
 
-from .command import CANARY, OLD, cli, env_for, records, run_on_terminal, start
-
-
-@pytest.fixture
-def fake() -> FakeWix:
-    return FakeWix(api_key=CANARY)
-
-
-@pytest.fixture
-def served(fake: FakeWix) -> Iterator[str]:
-    with fake.serve() as base_url:
-        yield base_url
+from .command import OLD, cli, env_for, records, run_on_terminal, start
 
 
 def test_demo_refunds_one_order_of_each_kind_with_no_credentials(fake: FakeWix) -> None:

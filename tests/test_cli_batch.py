@@ -7,7 +7,6 @@ import re
 import select
 import signal
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,19 +15,7 @@ import pytest
 
 from wix_refunds.testing import FakeWix
 
-from .command import CANARY, OLD, cli, records, run_on_terminal, start, write_csv
-
-
-@pytest.fixture
-def fake() -> FakeWix:
-    return FakeWix(api_key=CANARY)
-
-
-@pytest.fixture
-def served(fake: FakeWix) -> Iterator[str]:
-    with fake.serve() as base_url:
-        yield base_url
-
+from .command import OLD, cli, records, run_on_terminal, start, write_csv
 
 # --- a strict CSV ---------------------------------------------------------------------------
 

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from wix_refunds.testing import FakeWix
 
-from .command import CANARY, cli, records
-
-
-@pytest.fixture
-def fake() -> FakeWix:
-    return FakeWix(api_key=CANARY)
-
-
-@pytest.fixture
-def served(fake: FakeWix) -> Iterator[str]:
-    with fake.serve() as base_url:
-        yield base_url
+from .command import cli, records
 
 
 def test_status_shows_a_refund_made_with_a_reference_as_succeeded_and_writes_nothing(
