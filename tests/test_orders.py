@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -204,21 +205,21 @@ def test_any_payload_reads_as_an_order_or_an_error_naming_its_field(changes: dic
         assert field.split(".")[1].split("[")[0] in {*changes, "priceSummary"}, (field, changes)
 
 
+def _order_or_field(read: Callable[[object], Order], payload: object) -> object:
+    """Return what ``read`` makes of ``payload``: the order, or the field its error names."""
+    try:
+        return read(payload)
+    except InvalidOrderData as exc:
+        return exc.field
+
+
 # The one reader's inline checks must agree with the plain reader (tests/reference_reader.py)
 # on every input: the same order, or an error naming the same field.
 @given(st.dictionaries(_KEYS, _VALUES, max_size=3), st.booleans())
 def test_fast_and_careful_parsing_agree(changes: dict[str, Any], wrapped: bool) -> None:
     data = order_json(**changes)
     payload = data if wrapped else data["order"]
-    try:
-        expected: object = read_order_plainly(payload)
-    except InvalidOrderData as exc:
-        expected = exc.field
-    try:
-        got: object = Order.from_wix(payload)
-    except InvalidOrderData as exc:
-        got = exc.field
-    assert got == expected
+    assert _order_or_field(Order.from_wix, payload) == _order_or_field(read_order_plainly, payload)
 
 
 _ODD = st.one_of(
@@ -239,15 +240,7 @@ def test_fast_and_careful_parsing_agree_on_totals_lines_and_currencies(
     summary: object, lines: list[object], currency: str
 ) -> None:
     payload = order_json(priceSummary=summary, lineItems=lines, currency=currency)
-    try:
-        expected: object = read_order_plainly(payload)
-    except InvalidOrderData as exc:
-        expected = exc.field
-    try:
-        got: object = Order.from_wix(payload)
-    except InvalidOrderData as exc:
-        got = exc.field
-    assert got == expected
+    assert _order_or_field(Order.from_wix, payload) == _order_or_field(read_order_plainly, payload)
 
 
 @given(
