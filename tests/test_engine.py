@@ -16,11 +16,13 @@ from wix_refunds import (
     Payment,
     PaymentRecordStatus,
     PaymentRefundability,
+    PaymentStatus,
     Refundability,
     RefundDeclined,
     RefundNotSupported,
     RefundRecord,
     RefundRequest,
+    RefundRoute,
     RefundStatus,
     RefundTransaction,
     WixNotFound,
@@ -40,6 +42,7 @@ from wix_refunds._engine import (
     Wait,
     after_failure,
     next_action,
+    payment_status_after,
     settle_delay,
 )
 from wix_refunds._wire import PaymentRefund
@@ -415,3 +418,58 @@ def test_asking_more_than_the_payments_have_left_is_refused() -> None:
 def test_nothing_to_do_finishes_at_once() -> None:
     done = order(paymentStatus="FULLY_REFUNDED")
     assert next_action(decide_refund(done), seen_as(Observed(order=done))) == Finish()
+
+
+def test_a_cancel_planned_before_a_fulfilment_appeared_reads_the_fulfilments_first() -> None:
+    plan = decide_refund(order(createdDate=OLD), RefundRequest(restock=True))
+    assert plan.route is RefundRoute.CANCEL
+    now_fulfilled = order(createdDate=OLD, fulfillmentStatus="FULFILLED")
+    assert next_action(plan, seen_as(Observed(order=now_fulfilled))) == Read("fulfillments")
+    assert next_action(plan, seen_as(Observed(order=order(createdDate=OLD)))) == Cancel(
+        restock=True, notify_customer=False
+    )
+
+
+def test_every_unknown_refund_outcome_starts_its_settle_waits_again_from_half_a_second() -> None:
+    plan = decide_refund(order(), RefundRequest(amount=Decimal("10")))
+    full = Observed(order=order(), transactions=transactions(), refundability=BOTH_REFUNDABLE)
+    late = seen_as(full, sent=SENT, unknown_for=40.0, settle_reads=6)
+    after = after_failure(late, Failure(action=SENT, kind="unknown", error=ERROR))
+    assert next_action(plan, after) == Read("transactions")
+    reread = attrs.evolve(after, seen=attrs.evolve(after.seen, transactions=transactions()))
+    assert next_action(plan, reread) == Wait(0.5)
+
+
+def test_half_a_unit_captured_is_money_to_refund() -> None:
+    half = OrderTransactions(order_id=ORDER_ID, payments=(Payment(id=P1, amount=Decimal("0.50")),))
+    small = order(priceSummary={"total": {"amount": "0.50"}})
+    seen = Observed(order=small, transactions=half, refundability=BOTH_REFUNDABLE[:1])
+    plan = decide_refund(small)
+    action = next_action(plan, seen_as(seen))
+    assert isinstance(action, Refund)
+    assert [(p.payment_id, p.amount) for p in action.payment_refunds] == [(P1, Decimal("0.50"))]
+
+
+def test_a_paid_order_with_only_uncaptured_payments_is_refused_naming_each_and_its_status() -> None:
+    payments = (
+        Payment(id=P1, amount=Decimal("20"), status=PaymentRecordStatus.DECLINED, raw_status="DECLINED"),
+        Payment(id=P2, amount=Decimal("15"), status=PaymentRecordStatus.UNKNOWN, raw_status=""),
+    )
+    listed = OrderTransactions(order_id=ORDER_ID, payments=payments)
+    with pytest.raises(RefundNotSupported, match=rf"payments: {P1} \(DECLINED\), {P2} \(no status\)"):
+        next_action(decide_refund(order()), seen_as(Observed(order=order(), transactions=listed)))
+
+
+@pytest.mark.parametrize(
+    ("refunded", "status"),
+    [
+        ((), PaymentStatus.PAID),
+        (((P1, "1", "SUCCEEDED"),), PaymentStatus.PARTIALLY_REFUNDED),
+        (((P1, "20", "SUCCEEDED"), (P2, "14.99", "SUCCEEDED")), PaymentStatus.PARTIALLY_REFUNDED),
+        (((P1, "20", "SUCCEEDED"), (P2, "15", "SUCCEEDED")), PaymentStatus.FULLY_REFUNDED),
+    ],
+)
+def test_the_payment_status_after_refunds_follows_wixs_rule(
+    refunded: tuple[tuple[str, str, str], ...], status: PaymentStatus
+) -> None:
+    assert payment_status_after(order(), transactions(*refunded)) is status

@@ -206,3 +206,14 @@ def test_decide_refund_keeps_items_on_the_plan() -> None:
     order = Order.from_wix(order_json())
     plan = decide_refund(order, RefundRequest(items=[RefundItem(line_item_id=LINE1, quantity=1)]))
     assert plan.steps[0].items[0].line_item_id == LINE1  # type: ignore[union-attr]
+
+
+def test_items_wix_prices_at_nothing_are_refused_and_one_unit_of_money_is_refunded() -> None:
+    fake = FakeWix()
+    free = fake.add_order(total="5", line_items=[1], shipping="5")  # the line is free; the shipping is not
+    with pytest.raises(RefundNotSupported, match=r"prices the items at 0\.00 USD: no money to refund"):
+        run_refund("sync", fake, free, RefundRequest(items=[RefundItem(line_item_id=LINE1, quantity=1)]))
+    assert fake.count_writes("refund", free) == 0
+    cheap = fake.add_order(total="1", line_items=[1])
+    outcome = run_refund("sync", fake, cheap, RefundRequest(items=[RefundItem(line_item_id=LINE1, quantity=1)]))
+    assert (outcome.status, outcome.refunded) == (OutcomeStatus.COMPLETED, Decimal("1"))

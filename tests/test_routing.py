@@ -3,7 +3,7 @@ from __future__ import annotations
 import ast
 import itertools
 import pathlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 import attrs
@@ -22,6 +22,7 @@ from wix_refunds import (
     PaymentStatus,
     RefundNotSupported,
     RefundPayments,
+    RefundPlan,
     RefundRequest,
     RefundRoute,
     decide_refund,
@@ -323,3 +324,54 @@ def test_an_order_after_the_cutoff_cancelled_and_refunded_says_it_is_refunded() 
     assert "already FULLY_REFUNDED" in plan.reason
     old = decide_refund(make_order(OLD, "CANCELED", "PAID", "NOT_FULFILLED"))
     assert "already CANCELED" in old.reason
+
+
+class _NoOffset(tzinfo):
+    """A time zone that knows no offset: a datetime in it is as naive as one without."""
+
+    def utcoffset(self, moment: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, moment: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, moment: datetime | None) -> str | None:
+        return None
+
+
+def test_a_cutoff_in_a_zone_without_an_offset_is_refused_as_naive() -> None:
+    with pytest.raises(InvalidRequest, match="cutoff"):
+        decide_refund(make_order(NEW), cutoff=datetime(2025, 1, 1, tzinfo=_NoOffset()))
+
+
+def test_an_order_placed_at_the_cutoff_instant_is_said_to_be_on_or_after_it() -> None:
+    plan = decide_refund(make_order("2024-04-22T00:00:00Z"))
+    assert "placed 2024-04-22T00:00:00Z, on or after the 2024-04-22 cutoff" in plan.reason
+    earlier = decide_refund(make_order("2024-04-21T23:59:59Z"))
+    assert "placed 2024-04-21T23:59:59Z, before the 2024-04-22 cutoff" in earlier.reason
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: RefundRequest(Decimal("5")),  # type: ignore[call-arg]
+        lambda: CancelOrder(True, False),  # type: ignore[call-arg]
+        lambda: RefundPayments(Decimal("5"), "USD"),  # type: ignore[call-arg]
+        lambda: RefundPlan("id", RefundRoute.CANCEL, (), STANDARD_REFUND_CUTOFF),  # type: ignore[call-arg]
+    ],
+)
+def test_requests_steps_and_plans_take_keywords_only_so_a_new_field_never_shifts_an_argument(make: object) -> None:
+    with pytest.raises(TypeError):
+        make()  # type: ignore[operator]
+
+
+def test_a_cancel_step_restocks_nothing_and_emails_nobody_unless_asked() -> None:
+    step = CancelOrder()
+    assert (step.restock, step.notify_customer) == (False, False)
+    assert step.describe() == "cancel the order"
+
+
+def test_an_order_built_in_code_is_refused_naming_its_status() -> None:
+    pending = attrs.evolve(make_order(NEW), status=OrderStatus.PENDING, raw_status="")
+    with pytest.raises(RefundNotSupported, match=r"not approved yet \(status PENDING\)"):
+        decide_refund(pending)
