@@ -35,6 +35,7 @@ TESTS = [
     "tests/test_error_table.py",
     "tests/test_exactly_once.py",
     "tests/test_items.py",
+    "tests/test_split.py",
 ]
 _COMPARE = {
     ast.Lt: ast.LtE,

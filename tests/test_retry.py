@@ -1,13 +1,30 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from decimal import Decimal
 
+import httpx
 import pytest
 
-from wix_refunds import RetryPolicy, WixAPIError, WixConnectionError, WixRateLimited, WixServerError
+from wix_refunds import (
+    RefundRequest,
+    RetryPolicy,
+    WixAPIError,
+    WixConnectionError,
+    WixOutcomeUnknown,
+    WixRateLimited,
+    WixServerError,
+)
 from wix_refunds._retry import RateLimiter, is_retryable, parse_retry_after
+from wix_refunds.testing import FakeWix
+
+from .clients import Sleeps, fast_policy, recording, run_call
+from .factories import ORDER_ID, order_json
+from .runner import ScriptedTransport, run_refund
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -40,6 +57,7 @@ def test_is_retryable_table(error: Exception, write: bool, retryable: bool) -> N
     ("header", "seconds"),
     [
         ("7", 7.0),
+        ("0", 0.0),
         (" 0.25 ", 0.25),
         ("Thu, 01 Jan 2026 12:00:30 GMT", 30.0),
         ("Thu, 01 Jan 2026 11:59:00 GMT", 0.0),
@@ -180,3 +198,89 @@ def test_a_limiter_of_one_request_per_window_is_allowed() -> None:
 
 def test_a_deadline_under_a_second_is_allowed() -> None:
     assert RetryPolicy(deadline=0.5).deadline == 0.5
+
+
+def test_retry_after_zero_retries_at_once_instead_of_backing_off() -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json=order_json())])
+    sleeps = Sleeps()
+    policy = fast_policy(sleeps)
+    run_call("sync", httpx.MockTransport(lambda request: next(answers)), "get_order", ORDER_ID, retry=policy)
+    assert sleeps == [0.0]
+
+
+def test_retry_after_can_be_capped_under_a_second() -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "30"}), httpx.Response(200, json=order_json())])
+    sleeps = Sleeps()
+    policy = fast_policy(sleeps, max_retry_after=0.5)
+    run_call("sync", httpx.MockTransport(lambda request: next(answers)), "get_order", ORDER_ID, retry=policy)
+    assert sleeps == [0.5]
+
+
+def test_a_policy_of_one_attempt_sends_a_failing_call_once_and_never_waits() -> None:
+    transport, seen = recording(lambda request: httpx.Response(503))
+    sleeps = Sleeps()
+    with pytest.raises(WixServerError):
+        run_call("sync", transport, "get_order", ORDER_ID, retry=fast_policy(sleeps, max_attempts=1))
+    assert (len(seen), sleeps) == (1, [])
+
+
+def test_retry_policy_settings_are_passed_by_name_only() -> None:
+    # RetryPolicy(3, 10.0) would read as attempts and deadline to one reader, seconds to another.
+    with pytest.raises(TypeError):
+        RetryPolicy(3)  # type: ignore[call-arg]
+
+
+def test_a_settle_window_of_zero_reports_an_unknown_outcome_after_one_read_without_waiting() -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="100")
+    sleeps = Sleeps()
+    with pytest.raises(WixOutcomeUnknown, match="did not show on Wix within 0s"):
+        run_refund(
+            "sync",
+            fake,
+            oid,
+            RefundRequest(amount=Decimal("10")),
+            policy=fast_policy(sleeps, settle=0.0),
+            transport=ScriptedTransport(fake, writes=["503"]),
+        )
+    assert sleeps == []
+
+
+def _refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("refused", request=request)
+
+
+@pytest.mark.parametrize(
+    ("first", "request_id", "status"),
+    [
+        (lambda request: httpx.Response(503, headers={"x-wix-request-id": "req-7"}), "req-7", 503),
+        (_refused, None, None),
+    ],
+    ids=["wix-answered", "never-reached-wix"],
+)
+def test_a_retry_is_logged_with_wix_request_id_and_status_when_wix_answered(
+    first: Callable[[httpx.Request], httpx.Response],
+    request_id: str | None,
+    status: int | None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    answers: Iterator[Callable[[httpx.Request], httpx.Response]] = iter(
+        [first, lambda request: httpx.Response(200, json=order_json())]
+    )
+    transport = httpx.MockTransport(lambda request: next(answers)(request))
+    with caplog.at_level(logging.WARNING, logger="wix_refunds"):
+        run_call("sync", transport, "get_order", ORDER_ID, retry=fast_policy(Sleeps()))
+    (record,) = [r for r in caplog.records if r.name == "wix_refunds"]
+    fields = ("order_id", "step", "attempt", "request_id", "status")
+    assert tuple(getattr(record, f) for f in fields) == (ORDER_ID, "get_order", 1, request_id, status)
+
+
+def test_a_clock_that_steps_back_never_lets_a_request_start_before_one_reserved_earlier() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(5, 10.0, clock=clock)
+    assert limiter.reserve() == 0.0
+    clock.now = 104.0
+    assert limiter.reserve() == 0.0
+    clock.now = 102.0  # the clock steps back (a wall clock corrected, say)
+    assert limiter.backlog() == 2.0
+    assert limiter.reserve() == 2.0
