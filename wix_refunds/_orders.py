@@ -353,8 +353,9 @@ def parse_order(data: object) -> Order:
     summary = order.get("priceSummary")
     if type(summary) is not dict:
         summary = _obj(_get(order, "priceSummary", path), "order.priceSummary")
-    total_key = "totalPrice" if summary.get("total") is None and summary.get("totalPrice") is not None else "total"
-    price = summary.get(total_key)
+    total_key, price = "total", summary.get("total")
+    if price is None and summary.get("totalPrice") is not None:
+        total_key, price = "totalPrice", summary["totalPrice"]
     amount = price.get("amount") if type(price) is dict else None
     if type(amount) is str and _AMOUNT.fullmatch(amount):
         total = Decimal(amount)
@@ -365,15 +366,17 @@ def parse_order(data: object) -> Order:
     items = []
     raw_items = order.get("lineItems")
     for index, raw_item in enumerate(raw_items if type(raw_items) is list else _list(order, "lineItems", path)):
-        line_id = raw_item.get("id") if type(raw_item) is dict else None
-        quantity = raw_item.get("quantity") if type(raw_item) is dict else None
-        if type(line_id) is not str or not line_id or type(quantity) is not int or quantity < 0:
-            item_path = f"order.lineItems[{index}]"
-            item = _obj(raw_item, item_path)
-            line_id = _str(item, "id", item_path)
-            quantity = _get(item, "quantity", item_path)
-            if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-                raise InvalidOrderData(f"{item_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
+        if type(raw_item) is dict:
+            line_id, quantity = raw_item.get("id"), raw_item.get("quantity")
+            if type(line_id) is str and line_id and type(quantity) is int and quantity >= 0:
+                items.append(LineItem(id=line_id, quantity=quantity))
+                continue
+        item_path = f"order.lineItems[{index}]"
+        item = _obj(raw_item, item_path)
+        line_id = _str(item, "id", item_path)
+        quantity = _get(item, "quantity", item_path)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise InvalidOrderData(f"{item_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
         items.append(LineItem(id=line_id, quantity=quantity))
     order_id = order.get("id")
     if type(order_id) is not str or _GUID.fullmatch(order_id) is None:

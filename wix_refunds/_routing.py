@@ -237,7 +237,8 @@ _Outcome = Union[RefundRoute, str]
 _Row = tuple[_Era, frozenset[S], frozenset[P], frozenset[F], frozenset[_Amount], _Outcome]
 
 _AFTER, _BEFORE = _Era.AFTER, _Era.BEFORE
-_FULL, _PARTIAL = frozenset({_Amount.FULL}), frozenset({_Amount.PARTIAL})
+_FULL_AMOUNT, _PARTIAL_AMOUNT = _Amount.FULL, _Amount.PARTIAL
+_FULL, _PARTIAL = frozenset({_FULL_AMOUNT}), frozenset({_PARTIAL_AMOUNT})
 _APPROVED, _CANCELED, _REJECTED = frozenset({S.APPROVED}), frozenset({S.CANCELED}), frozenset({S.REJECTED})
 _REFUNDED, _PENDING = frozenset({P.FULLY_REFUNDED}), frozenset({P.PENDING})
 # Nothing was paid: the newer PENDING_MERCHANT, CANCELED and DECLINED as well as NOT_PAID.
@@ -359,12 +360,12 @@ def decide_refund(
             order_id=order.id,
         )
     full = not by_item and (amount is None or amount == order.total)
-    kind = _Amount.FULL if full else _Amount.PARTIAL
+    kind = _FULL_AMOUNT if full else _PARTIAL_AMOUNT
     outcome = RULES_TABLE.get((era, order.status, order.payment_status, order.fulfillment_status, kind))
     if outcome is None or outcome.__class__ is not RefundRoute:
         raise RefundNotSupported(_refusal(order, cutoff, kind, outcome), order_id=order.id)
     steps: tuple[Step, ...]
-    if outcome is RefundRoute.STANDARD_REFUND:
+    if outcome is _STANDARD:
         if by_item:
             payments = RefundPayments(
                 amount=amount,
@@ -377,7 +378,7 @@ def decide_refund(
             payments = RefundPayments(amount=amount, currency=order.currency)
         steps = (payments,)
         state = f"paid ({order.raw_payment_status})"
-    elif outcome is RefundRoute.NOTHING_TO_DO:
+    elif outcome is _NOTHING:
         steps = ()
         canceled = order.status is S.CANCELED and era is _BEFORE
         state = f"already {order.raw_status if canceled else order.raw_payment_status}"
