@@ -54,7 +54,15 @@ def span(name: str, **attributes: object) -> Iterator[Span]:
     if tracer is None:
         yield Span()
         return
-    with tracer.start_as_current_span(f"wix_refunds.{name}") as inner:
+    import opentelemetry.trace
+
+    inner = tracer.start_span(f"wix_refunds.{name}")
+    if not inner.get_span_context().is_valid:
+        # The API's no-op tracer (no SDK set up): nothing would be recorded or passed on,
+        # so the span is not made current (attaching it costs more than the rest of it).
+        yield Span()
+        return
+    with opentelemetry.trace.use_span(inner, end_on_exit=True):
         current = Span(inner)
         current.set(**attributes)
         yield current
