@@ -152,3 +152,18 @@ def test_a_refused_partial_refund_lists_only_the_payments_it_could_not_use_and_w
     message = str(caught.value)
     assert message.endswith(f"hold only 20.00 USD; not usable: payment {P2} (offline, 15.00 USD: FORBIDDEN)")
     assert f"not usable: payment {P1}" not in message
+
+
+def test_a_refused_full_refund_asks_for_what_the_other_payments_hold_only_when_they_hold_something() -> None:
+    with pytest.raises(RefundNotSupported) as some:
+        split_full(plan(), ORDER, paid(CARD, CASH), blocked(CASH))
+    assert str(some.value).endswith("could refund 20.00 USD: ask for that amount to refund them alone.")
+    only = Payment(id=P2, amount=Decimal("35"))
+    nothing_else = (PaymentRefundability(payment_id=P2, refundability=Refundability.NON_REFUNDABLE, reason="X"),)
+    with pytest.raises(RefundNotSupported) as none:
+        split_full(plan(), ORDER, paid(only), nothing_else)
+    message = str(none.value)
+    assert message.endswith(
+        "could refund 0.00 USD: Wix can refund nothing of this order; the buyer must be paid back outside Wix."
+    )
+    assert "ask for that amount" not in message

@@ -90,10 +90,15 @@ def split_full(
             f"payment {h.payment.id} ({_label(h.payment)}, {format_money(h.holds, order.currency)}): {h.why or h.kind}"
             for h in blocked
         )
+        then = (
+            "ask for that amount to refund them alone"
+            if possible > 0
+            else "Wix can refund nothing of this order; the buyer must be paid back outside Wix"
+        )
         raise RefundNotSupported(
             f"order {plan.order_number or plan.order_id} ({plan.order_id}): a full refund is refused before anything "
             f"is sent, since Wix cannot refund {names}. The other payments could refund "
-            f"{format_money(possible, order.currency)}: ask for that amount to refund them alone.",
+            f"{format_money(possible, order.currency)}: {then}.",
             order_id=plan.order_id,
         )
     return parts
