@@ -158,6 +158,10 @@ def test_a_refused_full_refund_asks_for_what_the_other_payments_hold_only_when_t
     with pytest.raises(RefundNotSupported) as some:
         split_full(plan(), ORDER, paid(CARD, CASH), blocked(CASH))
     assert str(some.value).endswith("could refund 20.00 USD: ask for that amount to refund them alone.")
+    cents = Payment(id=P1, amount=Decimal("0.50"))
+    with pytest.raises(RefundNotSupported) as little:
+        split_full(plan(), ORDER, paid(cents, CASH), blocked(CASH))
+    assert str(little.value).endswith("could refund 0.50 USD: ask for that amount to refund them alone.")
     only = Payment(id=P2, amount=Decimal("35"))
     nothing_else = (PaymentRefundability(payment_id=P2, refundability=Refundability.NON_REFUNDABLE, reason="X"),)
     with pytest.raises(RefundNotSupported) as none:
