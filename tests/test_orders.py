@@ -243,17 +243,25 @@ def test_fast_and_careful_parsing_agree_on_totals_lines_and_currencies(
     assert _order_or_field(Order.from_wix, payload) == _order_or_field(read_order_plainly, payload)
 
 
-@given(
+_VALID_ORDERS = given(
     st.datetimes(timezones=st.integers(-720, 840).map(lambda m: timezone(timedelta(minutes=m)))),
     st.decimals(min_value=0, max_value=10**9, places=2),
     st.integers(0, 5),
 )
-def test_valid_orders_read_their_instant_total_and_lines_exactly(created: Any, total: Decimal, items: int) -> None:
-    data = order_json(
+
+
+def _valid_order(created: datetime, total: Decimal, items: int) -> dict[str, Any]:
+    """Return a Get Order answer placed at ``created`` for ``total``, with ``items`` lines of 0, 1, 2... units."""
+    return order_json(
         createdDate=created.isoformat(),
         priceSummary={"total": {"amount": str(total)}},
         lineItems=[{"id": f"00000000-0000-0000-0000-{i:012d}", "quantity": i} for i in range(items)],
     )
+
+
+@_VALID_ORDERS
+def test_valid_orders_read_their_instant_total_and_lines_exactly(created: Any, total: Decimal, items: int) -> None:
+    data = _valid_order(created, total, items)
     order = Order.from_wix(data)
     assert order.created_at == created
     assert order.total == total
@@ -262,15 +270,7 @@ def test_valid_orders_read_their_instant_total_and_lines_exactly(created: Any, t
     ]
 
 
-@given(
-    st.datetimes(timezones=st.integers(-720, 840).map(lambda m: timezone(timedelta(minutes=m)))),
-    st.decimals(min_value=0, max_value=10**9, places=2),
-    st.integers(0, 5),
-)
+@_VALID_ORDERS
 def test_fast_and_careful_parsing_agree_on_valid_orders(created: Any, total: Decimal, items: int) -> None:
-    data = order_json(
-        createdDate=created.isoformat(),
-        priceSummary={"total": {"amount": str(total)}},
-        lineItems=[{"id": f"00000000-0000-0000-0000-{i:012d}", "quantity": i} for i in range(items)],
-    )
+    data = _valid_order(created, total, items)
     assert Order.from_wix(data) == read_order_plainly(data)
