@@ -44,3 +44,15 @@ def test_unreadable_timestamp_names_the_field(value: object) -> None:
 
 def test_format_instant_writes_utc_with_z() -> None:
     assert format_instant(datetime(2024, 4, 21, 20, tzinfo=UTC)) == "2024-04-21T20:00:00Z"
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_an_instant_outside_the_years_python_holds_in_utc_is_a_typed_error_naming_the_field(text: str) -> None:
+    with pytest.raises(InvalidOrderData, match="outside the years 1 to 9999") as caught:
+        parse_timestamp(text, field="order.createdDate")
+    assert caught.value.field == "order.createdDate"
+
+
+def test_format_instant_writes_four_digit_years_and_drops_fractions() -> None:
+    assert format_instant(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00Z"
+    assert format_instant(datetime(2024, 4, 22, 1, 2, 3, 999999, tzinfo=UTC)) == "2024-04-22T01:02:03Z"

@@ -274,3 +274,15 @@ def test_valid_orders_read_their_instant_total_and_lines_exactly(created: Any, t
 def test_fast_and_careful_parsing_agree_on_valid_orders(created: Any, total: Decimal, items: int) -> None:
     data = _valid_order(created, total, items)
     assert Order.from_wix(data) == read_order_plainly(data)
+
+
+class _Text(str):
+    """A str subclass, as a caller's own objects may hold (JSON never makes one)."""
+
+
+@pytest.mark.parametrize("field", ["number", "currency", "status", "id"])
+def test_text_in_a_str_subclass_reads_as_the_same_text(field: str) -> None:
+    plain = order_json()
+    payload = order_json(**{field: _Text(plain["order"][field])})
+    assert _order_or_field(Order.from_wix, payload) == _order_or_field(read_order_plainly, payload)
+    assert Order.from_wix(payload) == Order.from_wix(plain)

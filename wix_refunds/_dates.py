@@ -36,9 +36,13 @@ def parse_timestamp(value: object, *, field: str) -> datetime:
         return parsed
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise InvalidOrderData(field, f"{value!r} has no UTC offset; a local time is never guessed")
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first instant Python has
+        raise InvalidOrderData(field, f"{value!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def format_instant(moment: datetime) -> str:
     """Return ``moment`` as UTC ISO 8601 text ending in ``Z`` (seconds precision)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: strftime does not pad a year below 1000 to four digits.
+    return moment.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"

@@ -330,7 +330,7 @@ def parse_order(data: object) -> Order:
     path = "order"
     number = order.get("number")
     if type(number) is not str or not number:
-        if type(number) is not bool and isinstance(number, int):
+        if (type(number) is not bool and isinstance(number, int)) or (isinstance(number, str) and number):
             number = str(number)
         else:
             _get(order, "number", path)
@@ -349,7 +349,8 @@ def parse_order(data: object) -> Order:
     currency = order.get("currency")
     if type(currency) is not str or (currency not in MINOR_UNITS and _CURRENCY.fullmatch(currency) is None):
         currency = _str(order, "currency", path)
-        raise InvalidOrderData("order.currency", f"{currency!r} is not an ISO 4217 code")
+        if _CURRENCY.fullmatch(currency) is None:
+            raise InvalidOrderData("order.currency", f"{currency!r} is not an ISO 4217 code")
     summary = order.get("priceSummary")
     if type(summary) is not dict:
         summary = _obj(_get(order, "priceSummary", path), "order.priceSummary")
