@@ -23,6 +23,7 @@ from wix_refunds import (
     RefundRequest,
     RefundRoute,
     WixClient,
+    WixInvalidResponse,
     WixNotFound,
     WixOutcomeUnknown,
     WixPreconditionFailed,
@@ -550,3 +551,13 @@ def test_batch_accepts_an_async_source_and_stops_cleanly_when_the_caller_stops()
 
     assert asyncio.run(go()) == 3
     assert fake.count_writes("refund") < len(ids)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_order_wix_dates_outside_the_years_python_holds_is_a_typed_error_and_nothing_is_sent(kind: str) -> None:
+    fake = FakeWix()
+    oid = fake.add_order(created="0001-01-01T00:00:00+01:00")
+    with pytest.raises(WixInvalidResponse) as caught:
+        run_refund(kind, fake, oid)
+    assert caught.value.field == "order.createdDate"
+    assert fake.writes == []
