@@ -553,7 +553,13 @@ def test_latency_is_added_to_each_request(fake: FakeWix, raw: Raw) -> None:
 def test_credentials_are_accepted_by_the_fake(fake: FakeWix) -> None:
     creds = fake.credentials
     assert (creds.api_key, creds.account_id, creds.site_id) == (fake.api_key, fake.account_id, fake.site_id)
-    assert FakeWix(seed=7).site_id == FakeWix(seed=7).site_id
+
+
+def test_two_fakes_with_one_seed_share_order_ids_but_are_two_stores() -> None:
+    # A journal that outlives a fake must never take one fake's orders for another's.
+    one, other = FakeWix(seed=7), FakeWix(seed=7)
+    assert one.add_order() == other.add_order()
+    assert one.site_id != other.site_id
 
 
 def test_add_order_takes_an_aware_datetime_and_refuses_a_naive_one(fake: FakeWix) -> None:

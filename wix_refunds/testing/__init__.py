@@ -44,9 +44,10 @@ class FakeWix(_Seeding, _Faults):
     """A stateful fake of Wix's orders, fulfilments, billing and credential endpoints.
 
     Args:
-        api_key, account_id, site_id: the credentials it accepts (generated when omitted).
+        api_key, account_id, site_id: the credentials it accepts (generated when omitted;
+            the site ID is new for every fake, as every Wix site is a store of its own).
         cutoff: orders created before it are old: not refundable through Wix billing.
-        seed: seeds the generated IDs, so that a test sees the same IDs every run.
+        seed: seeds the generated IDs (but the site ID), so that a test sees the same IDs every run.
         sticky_fulfilled: keep ``fulfillmentStatus`` FULFILLED after fulfilments are
             deleted (a quirk reported on Wix's forum).
         over_refund_status: 400 or 428, the status for a refund above what is left.

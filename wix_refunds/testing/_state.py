@@ -61,7 +61,10 @@ class _State:
         self._random = random.Random(seed)
         self.api_key = api_key or "IST.fake-" + uuid.UUID(int=self._random.getrandbits(128)).hex
         self.account_id = account_id or self._new_id()
-        self.site_id = site_id or self._new_id()
+        # Every fake is a store of its own, as every Wix site is: a journal that outlives
+        # one fake (the process's in-memory one, say) never mistakes its orders, whose
+        # seeded IDs repeat, for another fake's.
+        self.site_id = site_id or str(uuid.uuid4())
         self.cutoff = cutoff
         self.sticky_fulfilled = sticky_fulfilled
         self.over_refund_status = over_refund_status
