@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from wix_refunds import MemoryJournal
 from wix_refunds.testing import FakeWix
 
 from . import pg_server
@@ -22,6 +23,14 @@ def postgres() -> Iterator[pg_server.PgServer]:
                 pytest.fail(f"CI needs a PostgreSQL server for the lock tests: {exc}")
             pytest.skip(f"no PostgreSQL server to test with: {exc}")
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memory_journal() -> Iterator[None]:
+    """Start every test with an empty in-process journal: FakeWix's seeded IDs repeat from test to test."""
+    MemoryJournal().clear()
+    yield
+    MemoryJournal().clear()
 
 
 @pytest.fixture

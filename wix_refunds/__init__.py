@@ -9,6 +9,7 @@ from ._errors import (
     InvalidOrderData,
     InvalidRequest,
     InvalidWixData,
+    JournalError,
     LockLost,
     LockUnavailable,
     RefundDeclined,
@@ -35,6 +36,8 @@ from ._execute import (
 )
 from ._follow import RefundState, RefundStatusReport, refund_status, refund_status_async
 from ._items import ALL_LEFT, FeeRefund, RefundItem
+from ._journal import EntryState, Journal, JournalEntry, MemoryJournal
+from ._journal_sql import SqliteJournal, default_journal_path
 from ._locks import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key
 from ._money import MINOR_UNITS, format_money
 from ._orders import (
@@ -77,6 +80,7 @@ __all__ = [
     "AsyncWixClient",
     "CancelOrder",
     "DeleteFulfillments",
+    "EntryState",
     "FeeRefund",
     "FileLocks",
     "Fulfillment",
@@ -87,10 +91,14 @@ __all__ = [
     "InvalidOrderData",
     "InvalidRequest",
     "InvalidWixData",
+    "Journal",
+    "JournalEntry",
+    "JournalError",
     "LineItem",
     "LockLost",
     "LockUnavailable",
     "MINOR_UNITS",
+    "MemoryJournal",
     "Order",
     "OrderLocks",
     "OrderStatus",
@@ -119,6 +127,7 @@ __all__ = [
     "Refundability",
     "RetryPolicy",
     "STANDARD_REFUND_CUTOFF",
+    "SqliteJournal",
     "StepRecord",
     "TrackingInfo",
     "VerifyReport",
@@ -136,6 +145,7 @@ __all__ = [
     "WixServerError",
     "__version__",
     "decide_refund",
+    "default_journal_path",
     "default_lock_dir",
     "format_money",
     "lock_key",

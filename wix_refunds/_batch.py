@@ -35,6 +35,7 @@ import attrs
 from ._client import AsyncWixClient
 from ._errors import WixRefundError
 from ._execute import BatchItem, _drive_async
+from ._journal import Journal
 from ._locks import HeldLock, OrderLocks, lock_key
 from ._log import log_event
 from ._outcome import OutcomeStatus, RefundOutcome
@@ -63,7 +64,7 @@ class Settings:
     concurrency: int
     dry_run: bool
     cutoff: datetime
-    locks: OrderLocks
+    journal: Journal
     group_size: int
     max_age: float
 
@@ -88,14 +89,14 @@ def _new_run(
 
 
 async def _run_locked(
-    client: AsyncWixClient, run: _Run, locks: OrderLocks, held: HeldLock | None = None
+    client: AsyncWixClient, run: _Run, journal: Journal, held: HeldLock | None = None
 ) -> RefundOutcome:
-    """Return the outcome of ``run`` under its lock (``held``, or taken from ``locks``); a failure is in the outcome."""
+    """Return the outcome of ``run`` under its lock (``held``, or taken from ``journal``); failures are in it."""
     try:
         if held is not None:
-            return await _drive_async(client, run, held)
-        async with locks.hold_async(lock_key(client.credentials.site_id, run.order_id)) as taken:
-            return await _drive_async(client, run, taken)
+            return await _drive_async(client, run, held, journal)
+        async with journal.hold_async(lock_key(client.credentials.site_id, run.order_id)) as taken:
+            return await _drive_async(client, run, taken, journal)
     except WixRefundError as exc:
         # _drive_async logged it (at INFO): the caller gets it in the outcome, not twice in the log.
         return run.outcome(OutcomeStatus.FAILED, exc)
@@ -253,9 +254,9 @@ class _Batch:
 
     async def _refund(self, work: _Work) -> RefundOutcome:
         if work.hold is None:
-            return await _run_locked(self.client, work.item.run, self.settings.locks)
+            return await _run_locked(self.client, work.item.run, self.settings.journal)
         try:
-            return await _run_locked(self.client, work.item.run, self.settings.locks, held=work.hold.lock)
+            return await _run_locked(self.client, work.item.run, self.settings.journal, held=work.hold.lock)
         finally:
             # Let go before the outcome is out, as a single refund does.
             await work.hold.release()
@@ -331,7 +332,7 @@ class _Batch:
         """Return the group's works whose lock was had now; defer the others."""
         import asyncio
 
-        holds = [_Hold(self.settings.locks, item.key) for item in group]
+        holds = [_Hold(self.settings.journal, item.key) for item in group]
         self.holds.update(holds)
         now = _NOW_FIRST if self.slowest is None else min(_NOW_FIRST, max(_NOW_LEAST, 4 * self.slowest))
         had = await asyncio.gather(*(hold.take(now) for hold in holds))
@@ -422,7 +423,7 @@ def _one_by_one(
                 order_id, request, context = item[0], item[1], item[2] if len(item) > 2 else None
                 run = _new_run(client, order_id, request, context, dry_run=settings.dry_run, cutoff=settings.cutoff)
                 if not isinstance(run, RefundOutcome):
-                    run = await _run_locked(client, run, settings.locks)
+                    run = await _run_locked(client, run, settings.journal)
                 await results.put(run)
         except asyncio.CancelledError:
             raise

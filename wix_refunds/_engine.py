@@ -24,7 +24,8 @@ from typing import Literal
 
 import attrs
 
-from ._errors import InvalidRequest, RefundDeclined, RefundNotSupported, WixOutcomeUnknown
+from ._errors import InvalidRequest, JournalError, RefundDeclined, RefundNotSupported, WixOutcomeUnknown
+from ._failures import after_failure
 from ._items import check_calculation, check_items
 from ._money import format_money
 from ._orders import (
@@ -38,7 +39,7 @@ from ._orders import (
 )
 from ._routing import RefundPlan, RefundRoute
 from ._split import split_full, split_partial
-from ._steps import Action, Cancel, DeleteOne, Failure, Finish, Observed, Progress, Read, Refund, Wait
+from ._steps import Action, Cancel, DeleteOne, Failure, Finish, InFlight, Observed, Progress, Read, Refund, Wait
 from ._wire import ItemsAsked, customer_reason, reference_of
 
 __all__ = [
@@ -55,48 +56,6 @@ __all__ = [
     "next_action",
     "settle_delay",
 ]
-
-
-# --- failed writes ------------------------------------------------------------------
-
-_Forget = Literal["all", "fulfillments", "all_once", "settle", "raise"]
-
-# What a failed write means, by step and failure. "unknown": it may have been applied
-# (timeout, reset, 5xx after sending); "refused": Wix answered 428; "not_found": 404.
-# fmt: off
-_ON_FAILURE: dict[tuple[type, str], _Forget] = {
-    # step       failure       what to do
-    (DeleteOne, "unknown"):   "all",           # re-read: a delete applied twice answers 404
-    (DeleteOne, "not_found"): "fulfillments",  # gone already is fine: list them again
-    (DeleteOne, "refused"):   "all_once",
-    (Cancel,    "unknown"):   "all",           # re-read: a cancelled order is not cancelled again
-    (Cancel,    "refused"):   "all_once",      # never branch on a 428's code: re-read, once
-    (Cancel,    "not_found"): "raise",
-    (Refund,    "unknown"):   "settle",        # never resend while it may still land
-    (Refund,    "refused"):   "all_once",      # a 428 is an answer: nothing was refunded
-    (Refund,    "not_found"): "raise",
-}
-# fmt: on
-
-
-def after_failure(progress: Progress, failure: Failure) -> Progress:
-    """Return what the call knows after a failed write, by the ``_ON_FAILURE`` table.
-
-    Raises:
-        WixRefundError: the failure itself, when the table says it ends the call (a
-            second 428 for the same step: Wix will not move).
-    """
-    rule = _ON_FAILURE[type(failure.action), failure.kind]
-    wrote = progress.wrote or failure.kind == "unknown"
-    if rule == "raise" or (rule == "all_once" and progress.refused == failure.action):
-        raise failure.error
-    if rule == "fulfillments":
-        return attrs.evolve(progress, seen=attrs.evolve(progress.seen, fulfillments=None), wrote=True)
-    if rule == "settle":
-        seen = attrs.evolve(progress.seen, transactions=None)
-        return attrs.evolve(progress, seen=seen, wrote=True, unknown_for=0.0, settle_reads=0)
-    refused = failure.action if rule == "all_once" else progress.refused
-    return attrs.evolve(progress, seen=Observed(), wrote=wrote, refused=refused)
 
 
 # --- the next step ----------------------------------------------------------------
@@ -192,6 +151,27 @@ def _declined(case: _Case, refund: RefundRecord) -> RefundDeclined:
         payment_id=payment,
         status="FAILED",
         reference=case.progress.reference,
+    )
+
+
+def _unconfirmed(case: _Case) -> bool:
+    wanted = case.progress.unconfirmed
+    return wanted is not None and all(r.id != wanted.answer.id for r in case.transactions.refunds)
+
+
+def _answer_from_journal(case: _Case) -> Action:
+    # Wix answered an earlier run's write and the journal kept it, but Wix does not list
+    # that refund: a listing that lags must never cause a second write, so the answer
+    # stands within the settle window. Past it, neither is trusted alone. Once listed,
+    # the listing (newer than the answer) decides, through the rows below.
+    wanted = case.progress.unconfirmed
+    assert wanted is not None
+    if wanted.age < wanted.settle and wanted.answer.counted:
+        return Finish()
+    raise JournalError(
+        f"order {case.plan.order_id}: the journal holds Wix's answer to reference {case.progress.reference} "
+        f"(refund {wanted.answer.id}), but Wix does not list that refund {wanted.age:.0f}s after it was sent; "
+        "nothing was sent. Check the order on Wix before refunding it again."
     )
 
 
@@ -296,6 +276,23 @@ def _unexplained_lookalike(
 
 def _whole(sent: Refund) -> frozenset[str]:
     return frozenset(p.payment_id for p in sent.payment_refunds if p.amount is None)
+
+
+def _waiting_for(case: _Case) -> list[InFlight]:
+    """Return the journal's writes that may still land and that no counted tagged refund on Wix shows yet."""
+    landed = {reference_of(r.reason) for r in case.transactions.refunds if r.counted}
+    return [w for w in case.progress.in_flight if w.left > 0 and w.reference not in landed]
+
+
+def _journal_in_flight(case: _Case) -> bool:
+    return bool(_waiting_for(case))
+
+
+def _wait_for_journal(case: _Case) -> Action:
+    # Whoever sent it and whatever became of them: nothing is written on the order until
+    # its refund shows on Wix or its settle window, counted from when it was sent, is over.
+    left = min(w.left for w in _waiting_for(case))
+    return Wait(min(settle_delay(case.progress.settle_reads), left))
 
 
 def _nothing_captured(case: _Case) -> bool:
@@ -422,9 +419,11 @@ def _refuse_on_top_of_a_lookalike(case: _Case, refund: Refund) -> None:
 _REFUND_STEPS: tuple[tuple[str, Callable[[_Case], bool], Callable[[_Case], Action]], ...] = (
     # when                                              test                     then
     ("the transactions are not read",                   _unread_transactions,    _read("transactions")),
+    ("the journal's refund is not listed yet",          _unconfirmed,            _answer_from_journal),
     ("Wix answered this call's refund (2xx)",           _answered,               _settle_answer),
     ("a refund with this reference is on Wix",          _tag_on_wix,             _finish_tagged),
     ("this call's refund may still land",               _may_still_land,         _wait_or_give_up),
+    ("a write in the journal may still land",           _journal_in_flight,      _wait_for_journal),
     ("the order is paid but no payment is captured",    _nothing_captured,       _refuse_no_payments),
     ("refundability is not read",                       _unread_refundability,   _read("refundability")),
     ("items are asked: check them, price them by Wix",  _by_item,                _check_items_then_price),

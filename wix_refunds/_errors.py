@@ -11,6 +11,8 @@ Every error the library raises on purpose is a ``WixRefundError``::
     ├── RefundDeclined            Wix or the payment provider declined this call's refund
     ├── LockUnavailable           another worker held the order's lock for longer than the wait
     ├── LockLost                  the order's lock was lost; nothing more was sent
+    ├── JournalError              the refund journal cannot be read or written, or it
+    │                             holds a write that may still land; nothing was sent
     ├── WixConnectionError        the network failed; ``request_sent`` says if Wix may have it
     ├── WixOutcomeUnknown         a write may or may not have happened: re-read, never resend
     └── WixAPIError               Wix answered with an error status
@@ -37,6 +39,7 @@ __all__ = [
     "InvalidOrderData",
     "InvalidRequest",
     "InvalidWixData",
+    "JournalError",
     "LockLost",
     "LockUnavailable",
     "RefundDeclined",
@@ -138,6 +141,13 @@ class LockLost(WixRefundError):
     def __init__(self, message: str, *, key: str) -> None:
         super().__init__(message)
         self.key = key
+
+
+class JournalError(WixRefundError):
+    """The refund journal could not be read or written, or it holds a write that may still land.
+
+    Raised before a write, it means nothing was sent for it.
+    """
 
 
 class WixConnectionError(WixRefundError):

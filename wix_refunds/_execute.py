@@ -27,11 +27,13 @@ from ._errors import (
     InvalidRequest,
     WixRefundError,
 )
-from ._locks import HeldLock, InProcessLocks, OrderLocks, lock_key
+from ._journal import EntryState, Journal, JournalEntry, MemoryJournal, holder_here, in_thread
+from ._locks import HeldLock, OrderLocks, lock_key
 from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, new_reference
 from ._routing import STANDARD_REFUND_CUTOFF, RefundRequest
 from ._run import _Ask
 from ._run import _Run as _Run
+from ._run_journal import Intend, JournalAsk, LoadEntries, Record
 from ._wire import WireCall
 
 __all__ = [
@@ -44,7 +46,48 @@ __all__ = [
     "refund_orders_async",
 ]
 
-_LOCKS = InProcessLocks()
+_MEMORY = MemoryJournal()
+
+
+def journal_of(journal: Journal | None, locks: OrderLocks | None) -> Journal:
+    """Return the journal a call uses: ``journal``, else an in-memory one under ``locks`` (the process's own).
+
+    Raises:
+        InvalidRequest: both are given (a journal holds its own order locks).
+    """
+    if journal is not None and locks is not None:
+        raise InvalidRequest("locks", "pass journal= or locks=, not both: a journal holds the order locks itself")
+    if journal is not None:
+        return journal
+    return _MEMORY if locks is None else MemoryJournal(locks=locks)
+
+
+class JournalPort:
+    """One run's way to the journal: its store, its lock, and who this process is."""
+
+    def __init__(self, journal: Journal, site_id: str, order_id: str, held: HeldLock) -> None:
+        self.journal, self.site_id, self.order_id, self.held = journal, site_id, order_id, held
+
+    def answer(self, ask: JournalAsk) -> Any:
+        """Return the journal's answer to ``ask`` (I/O: a file or a database)."""
+        import time
+
+        if isinstance(ask, LoadEntries):
+            return self.journal.entries(self.site_id, self.order_id), time.time()
+        if isinstance(ask, Record):
+            return self.journal.settle(ask.entry)
+        entry = JournalEntry(
+            site_id=self.site_id,
+            order_id=self.order_id,
+            reference=ask.reference,
+            asked=ask.asked,
+            state=EntryState.SENT,
+            holder=holder_here(),
+            sent_at=time.time(),
+            settle=ask.settle,
+            journal=self.journal.name,
+        )
+        return self.journal.intend(entry, self.held, ask.seen)
 
 
 class Steps:
@@ -89,14 +132,15 @@ def writes(ask: _Ask) -> bool:
     return isinstance(ask, WireCall) and ask.write
 
 
-def _drive(client: WixClient, run: _Run, held: HeldLock) -> RefundOutcome:
+def _drive(client: WixClient, run: _Run, held: HeldLock, journal: Journal) -> RefundOutcome:
+    port = JournalPort(journal, client.credentials.site_id, run.order_id, held)
     with run.traced() as finished:
         steps = Steps(run)
         for ask in steps:
             if writes(ask):
                 held.check()
             try:
-                answer = _answer(client, ask)
+                answer = _answer(client, ask, port)
             except WixRefundError as exc:
                 steps.throw(exc)
             else:
@@ -104,14 +148,15 @@ def _drive(client: WixClient, run: _Run, held: HeldLock) -> RefundOutcome:
         return finished(steps.outcome)
 
 
-async def _drive_async(client: AsyncWixClient, run: _Run, held: HeldLock) -> RefundOutcome:
+async def _drive_async(client: AsyncWixClient, run: _Run, held: HeldLock, journal: Journal) -> RefundOutcome:
+    port = JournalPort(journal, client.credentials.site_id, run.order_id, held)
     with run.traced() as finished:
         steps = Steps(run)
         for ask in steps:
-            if writes(ask):
+            if writes(ask) or isinstance(ask, Intend):
                 await held.check_async()
             try:
-                answer = await _answer_async(client, ask)
+                answer = await _answer_async(client, ask, port)
             except WixRefundError as exc:
                 steps.throw(exc)
             else:
@@ -119,19 +164,23 @@ async def _drive_async(client: AsyncWixClient, run: _Run, held: HeldLock) -> Ref
         return finished(steps.outcome)
 
 
-def _answer(client: WixClient, ask: _Ask) -> Any:
-    """Return the answer of one ask: wait, send reads in turn (the first failure stops the rest), or send."""
+def _answer(client: WixClient, ask: _Ask, port: JournalPort) -> Any:
+    """Return the answer of one ask: wait, use the journal, send reads in turn (the first failure stops), or send."""
     if isinstance(ask, Wait):
         return client.retry.sleep(ask.seconds)
+    if isinstance(ask, (LoadEntries, Intend, Record)):
+        return port.answer(ask)
     if isinstance(ask, tuple):
         return tuple(client.send_counted(call) for call in ask)
     return client.send_counted(ask)
 
 
-async def _answer_async(client: AsyncWixClient, ask: _Ask) -> Any:
-    """Return the answer of one ask: wait, send reads side by side, or send."""
+async def _answer_async(client: AsyncWixClient, ask: _Ask, port: JournalPort) -> Any:
+    """Return the answer of one ask: wait, use the journal (in a thread), send reads side by side, or send."""
     if isinstance(ask, Wait):
         return await client.retry.async_sleep(ask.seconds)
+    if isinstance(ask, (LoadEntries, Intend, Record)):
+        return await in_thread(port.answer, ask)
     if isinstance(ask, tuple):
         return await _side_by_side(client, ask)
     return await client.send_counted(ask)
@@ -161,15 +210,21 @@ def refund_order(
     cutoff: datetime = STANDARD_REFUND_CUTOFF,
     locks: OrderLocks | None = None,
     context: Any = None,
+    journal: Journal | None = None,
 ) -> RefundOutcome:
     """Refund one order exactly once and return what was done.
 
     Safe to run again: every step is decided from what Wix shows. Every refund
     carries the request's ``reference`` (or one the call makes, returned in the
     outcome and in errors), so a re-run with the same reference finds it
-    (``ALREADY_DONE``) and never refunds again. ``locks`` keeps two workers off
-    one order: ``InProcessLocks()`` (the default), ``FileLocks(directory)`` for
-    the processes of one host, ``wix_refunds.postgres.PostgresLocks(dsn)`` for a fleet.
+    (``ALREADY_DONE``) and never refunds again.
+
+    ``journal`` records each refund's intent before its write leaves and how it
+    ended, and keeps two workers off one order: a run that finds a write that may
+    still land, whoever sent it, waits for it before writing. ``MemoryJournal()``
+    (the default) covers this process only; ``SqliteJournal(path)`` the processes
+    of one host; ``wix_refunds.postgres.PostgresJournal(dsn)`` a fleet. ``locks``
+    (older) gives only the order lock, with an in-memory journal.
     ``context`` (any JSON-able value: your refund request ID, a ticket) comes back
     untouched in the outcome, beside the request it answers.
 
@@ -179,11 +234,13 @@ def refund_order(
         WixOutcomeUnknown: the refund may have landed and did not show within the
             settle window; re-run with the reference it names.
         LockUnavailable, LockLost: another worker held the order, or the lock was lost.
+        JournalError: the journal cannot be used, or holds a write that may still land.
         WixNotFound, WixAuthError, WixConnectionError, ...: the typed failure.
     """
+    book = journal_of(journal, locks)
     run = _Run(order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle, context=context)
-    with (locks or _LOCKS).hold(lock_key(client.credentials.site_id, order_id)) as held:
-        return _drive(client, run, held)
+    with book.hold(lock_key(client.credentials.site_id, order_id)) as held:
+        return _drive(client, run, held, book)
 
 
 async def refund_order_async(
@@ -195,6 +252,7 @@ async def refund_order_async(
     cutoff: datetime = STANDARD_REFUND_CUTOFF,
     locks: OrderLocks | None = None,
     context: Any = None,
+    journal: Journal | None = None,
 ) -> RefundOutcome:
     """Refund one order exactly once (the async twin of ``refund_order``).
 
@@ -204,8 +262,9 @@ async def refund_order_async(
     run = _Run(
         order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle, context=context, parallel=True
     )
-    async with (locks or _LOCKS).hold_async(lock_key(client.credentials.site_id, order_id)) as held:
-        return await _drive_async(client, run, held)
+    book = journal_of(journal, locks)
+    async with book.hold_async(lock_key(client.credentials.site_id, order_id)) as held:
+        return await _drive_async(client, run, held, book)
 
 
 # One item of a batch: (order ID, request) or (order ID, request, context).
@@ -229,6 +288,7 @@ async def refund_orders_async(
     locks: OrderLocks | None = None,
     group_size: int = DEFAULT_GROUP_SIZE,
     max_age: float = DEFAULT_MAX_AGE,
+    journal: Journal | None = None,
 ) -> AsyncIterator[RefundOutcome]:
     """Refund many orders, ``concurrency`` at a time; yield each outcome as it finishes.
 
@@ -246,8 +306,9 @@ async def refund_orders_async(
     requests instead of four. A run whose shared reads are older than ``max_age``
     seconds reads them again before writing. An order another worker holds is
     deferred and tried again later in the batch. A batch holds up to ``group_size`` +
-    3 x ``concurrency`` locks at once (with ``PostgresLocks``, a session each: lower
-    ``group_size`` where the database allows few connections). ``group_size=1`` reads
+    3 x ``concurrency`` order locks at once (with ``PostgresLocks``, a session each:
+    lower ``group_size`` where the database allows few connections; ``PostgresJournal``
+    shares a small pool). ``journal`` is as for ``refund_order``. ``group_size=1`` reads
     every order on its own, as ``refund_order_async`` does.
 
     Raises:
@@ -270,7 +331,7 @@ async def refund_orders_async(
         concurrency=concurrency,
         dry_run=dry_run,
         cutoff=cutoff,
-        locks=locks or _LOCKS,
+        journal=journal_of(journal, locks),
         group_size=group_size,
         max_age=float(max_age),
     )

@@ -42,11 +42,14 @@ from ._errors import (
     WixPreconditionFailed,
     WixRefundError,
 )
+from ._failures import FAILURE_KINDS, FAILURE_TEXT
+from ._journal import EntryState, asked_of, record_to_text
 from ._log import log_event
 from ._orders import Fulfillment, LineItem, Order, RefundRecord
 from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, new_reference
 from ._retry import is_retryable
 from ._routing import RefundPlan, RefundRequest, RefundRoute, decide_refund
+from ._run_journal import JournalAsk, LoadEntries, RunJournal
 from ._tracing import Span, span
 from ._wire import ItemsAsked, WireCall
 
@@ -55,16 +58,9 @@ from ._wire import ItemsAsked, WireCall
 _MAX_ACTIONS = 250
 
 
-_FAILURE_KINDS: dict[type, Any] = {
-    WixOutcomeUnknown: "unknown",
-    WixPreconditionFailed: "refused",
-    WixNotFound: "not_found",
-}
-_FAILURE_TEXT = {"unknown": "outcome unknown", "refused": "refused by Wix", "not_found": "already gone"}
-
 # What the flow asks of its driver: send a Wix call, send reads side by side (answered
-# as a tuple in the same order), or wait before reading again.
-_Ask = Union[WireCall[Any], tuple[WireCall[Any], ...], Wait]
+# as a tuple in the same order), wait before reading again, or use the journal.
+_Ask = Union[WireCall[Any], tuple[WireCall[Any], ...], Wait, JournalAsk]
 
 # The parts of what a run saw that a batch's shared reads may have filled in.
 _SHARED_PARTS = ("order", "transactions", "fulfillments")
@@ -100,6 +96,8 @@ class _Run:
         self.deleting: dict[str, Fulfillment] = {}
         self.unknown_since: float | None = None
         self.waited = 0.0
+        self.journal = RunJournal(order_id, self.reference, asked_of(self.request))
+        self.slept = 0.0
         # Whether the driver may send two reads at once (the async one).
         self.parallel = parallel
         # What a batch's shared reads showed, when (self.clock), and how long it may be relied on.
@@ -250,16 +248,23 @@ class _Run:
         self._seen(order=order)
         if self.shared is not None:
             self._seen(transactions=self.shared.transactions, fulfillments=self.shared.fulfillments)
+        if self.plan.route is RefundRoute.STANDARD_REFUND and not self.progress.dry_run:
+            entries, now = yield LoadEntries()
+            self.journal.load(entries, now, at=self.clock(), slept=self.slept, currency=order.currency)
         for _ in range(_MAX_ACTIONS):
             if self.unknown_since is not None:
                 # Wait times count even when a test's sleep does not really sleep.
                 elapsed = max(self.clock() - self.unknown_since, self.waited)
                 self.progress = attrs.evolve(self.progress, unknown_for=elapsed)
+            # How long ago each write the journal holds was sent, as of now.
+            in_flight, unconfirmed = self.journal.view(at=self.clock(), slept=self.slept)
+            self.progress = attrs.evolve(self.progress, in_flight=in_flight, unconfirmed=unconfirmed)
             action = next_action(self.plan, self.progress)
             if isinstance(action, Finish):
                 if action.planned is not None:
                     self._record(self._write_call(action.planned), action.planned, 0, "planned (dry run)")
                     return self.outcome(OutcomeStatus.DRY_RUN)
+                yield from self.journal.settle_listed(self.progress.seen.transactions)
                 return self.outcome(OutcomeStatus.COMPLETED if self.progress.wrote else OutcomeStatus.ALREADY_DONE)
             if isinstance(action, Wait):
                 yield from self._wait(action.seconds)
@@ -290,7 +295,9 @@ class _Run:
         """Wait ``seconds`` in the settle window, then forget the transactions (they are read again)."""
         yield Wait(seconds)
         self.waited += seconds
-        self._seen(transactions=None)
+        self.slept += seconds
+        # What is left to refund may have moved meanwhile: read it again before any write.
+        self._seen(transactions=None, refundability=None, availability=None, calculation=None)
         self.progress = attrs.evolve(self.progress, settle_reads=self.progress.settle_reads + 1)
 
     def _settle_read_failed(self, exc: WixRefundError) -> Generator[_Ask, Any, None]:
@@ -311,15 +318,23 @@ class _Run:
             if before is None and self.progress.seen.transactions is not None:
                 before = frozenset(r.id for r in self.progress.seen.transactions.refunds)
             self.progress = attrs.evolve(self.progress, sent=action, before=before)
+            # The intent is durable before the write leaves (others' landed writes settled first).
+            yield from self.journal.settle_listed(self.progress.seen.transactions)
+            self.journal.intended((yield self.journal.intend(self.progress.settle)))
         if isinstance(action, DeleteOne):
             seen = {f.id: f for f in self.progress.seen.fulfillments or ()}
             if action.fulfillment_id in seen:
                 self.deleting[action.fulfillment_id] = seen[action.fulfillment_id]
         try:
             sent = yield call
-        except (WixOutcomeUnknown, WixPreconditionFailed, WixNotFound) as exc:
-            kind = _FAILURE_KINDS[type(exc)]
-            self._record(call, action, exc.attempts, f"{_FAILURE_TEXT[kind]}; re-reading")
+        except WixRefundError as exc:
+            if isinstance(action, Refund) and not isinstance(exc, WixOutcomeUnknown):
+                # Wix answered, or never had it: nothing of this write will land.
+                yield self.journal.ended(EntryState.REFUSED, error=f"{type(exc).__name__}: {exc}")
+            if not isinstance(exc, (WixOutcomeUnknown, WixPreconditionFailed, WixNotFound)):
+                raise
+            kind = FAILURE_KINDS[type(exc)]
+            self._record(call, action, exc.attempts, f"{FAILURE_TEXT[kind]}; re-reading")
             if kind == "unknown" and isinstance(action, Refund):
                 self.unknown_since, self.waited = self.clock(), 0.0
             self.progress = after_failure(self.progress, Failure(action=action, kind=kind, error=exc))
@@ -333,6 +348,8 @@ class _Run:
             self._seen(order=sent.value)
         else:
             self.progress = attrs.evolve(self.progress, answer=sent.value.refund)
+            refund = sent.value.refund
+            yield self.journal.ended(EntryState.SETTLED, refund_id=refund.id, answer=record_to_text(refund))
             if sent.value.transactions is not None:
                 self._seen(transactions=sent.value.transactions)
 
@@ -342,7 +359,14 @@ class _Run:
         if self.progress.answer is not None:
             return [self.progress.answer]
         transactions = self.progress.seen.transactions
-        return [] if transactions is None else tagged_refunds(transactions, self.reference)
+        if transactions is None:
+            return []
+        tagged = tagged_refunds(transactions, self.reference)
+        recorded = self.journal.answer()
+        if not tagged and recorded is not None:
+            # Wix's listing lags behind its answer, which the journal kept.
+            return [recorded]
+        return tagged
 
     def outcome(self, status: OutcomeStatus, error: WixRefundError | None = None) -> RefundOutcome:
         """Return the outcome of this run so far."""

@@ -22,6 +22,8 @@ __all__ = [
     "DeleteOne",
     "Failure",
     "Finish",
+    "InFlight",
+    "Unconfirmed",
     "Observed",
     "Progress",
     "Read",
@@ -108,12 +110,44 @@ class Failure:
 
 
 @attrs.frozen(kw_only=True)
+class InFlight:
+    """A write the journal holds that may still land: its reference, who sent it, how long ago.
+
+    ``age`` (seconds since it was sent) is measured by the shell; ``settle`` is the
+    window its sender gave it.
+    """
+
+    reference: str
+    holder: str
+    age: float
+    settle: float
+
+    @property
+    def left(self) -> float:
+        """Return the seconds of its window still to wait (never negative)."""
+        return max(self.settle - self.age, 0.0)
+
+
+@attrs.frozen(kw_only=True)
+class Unconfirmed:
+    """Wix's answer to this reference's write, kept in the journal by an earlier run.
+
+    ``age`` is seconds since that write was sent (measured by the shell).
+    """
+
+    answer: RefundRecord
+    age: float
+    settle: float
+
+
+@attrs.frozen(kw_only=True)
 class Progress:
     """One call's knowledge: what it saw, what it sent, and what came of it.
 
     ``unknown_for`` is how long (seconds, measured by the shell) the outcome of the
     refund this call sent has been unknown; ``before`` holds the IDs of the refunds
-    that were on Wix before it was sent.
+    that were on Wix before it was sent. ``in_flight`` holds the writes the journal
+    says may still land on the order (this reference's own earlier one included).
     """
 
     reference: str
@@ -127,5 +161,7 @@ class Progress:
     unknown_for: float | None = None
     settle_reads: int = 0
     refused: Write | None = None
+    in_flight: tuple[InFlight, ...] = ()
+    unconfirmed: Unconfirmed | None = None
 
 

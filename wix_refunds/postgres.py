@@ -40,7 +40,10 @@ except ImportError as exc:  # pragma: no cover - exercised by a test in a clean 
         "wix_refunds.postgres needs psycopg 3, which is not installed: pip install 'wix-refunds[postgres]'"
     ) from exc
 
-__all__ = ["PostgresLocks", "advisory_lock_id"]
+# After the check above: the journal needs psycopg too.
+from ._pg_journal import PostgresJournal
+
+__all__ = ["PostgresJournal", "PostgresLocks", "advisory_lock_id"]
 
 
 def _order_of(key: str) -> str:

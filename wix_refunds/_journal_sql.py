@@ -1,0 +1,241 @@
+"""The journal in SQL: one schema and its statements for SQLite and PostgreSQL; ``SqliteJournal``.
+
+The statements are written with ``?`` placeholders (SQLite's); ``PostgresJournal``
+(in ``wix_refunds.postgres``) sends the same text with ``%s``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._errors import JournalError
+from ._journal import EntryState, JournalEntry, refuse_in_flight, store_key
+from ._locks import DEFAULT_WAIT, FileLocks, HeldLock, _check_wait
+
+if TYPE_CHECKING:
+    import pathlib
+
+__all__ = ["SqliteJournal", "default_journal_path"]
+
+
+TABLE = "wix_refunds_journal"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    site_id    TEXT NOT NULL,
+    order_id   TEXT NOT NULL,
+    reference  TEXT NOT NULL,
+    asked      TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    holder     TEXT NOT NULL,
+    sent_at    DOUBLE PRECISION NOT NULL,
+    settle     DOUBLE PRECISION NOT NULL,
+    attempts   INTEGER NOT NULL,
+    refund_id  TEXT,
+    answer     TEXT,
+    error      TEXT,
+    journal    TEXT NOT NULL,
+    PRIMARY KEY (site_id, order_id, reference)
+)
+"""
+
+_COLUMNS = (
+    "site_id, order_id, reference, asked, state, holder, sent_at, settle, attempts, refund_id, answer, error, journal"
+)
+
+SELECT_ORDER = f"SELECT {_COLUMNS} FROM {TABLE} WHERE site_id = ? AND order_id = ?"
+
+INTEND = f"""
+INSERT INTO {TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, 'SENT', ?, ?, ?, 1, NULL, NULL, NULL, ?)
+ON CONFLICT (site_id, order_id, reference) DO UPDATE SET
+    asked = excluded.asked, state = 'SENT', holder = excluded.holder, sent_at = excluded.sent_at,
+    settle = excluded.settle, attempts = {TABLE}.attempts + 1, refund_id = NULL, answer = NULL,
+    error = NULL, journal = excluded.journal
+RETURNING attempts
+"""
+
+SETTLE = f"""
+UPDATE {TABLE} SET state = ?, refund_id = ?, answer = ?, error = ?
+WHERE site_id = ? AND order_id = ? AND reference = ? AND attempts = ?
+"""
+
+
+def entry_of(row: Sequence[Any]) -> JournalEntry:
+    """Return the entry of one row of ``SELECT_ORDER``."""
+    fields = dict(zip(_COLUMNS.split(", "), row))
+    try:
+        state = EntryState(fields.pop("state"))
+    except ValueError:
+        raise JournalError(f"a journal entry of order {fields['order_id']} has an unknown state") from None
+    sent_at, settle, attempts = float(fields.pop("sent_at")), float(fields.pop("settle")), int(fields.pop("attempts"))
+    return JournalEntry(state=state, sent_at=sent_at, settle=settle, attempts=attempts, **fields)
+
+
+def intend_params(entry: JournalEntry, journal: str) -> tuple[Any, ...]:
+    """Return the parameters of ``INTEND`` for ``entry``."""
+    site_id, order_id = store_key(entry.site_id, entry.order_id)
+    return (site_id, order_id, entry.reference, entry.asked, entry.holder, entry.sent_at, entry.settle, journal)
+
+
+def settle_params(entry: JournalEntry) -> tuple[Any, ...]:
+    """Return the parameters of ``SETTLE`` for ``entry``."""
+    site_id, order_id = store_key(entry.site_id, entry.order_id)
+    return (
+        entry.state.value,
+        entry.refund_id,
+        entry.answer,
+        entry.error,
+        site_id,
+        order_id,
+        entry.reference,
+        entry.attempts,
+    )
+
+
+def intend_in(
+    execute: Callable[[str, tuple[Any, ...]], list[Any]],
+    entry: JournalEntry,
+    journal: str,
+    seen: frozenset[tuple[str, int]],
+) -> JournalEntry:
+    """Return ``entry`` as recorded by ``INTEND`` in an open transaction, refusing an unseen one in flight first."""
+    rows = execute(SELECT_ORDER, store_key(entry.site_id, entry.order_id))
+    refuse_in_flight([entry_of(row) for row in rows], entry, seen)
+    (attempts,) = execute(INTEND, intend_params(entry, journal))[0]
+    return attrs.evolve(entry, state=EntryState.SENT, attempts=int(attempts), journal=journal)
+
+
+# --- SQLite ---------------------------------------------------------------------------
+
+
+def default_journal_path(site_id: str) -> pathlib.Path:
+    """Return the command's journal of a store: ``$XDG_STATE_HOME/wix-refunds/journals/<site id>.sqlite3``.
+
+    Without ``XDG_STATE_HOME`` (or with a relative one) it is under ``~/.local/state``.
+    """
+    import pathlib
+
+    state = os.environ.get("XDG_STATE_HOME", "")
+    base = pathlib.Path(state) if os.path.isabs(state) else pathlib.Path.home() / ".local" / "state"
+    return base / "wix-refunds" / "journals" / f"{site_id.lower()}.sqlite3"
+
+
+def _to_path(value: str | os.PathLike[str]) -> pathlib.Path:
+    import pathlib
+
+    return pathlib.Path(value).absolute()
+
+
+@attrs.frozen(eq=False)
+class SqliteJournal:
+    """A journal in one SQLite file, shared by every process and user that points at it.
+
+    WAL mode, ``synchronous = FULL``: an intent is on disk when ``intend()``
+    returns. Order locks are ``flock`` s on files in ``<path>.locks/``, released
+    when their holder ends, however it ends. Keep the file on a local disk (SQLite
+    and flock are not safe on NFS); for several hosts use ``PostgresJournal``.
+
+    Args:
+        path: the journal file; it and its folder are created when missing.
+        wait: seconds a second holder of an order waits before ``LockUnavailable`` (> 0).
+
+    Raises:
+        JournalError: the file cannot be opened as a journal.
+    """
+
+    path: pathlib.Path = attrs.field(converter=_to_path)
+    wait: float = attrs.field(default=DEFAULT_WAIT, kw_only=True, converter=float, validator=_check_wait)
+    _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    _connection: list[tuple[int, sqlite3.Connection]] = attrs.field(factory=list, init=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        """Return ``sqlite:<absolute path>``."""
+        return f"sqlite:{self.path}"
+
+    @property
+    def locks(self) -> FileLocks:
+        """Return the order locks: flock files in ``<path>.locks/``."""
+        return FileLocks(self.path.with_name(self.path.name + ".locks"), wait=self.wait)
+
+    def hold(self, key: str) -> contextlib.AbstractContextManager[HeldLock]:
+        """Return a context manager that holds ``key`` for every process of this host while its block runs."""
+        return self.locks.hold(key)
+
+    def hold_async(self, key: str) -> contextlib.AbstractAsyncContextManager[HeldLock]:
+        """Return an async context manager that holds ``key`` for every process of this host."""
+        return self.locks.hold_async(key)
+
+    def _connect(self) -> sqlite3.Connection:
+        # A connection per process: one made before a fork must not be used after it.
+        if self._connection and self._connection[0][0] == os.getpid():
+            return self._connection[0][1]
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            connection.execute(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
+        self._connection[:] = [(os.getpid(), connection)]
+        return connection
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Callable[[str, tuple[Any, ...]], list[Any]]]:
+        with self._guard:
+            connection = self._connect()
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+
+            def execute(sql: str, params: tuple[Any, ...]) -> list[Any]:
+                return connection.execute(sql, params).fetchall()
+
+            try:
+                yield execute
+                connection.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
+                raise
+
+    def entries(self, site_id: str, order_id: str) -> tuple[JournalEntry, ...]:
+        """Return the entries of one order."""
+        with self._guard:
+            connection = self._connect()
+            try:
+                rows = connection.execute(SELECT_ORDER, store_key(site_id, order_id)).fetchall()
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
+        return tuple(entry_of(row) for row in rows)
+
+    def intend(self, entry: JournalEntry, held: HeldLock, seen: frozenset[tuple[str, int]]) -> JournalEntry:
+        """Record ``entry`` durably (fsynced) before its write leaves; return it as recorded.
+
+        ``held`` is an flock, which only its holder's end can lose: the driver checked it.
+        """
+        with self._transaction() as execute:
+            return intend_in(execute, entry, self.name, seen)
+
+    def settle(self, entry: JournalEntry) -> None:
+        """Record how ``entry``'s write ended."""
+        with self._transaction() as execute:
+            execute(SETTLE, settle_params(entry))
+
+    def close(self) -> None:
+        """Close this process's connection to the file (it is opened again when next needed)."""
+        with self._guard:
+            for _, connection in self._connection:
+                connection.close()
+            self._connection.clear()
