@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from wix_refunds._batch_file import BatchFileError, derive_reference, read_batch_file
+from wix_refunds import RefundRequest
+from wix_refunds._batch_file import BatchFileError, read_batch_file
+from wix_refunds._references import derive_reference
 from wix_refunds._report import Report
 
 A = "3f2a6c1e-8b1d-4c55-9a3e-2d6f0b7c9e41"
 B = "0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd"
+
+
+def _derived(order_id: str, amount: Decimal | None, occurrence: int = 0) -> str:
+    return derive_reference(order_id, RefundRequest(amount=amount), occurrence)
 
 
 def _read(tmp_path: Path, text: str) -> tuple[list[str], list[str]]:
@@ -23,23 +29,13 @@ def _read(tmp_path: Path, text: str) -> tuple[list[str], list[str]]:
     return rows, [f"{e.line}: {e.message}" for e in batch.errors]
 
 
-def test_a_derived_reference_depends_on_the_row_not_on_the_file_or_the_reason() -> None:
-    ref = derive_reference(A, Decimal("12.50"), 0)
-    assert ref == derive_reference(A.upper(), Decimal("12.5"), 0)
-    assert ref.startswith("b-")
-    assert len(ref) == 22
-    assert ref != derive_reference(A, Decimal("12.50"), 1)
-    assert ref != derive_reference(A, None, 0)
-    assert ref != derive_reference(B, Decimal("12.50"), 0)
-
-
 def test_rows_of_one_order_with_one_amount_are_told_apart_by_their_occurrence(tmp_path: Path) -> None:
     rows, errors = _read(tmp_path, f"order_id,amount,reason\n{A},10,late\n{A},10,damaged\n{A},5,\n")
     assert errors == []
     assert rows == [
-        f"2 {A} 10 {derive_reference(A, Decimal(10), 0)}",
-        f"3 {A} 10 {derive_reference(A, Decimal(10), 1)}",
-        f"4 {A} 5 {derive_reference(A, Decimal(5), 0)}",
+        f"2 {A} 10 {_derived(A, Decimal(10), 0)}",
+        f"3 {A} 10 {_derived(A, Decimal(10), 1)}",
+        f"4 {A} 5 {_derived(A, Decimal(5), 0)}",
     ]
 
 
@@ -59,10 +55,65 @@ def test_rows_that_would_refund_twice_or_clash_are_refused(tmp_path: Path, lines
     assert errors[0].startswith(says)
 
 
+@pytest.mark.parametrize(
+    ("lines", "says"),
+    [
+        (
+            [f"{A},5,,", f"{A},7,,{_derived(A, Decimal(5))}"],
+            "3: is a duplicate of line 2: both end with reference '{ref}' for this order "
+            "(given in the file here, derived from the row on line 2)",
+        ),
+        (
+            [f"{A},7,,{_derived(A, Decimal(5))}", f"{A},5,,"],
+            "3: is a duplicate of line 2: both end with reference '{ref}' for this order "
+            "(derived from the row here, given in the file on line 2)",
+        ),
+        (
+            [f"{A},5,,", f"{B},1,,", f"{A.upper()},5,,{_derived(A, Decimal(5))}"],
+            "4: is a duplicate of line 2: both end with reference '{ref}'",
+        ),
+    ],
+    ids=["given after derived", "derived after given", "order in capitals"],
+)
+def test_a_row_whose_reference_meets_another_rows_derived_one_is_refused_naming_both_lines(
+    tmp_path: Path, lines: list[str], says: str
+) -> None:
+    rows, errors = _read(tmp_path, "order_id,amount,reason,reference\n" + "\n".join(lines) + "\n")
+    ref = _derived(A, Decimal(5))
+    (error,) = errors
+    assert error.startswith(says.format(ref=ref))
+    assert error.endswith(", so the two would make one refund; give this row a reference of its own")
+    assert [row.split()[0] for row in rows] == ["2", *(["3"] if len(lines) == 3 else [])]
+
+
+def test_an_item_refund_and_an_amount_row_with_one_given_reference_are_refused_as_duplicates(
+    tmp_path: Path,
+) -> None:
+    text = f"order_id,amount,reference,line_item_id,quantity\n{A},,r-1,L-1,1\n{A},4,r-1,,\n{B},4,r-1,,\n"
+    rows, errors = _read(tmp_path, text)
+    assert errors == [
+        "3: is a duplicate of line 2: both end with reference 'r-1' for this order (given in the file here, "
+        "given in the file on line 2), so the two would make one refund; give this row a reference of its own"
+    ]
+    assert rows == [f"2 {A} None r-1", f"4 {B} 4 r-1"]
+
+
+def test_every_kept_row_has_a_key_of_its_own(tmp_path: Path) -> None:
+    derived = _derived(A, Decimal(5))
+    second = _derived(A, Decimal(5), 1)
+    text = f"order_id,amount,reason,reference\n{A},5,late,\n{A},5,torn,\n{A},6,,{derived}\n{A},5,,{second}\n"
+    path = tmp_path / "in.csv"
+    path.write_text(text)
+    batch = read_batch_file(str(path))
+    keys = [row.key for row in batch.rows]
+    assert len(keys) == len(set(keys)) == 2
+    assert [error.line for error in batch.errors] == [4, 5]
+
+
 def test_a_row_with_its_own_reference_is_not_a_duplicate(tmp_path: Path) -> None:
     rows, errors = _read(tmp_path, f"order_id,amount,reference\n{A},10,\n{A},10,again-1\n")
     assert errors == []
-    assert [row.split()[-1] for row in rows] == [derive_reference(A, Decimal(10), 0), "again-1"]
+    assert [row.split()[-1] for row in rows] == [_derived(A, Decimal(10), 0), "again-1"]
 
 
 def test_line_numbers_count_blank_lines_and_quoted_line_breaks(tmp_path: Path) -> None:

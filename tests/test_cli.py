@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from wix_refunds import RefundRequest
+from wix_refunds._references import derive_reference
 from wix_refunds.testing import FakeWix
 
 from .command import OLD, cli, env_for, records, run_on_terminal, start
@@ -125,6 +127,55 @@ def test_refund_with_yes_prints_the_outcome(fake: FakeWix, served: str) -> None:
     assert fake.refunded_total(oid) == Decimal("20")
 
 
+def test_the_same_refund_command_without_a_reference_run_twice_refunds_once_and_says_how_to_refund_again(
+    fake: FakeWix, served: str
+) -> None:
+    oid = fake.add_order(total="80")
+    first = cli(fake, served, "refund", oid, "--amount", "3", "--yes")
+    assert first.returncode == 0, first.stderr
+    assert "COMPLETED" in first.stdout
+    again = cli(fake, served, "refund", oid, "--amount", "3", "--yes")
+    assert again.returncode == 0, again.stderr
+    assert f"order {oid}: ALREADY_DONE" in again.stdout
+    assert "to refund the same again on purpose, run it with a new --reference" in again.stdout
+    amounts = [[Decimal(t["amount"]["amount"]) for t in r["transactions"]] for r in fake.refunds[oid]]
+    assert amounts == [[Decimal("3.00")]]
+    assert fake.count_writes("refund", oid) == 1
+    # On purpose: a reference of its own is a second refund.
+    third = cli(fake, served, "--json", "refund", oid, "--amount", "3", "--reference", "again-1", "--yes")
+    assert records(third.stdout)[0]["status"] == "COMPLETED"
+    assert "hint" not in records(third.stdout)[0]
+    assert fake.refunded_total(oid) == Decimal("6")
+
+
+def test_a_derived_reference_already_done_says_so_in_json_and_in_the_dry_run(fake: FakeWix, served: str) -> None:
+    oid = fake.add_order(total="80")
+    first = records(cli(fake, served, "--json", "refund", oid, "--amount", "3", "--yes").stdout)[0]
+    assert first["reference"].startswith("b-")
+    assert "hint" not in first
+    again = records(cli(fake, served, "--json", "refund", oid, "--amount", "3.00", "--reason", "x", "--yes").stdout)[0]
+    assert (again["status"], again["reference"]) == ("ALREADY_DONE", first["reference"])
+    assert "a new --reference" in again["hint"]
+    dry = cli(fake, served, "refund", oid, "--amount", "3", "--dry-run")
+    assert "nothing left to do: Wix shows it done already" in dry.stdout
+    assert "a new --reference" in dry.stdout
+    assert fake.count_writes("refund", oid) == 1
+
+
+def test_refund_commands_asking_for_different_things_derive_different_references(fake: FakeWix, served: str) -> None:
+    oid = fake.add_order(total="35", line_items=[3])
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    asks = [["--amount", "2"], ["--amount", "3"], ["--item", f"{line}:1"], ["--item", f"{line}:1:restock"]]
+    outcomes = [records(cli(fake, served, "--json", "refund", oid, *ask, "--yes").stdout)[0] for ask in asks]
+    assert [o["status"] for o in outcomes] == ["COMPLETED"] * 4
+    assert len({o["reference"] for o in outcomes}) == 4
+    again = records(cli(fake, served, "--json", "refund", oid, "--item", f"{line}:1:restock", "--yes").stdout)[0]
+    assert again["status"] == "ALREADY_DONE"
+    assert fake.orders[oid]["lineItems"][0]["refundQuantity"] == 2
+    assert fake.orders[oid]["lineItems"][0]["restockQuantity"] == 1
+    assert fake.count_writes("refund", oid) == 4
+
+
 def test_refund_without_yes_refuses_when_input_is_not_a_terminal(fake: FakeWix, served: str) -> None:
     oid = fake.add_order(created=OLD)
     result = cli(fake, served, "refund", oid, stdin="y\n")
@@ -201,7 +252,8 @@ def test_json_errors_carry_type_message_status_code_request_id_and_retryable(fak
     assert error["code"]
     assert error["request_id"]
     assert error["retryable"] is False
-    assert error["reference"].startswith("wr-")
+    # Derived from the order and what is asked (everything left): the same on a re-run.
+    assert error["reference"] == derive_reference("0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd", RefundRequest())
     assert summary == {**summary, "type": "summary", "command": "refund", "exit_code": 1, "failed": 1}
 
 
@@ -265,7 +317,7 @@ def test_ctrl_c_during_a_refund_names_the_order_and_the_reference_to_rerun_with(
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130
     assert f"order {oid}: may still be refunded on Wix" in err
-    assert "run again with --reference wr-" in err
+    assert "run again with --reference b-" in err
 
 
 # --- habits ---------------------------------------------------------------------------------

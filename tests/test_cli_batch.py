@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from wix_refunds import RefundRequest
+from wix_refunds._references import derive_reference
 from wix_refunds.testing import FakeWix
 
 from .command import OLD, cli, records, run_on_terminal, start, write_csv
@@ -166,6 +168,23 @@ def test_an_identical_second_row_is_refused_as_a_duplicate_of_its_first_line(
     # The row with its own reference is a refund of its own.
     assert fake.count_writes("refund", oid) == 2
     assert fake.refunded_total(oid) == Decimal("20")
+
+
+def test_a_row_given_another_rows_derived_reference_is_refused_naming_both_lines_not_merged_into_its_refund(
+    fake: FakeWix, served: str, tmp_path: Path
+) -> None:
+    oid = fake.add_order(total="80")
+    derived = derive_reference(oid, RefundRequest(amount=Decimal("5")))
+    path = write_csv(tmp_path / "in.csv", [f"{oid},5,,", f"{oid},7,,{derived}"])
+    result = cli(fake, served, "--json", "batch", str(path), "--yes")
+    assert result.returncode == 1
+    out = records(result.stdout)
+    (refused,) = [r for r in out if r["type"] == "row_error"]
+    assert refused["line"] == 3
+    assert f"is a duplicate of line 2: both end with reference '{derived}'" in refused["message"]
+    assert [(r["line"], r["status"]) for r in out if r["type"] == "order"] == [(2, "COMPLETED")]
+    assert fake.count_writes("refund", oid) == 1
+    assert fake.refunded_total(oid) == Decimal("5")
 
 
 def test_running_the_same_file_again_without_a_report_refunds_unreferenced_partials_once(

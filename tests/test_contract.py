@@ -679,6 +679,35 @@ def test_every_refund_the_library_sends_fits_the_schema_and_ends_with_its_tag(
     assert body["customerReason"] == "Too small [ref:inv-7]"
 
 
+@pytest.mark.parametrize(
+    ("reason", "reference"),
+    [
+        ("[ref:t-1]", "t-1"),
+        ("damaged [ref:t-1]", "t-1"),
+        ("damaged … [ref:t-1]", "t-1"),
+        ("a [ref:x] then [ref:t-1]", "t-1"),
+        ("x[ref:t-1]", None),
+        ("damaged:[ref:t-1]", None),
+        ("[ref:t-1] and more", None),
+        ("[ref:t-1] ", None),
+        ("[ref:]", None),
+        ("[ref:" + "r" * 65 + "]", None),
+        ("[ref:t 1]", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_reason_names_a_reference_only_by_a_whole_tag_at_its_start_or_after_a_space(
+    reason: str | None, reference: str | None
+) -> None:
+    assert _wire.reference_of(reason) == reference
+
+
+def test_every_reason_the_library_writes_reads_back_as_its_reference() -> None:
+    for reason in (None, "", "damaged", "x" * 300, "late:"):
+        assert _wire.reference_of(_wire.customer_reason(reason, "inv-7")) == "inv-7"
+
+
 def test_a_refund_without_a_callers_reference_is_tagged_with_one_the_call_made(wix: Wix, client: WixClient) -> None:
     oid = wix.fake.add_order(payments="online")
     refund_order(client, oid, RefundRequest(amount=Decimal("10.00")))

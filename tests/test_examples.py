@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+from wix_refunds.testing import FakeWix
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -32,10 +38,37 @@ def test_async_service_example_refunds_a_repeated_ticket_once() -> None:
     assert sorted(statuses) == ["ALREADY_DONE", "COMPLETED", "COMPLETED"]
 
 
-def test_batch_example_refunds_every_row() -> None:
+def test_batch_example_refunds_every_row_and_run_again_finds_each_done() -> None:
     result = _run(str(EXAMPLES / "batch_from_csv.py"))
     assert result.returncode == 0, result.stderr
-    assert "{'COMPLETED': 10}" in result.stdout
+    assert "{'COMPLETED': 11}\n" in result.stdout
+    assert "{'ALREADY_DONE': 11}\n" in result.stdout
+    assert "refunded on Wix: ['20.00', '10.00', '10.00', '10.00', '10.00']" in result.stdout
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), EXAMPLES / name)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_batch_example_run_twice_on_one_file_leaves_one_refund_per_row(tmp_path: Path) -> None:
+    example = _load("batch_from_csv.py")
+    fake = FakeWix()
+    a, b = fake.add_order(total="50"), fake.add_order(total="50")
+    path = tmp_path / "orders.csv"
+    # Two equal rows of one order are two refunds; a row with a reference of its own is one more.
+    path.write_text(f"order_id,amount,reference\n{a},10,\n{a},10,\n{a},10,ticket-1\n{b},12.50,\n")
+    with fake.serve() as base_url:
+        first = asyncio.run(example.refund_file(fake.credentials, base_url, str(path)))
+        again = asyncio.run(example.refund_file(fake.credentials, base_url, str(path)))
+    assert first == {"COMPLETED": 4}
+    assert again == {"ALREADY_DONE": 4}
+    assert (fake.count_writes("refund", a), fake.refunded_total(a)) == (3, Decimal("30"))
+    assert (fake.count_writes("refund", b), fake.refunded_total(b)) == (1, Decimal("12.5"))
 
 
 @pytest.mark.parametrize("name", ["testing_with_fakewix.py"])

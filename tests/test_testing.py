@@ -446,6 +446,38 @@ def test_a_lagging_refund_counts_down_only_on_listings_of_its_own_order(fake: Fa
     assert len(raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"]) == 1
 
 
+def test_a_lagging_listing_shows_a_refund_only_once_the_lag_has_passed_while_the_order_shows_it_at_once(
+    fake: FakeWix, raw: Raw
+) -> None:
+    oid, other = fake.add_order(total="100"), fake.add_order(total="100")
+    fake.add_foreign_refund(other, "3")
+    fake.lag_listing(0.5)
+    pid = fake.payments[oid][0]["id"]
+    answer = raw.refund(oid, (pid, "10", False), reason="x [ref:a]").json()
+    committed = time.monotonic()
+    assert answer["refund"]["details"]["reason"] == "x [ref:a]"
+    assert answer["orderTransactions"]["refunds"] == []
+    assert raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"] == []
+    # The lag counts from each refund's commit, whoever made it and whenever the lag was set.
+    many = raw.post("/ecom/v1/payments/list-by-ids", {"orderIds": [oid, other]}).json()["orderTransactions"]
+    assert [len(t["refunds"]) for t in many] == [0, 0]
+    order = raw.get(f"/ecom/v1/orders/{oid}").json()["order"]
+    assert (order["paymentStatus"], order["balanceSummary"]["refunded"]["amount"]) == ("PARTIALLY_REFUNDED", "10.0")
+    time.sleep(max(committed + 0.5 - time.monotonic(), 0) + 0.05)
+    listed = raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"]
+    assert [r["id"] for r in listed] == [answer["refund"]["id"]]
+    many = raw.post("/ecom/v1/payments/list-by-ids", {"orderIds": [oid, other]}).json()["orderTransactions"]
+    assert [len(t["refunds"]) for t in many] == [1, 1]
+    fake.lag_listing(0)
+    fake.add_foreign_refund(oid, "1")
+    assert len(raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"]) == 2
+
+
+def test_a_listing_lag_is_not_negative(fake: FakeWix) -> None:
+    with pytest.raises(ValueError, match="0 or more seconds"):
+        fake.lag_listing(-1)
+
+
 def test_credential_check_endpoints(fake: FakeWix, raw: Raw) -> None:
     assert raw.get("/site-properties/v4/properties").json()["properties"]["businessName"]
     assert raw.get("/currency_converter/v1/currencies").json()["currencies"]

@@ -4,9 +4,9 @@ A row, not an order, is the unit of a batch. A row's identity is its content (th
 lower-cased; the amount, or a full refund; its reference) and its occurrence among the
 earlier rows of that order with the same content. The identity gives every row a key and,
 when the file names no reference, the reference the refund is tagged with on Wix
-(``derive_reference``). So running the same file again, with or without a report, finds
-each refund already made instead of making it twice; and the report is keyed by row, so
-resuming skips rows, never whole orders.
+(``_references.derive_reference``, which ``wix-refunds refund`` shares). So running the
+same file again, with or without a report, finds each refund already made instead of
+making it twice; and the report is keyed by row, so resuming skips rows, never whole orders.
 
 What the reader refuses, and how:
 
@@ -16,13 +16,13 @@ What the reader refuses, and how:
   than the header, a value in an unnamed column, an order ID that is not a GUID, an amount
   the library's money rules refuse (``12,50``, ``1e1``, ``1_0``), a reason or reference
   ``RefundRequest`` refuses, a row identical to an earlier one, a second row for an order
-  that another row refunds in full, a reference given twice for one order.
+  that another row refunds in full, a reference given twice for one order, a row whose
+  reference (given or derived) an earlier row of the order ends with too.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from collections import Counter
@@ -35,6 +35,7 @@ from ._batch_text import BatchFileError, read_text
 from ._errors import InvalidRequest
 from ._items import RefundItem
 from ._money import parse_amount
+from ._references import derive_reference
 from ._routing import RefundRequest
 from ._wire import is_guid
 
@@ -44,8 +45,7 @@ __all__ = [
     "BatchFile",
     "BatchFileError",
     "BatchRow",
-        "RowError",
-    "derive_reference",
+    "RowError",
     "read_batch_file",
 ]
 
@@ -102,21 +102,13 @@ class BatchFile:
     blank_lines: int
 
 
-def derive_reference(order_id: str, amount: Decimal | None, occurrence: int) -> str:
-    """Return the reference of a row the file gave none: ``b-`` and 20 hex digits.
-
-    Built from the row's identity only (the order, the amount and the occurrence), never
-    from the file's name or the row's line, so that the same row run again from any file
-    names the same refund on Wix. The reason is left out on purpose: correcting a typo in
-    a reason must not turn a refund already made into a new one.
-    """
-    text = "\0".join(["wix-refunds batch row", order_id.lower(), _amount_key(amount), str(occurrence)])
-    return "b-" + hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
 def _amount_key(amount: Decimal | None) -> str:
     # 12.5 and 12.50 are one amount; "full" is a refund of everything left.
     return "full" if amount is None else format(amount.normalize(), "f")
+
+
+def _how(row: BatchRow) -> str:
+    return "derived from the row" if row.derived else "given in the file"
 
 
 def _item_of(values: dict[str, str]) -> RefundItem | None:
@@ -352,9 +344,7 @@ class _Builder:
                 continue
             derived = not given
             if derived:
-                lines = sorted(f"{i.line_item_id}:{i.quantity}:{i.restock_quantity}" for i in items)
-                text = "\0".join(["wix-refunds batch items", order, _amount_key(request.amount), *lines])
-                request = attrs.evolve(request, reference="b-" + hashlib.sha256(text.encode()).hexdigest()[:20])
+                request = attrs.evolve(request, reference=derive_reference(order, request))
             self.rows.append(
                 BatchRow(
                     file=self.path,
@@ -366,6 +356,38 @@ class _Builder:
                 )
             )
         self.rows.sort(key=lambda row: row.line)
+        self._refuse_shared_references()
+        self.errors.sort(key=lambda error: error.line)
+
+    def _refuse_shared_references(self) -> None:
+        """Refuse each row whose order and reference an earlier row has already, naming both lines.
+
+        Two such rows would make one refund on Wix: the second would find the first's refund
+        and end ALREADY_DONE, and the run would show one of them only. A derived reference
+        can meet a given one (a reference copied from an earlier report) and an item refund
+        can meet an amount row; both are caught here, once every row's reference is known.
+        """
+        first: dict[str, BatchRow] = {}
+        kept: list[BatchRow] = []
+        for row in self.rows:
+            earlier = first.setdefault(row.key, row)
+            if earlier is row:
+                kept.append(row)
+                continue
+            self.errors.append(
+                RowError(
+                    file=self.path,
+                    line=row.line,
+                    order_id=row.order_id,
+                    message=(
+                        f"is a duplicate of line {earlier.line}: both end with reference "
+                        f"{row.request.reference!r} for this order ({_how(row)} here, {_how(earlier)} "
+                        f"on line {earlier.line}), so the two would make one refund; give this row a "
+                        "reference of its own"
+                    ),
+                )
+            )
+        self.rows = kept
 
     def _conflict(self, line: int, order: str, request: RefundRequest) -> str | None:
         amount = _amount_key(request.amount)
@@ -404,7 +426,7 @@ class _Builder:
         derived = request.reference is None
         if derived:
             content = (order, amount)
-            reference = derive_reference(order, request.amount, self.occurrences[content])
+            reference = derive_reference(order, request, self.occurrences[content])
             self.occurrences[content] += 1
             request = attrs.evolve(request, reference=reference)
         else:

@@ -24,7 +24,16 @@ from ._outcome import error_dict as outcome_error_dict
 from ._retry import RateLimiter
 from ._routing import RefundRoute
 
-__all__ = ["CANCEL_NOTE", "Progress", "Tally", "describe_outcome", "describe_plan", "error_dict", "order_record"]
+__all__ = [
+    "CANCEL_NOTE",
+    "Progress",
+    "Tally",
+    "derived_reference_hint",
+    "describe_outcome",
+    "describe_plan",
+    "error_dict",
+    "order_record",
+]
 
 CANCEL_ROUTES = (RefundRoute.CANCEL, RefundRoute.UNFULFILL_THEN_CANCEL)
 CANCEL_NOTE = (
@@ -152,6 +161,21 @@ def describe_outcome(outcome: RefundOutcome) -> list[str]:
     if outcome.reference is not None and outcome.route is RefundRoute.STANDARD_REFUND:
         lines.append(f"  reference {outcome.reference} (running again with --reference {outcome.reference} is safe)")
     return lines
+
+
+def derived_reference_hint(outcome: RefundOutcome) -> str | None:
+    """Return what to do to refund again on purpose when a derived reference found its refund made; else None.
+
+    ``wix-refunds refund`` without ``--reference`` derives the reference from the order and
+    what is asked, so the same command twice is one refund; a second refund is a new reference.
+    """
+    if outcome.status is not OutcomeStatus.ALREADY_DONE or outcome.route is not RefundRoute.STANDARD_REFUND:
+        return None
+    return (
+        f"this refund was made before: its reference {outcome.reference} is derived from the order and "
+        "what is asked, so the same command finds it; to refund the same again on purpose, run it with "
+        "a new --reference"
+    )
 
 
 def _amounts(totals: dict[str, Decimal]) -> dict[str, str]:

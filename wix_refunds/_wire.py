@@ -98,8 +98,9 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://www.wixapis.com"
 REQUEST_ID_HEADER = "x-wix-request-id"
 REFERENCE_TAG = " [ref:{reference}]"
-# The tag ends the reason; a reference is 1 to 64 of these characters (see _routing).
-_TAG_AT_END = re.compile(r" ?\[ref:([A-Za-z0-9._:/#@+-]{1,64})\]\Z")
+# The tag ends the reason and starts it or follows a space (``x[ref:t-1]`` is someone
+# else's text, not a tag); a reference is 1 to 64 of these characters (see _routing).
+_TAG_AT_END = re.compile(r"(?:\A| )\[ref:([A-Za-z0-9._:/#@+-]{1,64})\]\Z")
 MAX_CUSTOMER_REASON = 200
 MAX_PAYMENT_REFUNDS = 50
 MAX_CANCEL_MESSAGE = 1000
@@ -271,7 +272,11 @@ def customer_reason(reason: str | None, reference: str) -> str:
 
 
 def reference_of(reason: str | None) -> str | None:
-    """Return the reference in the tag that ends ``reason``, or None: only a whole tag at the end counts."""
+    """Return the reference in the tag that ends ``reason``, or None.
+
+    Only a whole tag counts: at the end of the reason, and either the whole reason or
+    after a space (the shapes ``customer_reason`` writes).
+    """
     if not reason:
         return None
     match = _TAG_AT_END.search(reason)

@@ -28,10 +28,12 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any, TextIO
 
+import attrs
+
 from ._batch_file import BatchFileError
 from ._cli_batch import cmd_batch
 from ._cli_demo import cmd_demo
-from ._cli_output import describe_outcome, describe_plan, error_dict, order_record
+from ._cli_output import derived_reference_hint, describe_outcome, describe_plan, error_dict, order_record
 from ._cli_run import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
@@ -51,9 +53,10 @@ from ._cli_run import (
 from ._cli_status import cmd_status
 from ._client import DEFAULT_RATE_LIMIT
 from ._errors import WixRefundError
-from ._execute import DEFAULT_GROUP_SIZE, RefundOutcome, new_reference, refund_order
+from ._execute import DEFAULT_GROUP_SIZE, RefundOutcome, refund_order
 from ._items import ALL_LEFT, FeeRefund, RefundItem
 from ._locks import default_lock_dir
+from ._references import derive_reference
 from ._stores import StoreConfigError, default_config_path
 from ._version import __version__
 from ._wire import DEFAULT_BASE_URL
@@ -166,7 +169,11 @@ def _parser() -> argparse.ArgumentParser:
     refund.add_argument("order_id", metavar="ORDER_ID")
     refund.add_argument("--amount", help="amount to refund (default: everything still refundable)")
     refund.add_argument("--reason", help="reason shown to the buyer (at most 200 characters)")
-    refund.add_argument("--reference", help="your ID for this refund; makes a re-run recognise it")
+    refund.add_argument(
+        "--reference",
+        help="your ID for this refund (default: derived from the order and what is asked, so the same "
+        "command twice refunds once; give a new one to refund the same again on purpose)",
+    )
     refund.add_argument("--restock", action="store_true", help="restock the items (cancelled orders)")
     refund.add_argument("--notify-customer", action="store_true", help="let Wix email the buyer")
     refund.add_argument("--dry-run", action="store_true", help="show the plan, send no write")
@@ -257,12 +264,14 @@ def _cmd_verify(ctx: Context) -> int:
     return EXIT_FAILED if not report.reachable else EXIT_CREDENTIALS
 
 
-def _show(ctx: Context, outcome: RefundOutcome, lines: list[str], out: TextIO | None = None) -> None:
+def _show(
+    ctx: Context, outcome: RefundOutcome, lines: list[str], out: TextIO | None = None, *, hint: str | None = None
+) -> None:
     ctx.tally.add(outcome)
     if ctx.args.json:
-        ctx.emit(order_record(outcome))
+        ctx.emit(order_record(outcome, **({"hint": hint} if hint else {})))
     else:
-        say(out or ctx.out, "\n".join(lines))
+        say(out or ctx.out, "\n".join([*lines, *([f"  {hint}"] if hint else [])]))
 
 
 def _cmd_plan(ctx: Context) -> int:
@@ -287,15 +296,20 @@ def _cmd_plan(ctx: Context) -> int:
 
 def _cmd_refund(ctx: Context) -> int:
     args = ctx.args
-    # The reference is made here, not in the library, so that an interrupted run can name it.
     request = request_of(
         args.amount,
         args.reason,
-        args.reference or new_reference(),
+        args.reference,
         restock=args.restock,
         notify_customer=args.notify_customer,
         **_items_of(args),
     )
+    # Without --reference the reference is derived from the order and what is asked, as a
+    # batch row's is, so the same command run twice finds its refund instead of making a
+    # second. It is made here, not in the library, so that an interrupted run can name it.
+    derived = request.reference is None
+    if derived:
+        request = attrs.evolve(request, reference=derive_reference(args.order_id, request))
     if not args.dry_run and not args.yes and not sys.stdin.isatty():
         raise UsageError("standard input is not a terminal: add --yes to refund without confirmation")
     with ctx.client(credentials(args)) as client:
@@ -303,11 +317,12 @@ def _cmd_refund(ctx: Context) -> int:
             preview = refund_order(client, args.order_id, request, dry_run=True)
         except WixRefundError as exc:
             return ctx.failed(args.order_id, request, exc)
+        hint = derived_reference_hint(preview) if derived else None
         if args.dry_run:
-            _show(ctx, preview, describe_plan(preview))
+            _show(ctx, preview, describe_plan(preview), hint=hint)
             return EXIT_OK
         if not args.json or not args.yes:
-            say(ctx.err, "\n".join(describe_plan(preview)))
+            say(ctx.err, "\n".join([*describe_plan(preview), *([f"  {hint}"] if hint else [])]))
         if not args.yes and not ctx.confirm():
             return EXIT_OK
         ctx.in_flight.start(args.order_id, args.order_id, request.reference)
@@ -318,7 +333,7 @@ def _cmd_refund(ctx: Context) -> int:
             ctx.in_flight.end(args.order_id)
             return ctx.failed(args.order_id, request, exc)
         ctx.in_flight.end(args.order_id)
-    _show(ctx, outcome, describe_outcome(outcome))
+    _show(ctx, outcome, describe_outcome(outcome), hint=derived_reference_hint(outcome) if derived else None)
     return EXIT_OK
 
 

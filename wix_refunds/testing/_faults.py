@@ -1,7 +1,7 @@
 """Scripted faults, and ``handle``: the one entry point that answers a request with them applied.
 
 The faults: failed and lost answers, refused connections, late writes, hidden and foreign
-refunds, and a rate limit.
+refunds, a rate limit, and listings that lag behind committed refunds (``lag_listing``).
 """
 
 from __future__ import annotations
@@ -92,6 +92,22 @@ class _Faults(_Routes):
         """Apply the next refund, but leave it out of its answer's transactions and of the next ``reads`` listings."""
         with self._lock:
             self._faults.append(_Fault("POST", "/ecom/v1/order-billing/refund-payments", "hide", 1, reads=reads))
+
+    def lag_listing(self, seconds: float) -> None:
+        """Leave every refund out of the listings until ``seconds`` after it was committed (0 turns it off).
+
+        List Transactions (one order or many) and the ``orderTransactions`` that Refund
+        Payments answers with lag behind the books, as Wix's listing can: a refund
+        committed less than ``seconds`` ago is not listed yet, while the order
+        (``balanceSummary``, ``paymentStatus``), the refundability and the ``refund``
+        in the write's own answer already show it. Every refund lags, the library's and
+        everyone else's; a late write (``apply_late_next``) counts from when it is applied.
+        Timed by ``time.monotonic()``, like the rate limit; no test clock stands in for it.
+        """
+        if seconds < 0:
+            raise ValueError(f"seconds={seconds!r}: a lag is 0 or more seconds")
+        with self._lock:
+            self._listing_lag = float(seconds)
 
     def foreign_refund_next(self, method: str, path: str, amount: Decimal | int | str) -> None:
         """Just before the next matching request, someone else refunds ``amount`` from the order's first payment."""

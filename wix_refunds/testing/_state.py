@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import random
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -79,6 +80,10 @@ class _State:
         # The refundStatus of a refund that is not declined: SUCCEEDED, PENDING, SCHEDULED or STARTED.
         self.refund_status = "SUCCEEDED"
         self._hidden: dict[str, int] = {}
+        # lag_listing: listings leave out refunds committed less than this many seconds ago,
+        # by the time.monotonic() each refund was committed at.
+        self._listing_lag = 0.0
+        self._committed: dict[str, float] = {}
         self._hide_next: int | None = None
         self._fail_later: set[str] = set()
         # Per order: the shipping and each fee refunded so far (line items keep their own counts).
@@ -214,8 +219,11 @@ class _State:
 
     def _transactions(self, order_id: str, *, hide: str | None = None) -> dict[str, Any]:
         refunds = []
+        listed_before = time.monotonic() - self._listing_lag
         for refund in self.refunds[order_id]:
             if refund["id"] == hide or self._hidden.get(refund["id"], 0) > 0:
+                continue
+            if self._listing_lag and self._committed.get(refund["id"], listed_before) > listed_before:
                 continue
             if not self.list_reasons:
                 refund = {**refund, "details": {k: v for k, v in refund["details"].items() if k != "reason"}}
@@ -252,4 +260,5 @@ class _State:
             "details": {"reason": reason} if reason else {},
         }
         self.refunds[order_id].append(refund)
+        self._committed[refund["id"]] = time.monotonic()
         return refund
