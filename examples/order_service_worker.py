@@ -4,9 +4,17 @@ python examples/order_service_worker.py      # runs against a FakeWix on loopbac
 
 A queue may deliver a message twice and several workers may take messages for one
 order: each message carries the service's refund request ID, used as the refund's
-reference, so a repeat finds the refund already made. Workers on several hosts share
-PostgreSQL locks (set WIX_REFUNDS_LOCK_DSN); on one host, file locks do. Refunds that
-Wix holds pending are followed later with refund_status_async.
+reference, so a repeat finds the refund already made.
+
+The workers share a PostgreSQL refund journal (set WIX_REFUNDS_JOURNAL to its DSN). Why
+PostgreSQL: a service runs on several hosts and is redeployed, killed and scaled while
+refunds are in flight. The journal records each refund's intent before its write leaves
+Wix's way; a worker that takes over an order, on any host, after the first one died or
+lost its database session, finds that record and waits for the write to land instead of
+paying again. A lock alone cannot do that (it goes away with its holder); an in-memory
+journal dies with the process; a SQLite file serves one host only. Without a DSN this
+demo uses a SQLite journal in a temporary folder. Refunds that Wix holds pending are
+followed later with refund_status_async.
 """
 
 from __future__ import annotations
@@ -22,10 +30,10 @@ from typing import Any
 
 from wix_refunds import (
     AsyncWixClient,
-    FileLocks,
-    OrderLocks,
+    Journal,
     RefundRequest,
     RefundState,
+    SqliteJournal,
     refund_order_async,
     refund_status_async,
 )
@@ -41,17 +49,17 @@ class JsonLines(logging.Formatter):
         return json.dumps(data)
 
 
-def locks() -> OrderLocks:
-    """Return PostgreSQL locks when a DSN is set (a fleet), else file locks (one host)."""
-    dsn = os.environ.get("WIX_REFUNDS_LOCK_DSN")
+def journal() -> Journal:
+    """Return the fleet's PostgreSQL journal when a DSN is set, else a SQLite file (one host: the demo)."""
+    dsn = os.environ.get("WIX_REFUNDS_JOURNAL")
     if dsn:
-        from wix_refunds.postgres import PostgresLocks
+        from wix_refunds.postgres import PostgresJournal
 
-        return PostgresLocks(dsn)
-    return FileLocks(os.path.join(tempfile.gettempdir(), "order-service-refund-locks"))
+        return PostgresJournal(dsn)
+    return SqliteJournal(os.path.join(tempfile.mkdtemp(prefix="order-service-"), "refunds.sqlite3"))
 
 
-async def worker(name: str, client: AsyncWixClient, queue: asyncio.Queue[dict[str, Any]], shared: OrderLocks) -> None:
+async def worker(name: str, client: AsyncWixClient, queue: asyncio.Queue[dict[str, Any]], shared: Journal) -> None:
     """Take refund messages until the queue is empty; print one result line each."""
     while True:
         try:
@@ -65,7 +73,7 @@ async def worker(name: str, client: AsyncWixClient, queue: asyncio.Queue[dict[st
         )
         try:
             outcome = await refund_order_async(
-                client, message["order_id"], request, locks=shared, context={"message_id": message["message_id"]}
+                client, message["order_id"], request, journal=shared, context={"message_id": message["message_id"]}
             )
             print(json.dumps({"worker": name, **outcome.to_dict()}))
         except Exception as exc:  # a worker reports and goes on; the message can be retried safely
@@ -94,7 +102,7 @@ async def main() -> None:
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     for message in messages:
         queue.put_nowait(message)
-    shared = locks()
+    shared = journal()
     with fake.serve() as base_url:
         async with AsyncWixClient(fake.credentials, base_url=base_url) as client:
             await asyncio.gather(*(worker(f"w{i}", client, queue, shared) for i in range(2)))

@@ -316,8 +316,9 @@ def test_ctrl_c_during_a_refund_names_the_order_and_the_reference_to_rerun_with(
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130
-    assert f"order {oid}: may still be refunded on Wix" in err
+    assert f"order {oid}: a write may be in flight (reference b-" in err
     assert "run again with --reference b-" in err
+    assert "it waits for any write that may still land" in err
 
 
 # --- habits ---------------------------------------------------------------------------------

@@ -243,7 +243,7 @@ def test_a_refund_wix_holds_in_flight_counts_and_is_never_sent_twice(status: str
 def test_a_lost_postgres_session_stops_the_refund_before_its_write(postgres: Any) -> None:
     import psycopg
 
-    from wix_refunds import LockLost
+    from wix_refunds import LockLost, MemoryJournal
     from wix_refunds.postgres import PostgresLocks
 
     fake = FakeWix()
@@ -268,8 +268,13 @@ def test_a_lost_postgres_session_stops_the_refund_before_its_write(postgres: Any
     with httpx.Client(transport=EndSessionsOnRefundability()) as http:
         client = WixClient(fake.credentials, base_url=FakeWix.BASE_URL, http_client=http, rate_limit=None)
         with pytest.raises(LockLost):
-            refund_order(client, oid, RefundRequest(amount=TEN), locks=PostgresLocks(dsn))
-    assert fake.writes == []
+            refund_order(client, oid, RefundRequest(amount=TEN), journal=MemoryJournal(locks=PostgresLocks(dsn)))
+        assert fake.writes == []
+        # locks=PostgresLocks stands for the PostgreSQL journal, whose locks are rows that
+        # outlive a session: the refund goes on, once.
+        outcome = refund_order(client, oid, RefundRequest(amount=TEN), locks=PostgresLocks(dsn))
+    assert outcome.status is OutcomeStatus.COMPLETED
+    assert fake.count_writes("refund", oid) == 1
 
 
 def test_reads_failing_until_the_settle_window_ends_report_the_outcome_unknown_with_the_reference() -> None:

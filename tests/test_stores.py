@@ -66,3 +66,14 @@ def test_a_store_without_its_fields_or_with_a_key_is_refused(tmp_path: Path, tab
 def test_a_missing_stores_file_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(StoreConfigError, match=r"no such file; create it with a \[stores\.eu\] table"):
         load_store(tmp_path / "stores.toml", "eu")
+
+
+def test_a_store_may_name_its_journal_and_an_empty_one_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "stores.toml"
+    fields = f'account_id = "{ACCOUNT}"\nsite_id = "{SITE}"\napi_key_env = "K"\n'
+    path.write_text(f'[stores.a]\n{fields}journal = "postgresql://refunds@db/refunds"\n[stores.b]\n{fields}')
+    assert load_store(path, "a").journal == "postgresql://refunds@db/refunds"
+    assert load_store(path, "b").journal is None
+    path.write_text(f'[stores.a]\n{fields}journal = " "\n')
+    with pytest.raises(StoreConfigError, match="journal must be a file path or a postgresql:// DSN"):
+        load_store(path, "a")

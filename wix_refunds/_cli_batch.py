@@ -14,11 +14,11 @@ from typing import Any
 
 from ._batch_file import BatchRow, RowError, read_batch_file
 from ._cli_output import Progress, Tally, describe_plan, order_record
-from ._cli_run import EXIT_FAILED, EXIT_OK, Context, UsageError, credentials, order_locks, say
+from ._cli_run import EXIT_FAILED, EXIT_OK, Context, UsageError, credentials, refund_journal, say
 from ._client import AsyncWixClient
 from ._credentials import WixCredentials
 from ._execute import OutcomeStatus, RefundOutcome, refund_orders_async
-from ._locks import OrderLocks
+from ._journal import Journal
 from ._report import Report
 from ._routing import RefundRequest
 
@@ -47,7 +47,7 @@ async def _run_rows(
     rows: list[BatchRow],
     *,
     dry_run: bool,
-    locks: OrderLocks | None,
+    journal: Journal | None,
     verb: str,
     on_outcome: Callable[[BatchRow, RefundOutcome], None],
 ) -> None:
@@ -68,7 +68,7 @@ async def _run_rows(
             source(),
             concurrency=ctx.args.concurrency,
             dry_run=dry_run,
-            locks=locks,
+            journal=journal,
             group_size=ctx.args.group_size,
         )
         async for outcome in batch:
@@ -82,7 +82,9 @@ async def _run_rows(
     ctx.progress = None
 
 
-def _confirm_batch(ctx: Context, path: str, previews: list[tuple[BatchRow, RefundOutcome]]) -> bool:
+def _confirm_batch(
+    ctx: Context, path: str, previews: list[tuple[BatchRow, RefundOutcome]], journal: Journal | None
+) -> bool:
     """Show what the batch would do, from a dry run of every row, and ask; return the answer."""
     tally = Tally("batch")
     for row, outcome in previews:
@@ -99,6 +101,8 @@ def _confirm_batch(ctx: Context, path: str, previews: list[tuple[BatchRow, Refun
     if refused:
         lines.append(f"  refused, not run: {len(refused)} row{'s' if len(refused) != 1 else ''}")
         lines += [f"    {where} order {order}: {why}" for where, order, why in refused]
+    if journal is not None:
+        lines.append(f"  journal: {journal.name}")
     say(ctx.err, "\n".join(lines))
     return ctx.confirm()
 
@@ -107,6 +111,9 @@ async def _batch_async(
     ctx: Context, path: str, rows: list[BatchRow], credentials: WixCredentials, report: Report | None
 ) -> bool:
     args = ctx.args
+    journal = None if args.dry_run else refund_journal(args, credentials.site_id)
+    if journal is not None:
+        ctx.summary["journal"] = journal.name
 
     def finished(row: BatchRow, outcome: RefundOutcome) -> None:
         record = order_record(outcome, file=row.file, line=row.line, row_key=row.key)
@@ -132,11 +139,11 @@ async def _batch_async(
                 client,
                 rows,
                 dry_run=True,
-                locks=None,
+                journal=None,
                 verb="checked",
                 on_outcome=lambda r, o: previews.append((r, o)),
             )
-            if not _confirm_batch(ctx, path, previews):
+            if not _confirm_batch(ctx, path, previews, journal):
                 return False
             # A row the dry run refused is not run: its failure is the result.
             for row, outcome in previews:
@@ -144,8 +151,7 @@ async def _batch_async(
                     finished(row, outcome)
             failed = {row.key for row, outcome in previews if outcome.status is OutcomeStatus.FAILED}
             rows = [row for row in rows if row.key not in failed]
-        locks = order_locks(args) if not args.dry_run else None
-        await _run_rows(ctx, client, rows, dry_run=args.dry_run, locks=locks, verb="done", on_outcome=finished)
+        await _run_rows(ctx, client, rows, dry_run=args.dry_run, journal=journal, verb="done", on_outcome=finished)
     return True
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import sys
 from typing import Any, TextIO
@@ -18,7 +19,8 @@ from ._client import WixClient
 from ._credentials import WixCredentials
 from ._errors import InvalidCredentials, InvalidRequest, RefundNotSupported, WixAuthError, WixRefundError
 from ._execute import OutcomeStatus, RefundOutcome
-from ._locks import FileLocks, OrderLocks, default_lock_dir
+from ._journal import Journal
+from ._journal_sql import SqliteJournal, default_journal_path
 from ._routing import RefundRequest
 from ._stores import StoreConfigError, load_store
 
@@ -30,6 +32,7 @@ __all__ = [
     "EXIT_REFUSED",
     "EXIT_TERMINATED",
     "EXIT_USAGE",
+    "JOURNAL_VARIABLE",
     "LOCK_DSN_VARIABLE",
     "Context",
     "CredentialsMissing",
@@ -37,7 +40,9 @@ __all__ = [
     "UsageError",
     "credentials",
     "exit_code_for",
-    "order_locks",
+    "JournalNotices",
+    "interrupted",
+    "refund_journal",
     "request_of",
     "say",
 ]
@@ -45,6 +50,7 @@ __all__ = [
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS, EXIT_REFUSED = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 LOCK_DSN_VARIABLE = "WIX_REFUNDS_LOCK_DSN"
+JOURNAL_VARIABLE = "WIX_REFUNDS_JOURNAL"
 
 
 class UsageError(Exception):
@@ -85,10 +91,10 @@ class InFlight:
         lines = []
         for order_id, ref, where in self.rows.values():
             if where is not None:
-                lines.append(f"  {where} order {order_id}: may still be refunded on Wix (reference {ref})")
+                lines.append(f"  {where} order {order_id}: a write may be in flight (reference {ref})")
             else:
-                rerun = f"; run again with --reference {ref} to finish it safely" if ref else "; run again to finish it"
-                lines.append(f"  order {order_id}: may still be refunded on Wix{rerun}")
+                rerun = f"; run again with --reference {ref} to finish it" if ref else "; run again to finish it"
+                lines.append(f"  order {order_id}: a write may be in flight (reference {ref}){rerun}")
         return lines
 
     def records(self) -> list[dict[str, Any]]:
@@ -178,14 +184,47 @@ def credentials(args: argparse.Namespace) -> WixCredentials:
     return WixCredentials(api_key=key, account_id=account, site_id=site)
 
 
-def order_locks(args: argparse.Namespace) -> OrderLocks:
-    """Return the order locks: PostgreSQL with --lock-dsn or $WIX_REFUNDS_LOCK_DSN, else files on this host."""
-    dsn = args.lock_dsn or os.environ.get(LOCK_DSN_VARIABLE, "").strip()
-    if dsn:
-        from .postgres import PostgresLocks
+def _journal_named(where: str) -> Journal:
+    """Return the journal at ``where``: PostgreSQL for a ``postgresql://`` DSN, else a SQLite file."""
+    if where.startswith(("postgresql://", "postgres://")) or "dbname=" in where:
+        from .postgres import PostgresJournal
 
-        return PostgresLocks(dsn)
-    return FileLocks(args.lock_dir or default_lock_dir())
+        return PostgresJournal(where)
+    return SqliteJournal(os.path.expanduser(where))
+
+
+def refund_journal(args: argparse.Namespace, site_id: str) -> Journal:
+    """Return the store's refund journal, the one every run for the store must share.
+
+    ``--journal`` or ``$WIX_REFUNDS_JOURNAL`` (a file or a PostgreSQL DSN); ``--lock-dsn`` or
+    ``$WIX_REFUNDS_LOCK_DSN`` (PostgreSQL, the older name); the store's ``journal`` in the
+    stores file; else one SQLite file per store under the state folder (``--lock-dir``).
+
+    Raises:
+        UsageError: the stores file names another journal for the store than the one asked for.
+    """
+    env = os.environ
+    asked = (
+        args.journal
+        or env.get(JOURNAL_VARIABLE, "").strip()
+        or args.lock_dsn
+        or env.get(LOCK_DSN_VARIABLE, "").strip()
+    )
+    store = load_store(args.config, args.store) if args.store else None
+    if store is not None and store.journal is not None:
+        kept = _journal_named(store.journal)
+        if asked and _journal_named(asked).name != kept.name:
+            raise UsageError(
+                f"store {store.name!r} keeps its refunds in the journal {kept.name} ({store.source}), but this run "
+                f"was told to use {_journal_named(asked).name}: two journals would not see each other's refunds in "
+                "flight. Drop --journal/--lock-dsn (and their variables) or change the stores file."
+            )
+        return kept
+    if asked:
+        return _journal_named(asked)
+    if args.lock_dir:
+        return SqliteJournal(os.path.join(os.path.expanduser(args.lock_dir), f"{site_id.lower()}.sqlite3"))
+    return SqliteJournal(default_journal_path(site_id))
 
 
 def request_of(amount: str | None, reason: str | None, reference: str | None, **flags: Any) -> RefundRequest:
@@ -198,3 +237,44 @@ def request_of(amount: str | None, reason: str | None, reference: str | None, **
 def say(out: TextIO, text: str = "") -> None:
     """Write a line."""
     out.write(text + "\n")
+
+
+def interrupted(ctx: Context) -> int:
+    """Say what an interrupted run did, what may be in flight and how to go on; return 130 or 143."""
+    signal_name = ctx.stopped_by or "SIGINT"
+    if ctx.progress is not None:
+        ctx.progress.finish()
+    how = "stopped by SIGTERM" if signal_name == "SIGTERM" else "interrupted (Ctrl-C)"
+    in_flight = ctx.in_flight.lines()
+    batch = ctx.args.command == "batch"
+    # The journal recorded each write before it left: the next run waits for any that may
+    # still land (its refund showing on Wix, or its settle window passing) before writing.
+    wait = "waits for any write that may still land (the journal recorded it before it was sent)"
+    if batch:
+        skip = "skips the rows the report shows done" if ctx.args.report else "finds the rows done by their references"
+        resume = f"to resume, run the same command again: it {wait}, {skip}, and never refunds a row twice"
+    else:
+        resume = f"running the same command again is safe: it {wait} and never refunds twice"
+    if in_flight:
+        say(ctx.err, f"wix-refunds: {how} while these refunds were in flight:")
+        say(ctx.err, "\n".join(in_flight))
+        say(ctx.err, resume)
+    else:
+        say(ctx.err, f"wix-refunds: {how} before any refund was in flight; {resume}")
+    if not ctx.args.json and (ctx.tally.orders or ctx.tally.row_errors or ctx.tally.skipped):
+        say(ctx.out, "partial summary (the run was stopped):")
+        say(ctx.out, "\n".join(ctx.tally.lines(ctx.args.report) if batch else ctx.tally.totals_lines()))
+    ctx.summary.update(interrupted=signal_name, in_flight=ctx.in_flight.records(), resume=resume)
+    return EXIT_TERMINATED if signal_name == "SIGTERM" else EXIT_INTERRUPTED
+
+
+class JournalNotices(logging.Handler):
+    """Tells the person running the command when a run waits for a write that may still land."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(logging.WARNING)
+        self.ctx = ctx
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "may still land; waiting" in str(record.msg) and not self.ctx.args.verbose:
+            self.ctx.note(f"wix-refunds: {record.getMessage()}")

@@ -14,8 +14,10 @@ already, and synchronous callers are spared its import time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any, Union
 
 from . import _more_calls
@@ -28,7 +30,8 @@ from ._errors import (
     WixRefundError,
 )
 from ._journal import EntryState, Journal, JournalEntry, MemoryJournal, holder_here, in_thread
-from ._locks import HeldLock, OrderLocks, lock_key
+from ._journal_sql import SqliteJournal
+from ._locks import FileLocks, HeldLock, OrderLocks, lock_key
 from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, new_reference
 from ._routing import STANDARD_REFUND_CUTOFF, RefundRequest
 from ._run import _Ask
@@ -47,10 +50,18 @@ __all__ = [
 ]
 
 _MEMORY = MemoryJournal()
+_ALIASES: dict[tuple[Any, ...], Journal] = {}
+_ALIASES_GUARD = threading.Lock()
 
 
 def journal_of(journal: Journal | None, locks: OrderLocks | None) -> Journal:
-    """Return the journal a call uses: ``journal``, else an in-memory one under ``locks`` (the process's own).
+    """Return the journal a call uses: ``journal``, else the one the older ``locks=`` stands for.
+
+    ``FileLocks(directory)`` stands for ``SqliteJournal(directory / "journal.sqlite3")`` (its
+    locks the same files in ``directory``) and
+    ``PostgresLocks(dsn)`` for ``PostgresJournal(dsn)``: those who chose them wanted every
+    process (or host) covered, and a lock alone cannot say what may still land. Any other
+    locks, and none, get an in-memory journal (this process's).
 
     Raises:
         InvalidRequest: both are given (a journal holds its own order locks).
@@ -59,7 +70,25 @@ def journal_of(journal: Journal | None, locks: OrderLocks | None) -> Journal:
         raise InvalidRequest("locks", "pass journal= or locks=, not both: a journal holds the order locks itself")
     if journal is not None:
         return journal
-    return _MEMORY if locks is None else MemoryJournal(locks=locks)
+    if locks is None:
+        return _MEMORY
+    if isinstance(locks, FileLocks):
+        key: tuple[Any, ...] = ("file", locks.directory, locks.wait)
+        path = locks.directory / "journal.sqlite3"
+        make: Callable[[], Journal] = partial(SqliteJournal, path, wait=locks.wait, lock_dir=locks.directory)
+    elif type(locks).__name__ == "PostgresLocks" and type(locks).__module__ == "wix_refunds.postgres":
+        from .postgres import PostgresJournal, PostgresLocks
+
+        assert isinstance(locks, PostgresLocks)
+        key = ("postgres", locks._dsn, locks.wait, locks.connect_timeout)
+        make = partial(PostgresJournal, locks._dsn, wait=locks.wait, connect_timeout=locks.connect_timeout)
+    else:
+        return MemoryJournal(locks=locks)
+    # One journal (one connection, or one pool) per place, however many calls pass new locks.
+    with _ALIASES_GUARD:
+        if key not in _ALIASES:
+            _ALIASES[key] = make()
+        return _ALIASES[key]
 
 
 class JournalPort:

@@ -115,13 +115,22 @@ def asked_of(request: RefundRequest) -> str:
     do not move money or stock, so they are left out.
     """
     asked: dict[str, Any] = {
-        "amount": None if request.amount is None else str(request.amount),
+        "amount": _number(request.amount),
         "restock": request.restock,
-        "items": [[i.line_item_id, i.quantity, i.restock_quantity] for i in request.items],
-        "shipping": None if request.shipping is None else str(request.shipping),
-        "fees": [[f.fee_id, str(f.amount)] for f in request.fees],
+        "items": [[i.line_item_id.lower(), i.quantity, i.restock_quantity] for i in request.items],
+        "shipping": _number(request.shipping),
+        "fees": [[f.fee_id.lower(), _number(f.amount)] for f in request.fees],
     }
     return json.dumps(asked, sort_keys=True, separators=(",", ":"))
+
+
+def _number(value: object) -> str | None:
+    # 3, 3.0 and 3.00 ask the same: amounts are compared by value, not by how they were typed.
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def describe_asked(asked: str, currency: str) -> str:

@@ -145,6 +145,8 @@ class SqliteJournal:
     Args:
         path: the journal file; it and its folder are created when missing.
         wait: seconds a second holder of an order waits before ``LockUnavailable`` (> 0).
+        lock_dir: the folder of the order locks (``<path>.locks`` by default); every
+            worker of the host must use the same one.
 
     Raises:
         JournalError: the file cannot be opened as a journal.
@@ -152,6 +154,9 @@ class SqliteJournal:
 
     path: pathlib.Path = attrs.field(converter=_to_path)
     wait: float = attrs.field(default=DEFAULT_WAIT, kw_only=True, converter=float, validator=_check_wait)
+    lock_dir: pathlib.Path | None = attrs.field(
+        default=None, kw_only=True, converter=attrs.converters.optional(_to_path)
+    )
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _connection: list[tuple[int, sqlite3.Connection]] = attrs.field(factory=list, init=False, repr=False)
 
@@ -162,8 +167,8 @@ class SqliteJournal:
 
     @property
     def locks(self) -> FileLocks:
-        """Return the order locks: flock files in ``<path>.locks/``."""
-        return FileLocks(self.path.with_name(self.path.name + ".locks"), wait=self.wait)
+        """Return the order locks: flock files in ``lock_dir`` (by default ``<path>.locks/``)."""
+        return FileLocks(self.lock_dir or self.path.with_name(self.path.name + ".locks"), wait=self.wait)
 
     def hold(self, key: str) -> contextlib.AbstractContextManager[HeldLock]:
         """Return a context manager that holds ``key`` for every process of this host while its block runs."""

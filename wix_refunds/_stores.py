@@ -8,6 +8,10 @@ committed and backed up. TOML (``stores.toml``) or JSON (a name ending in ``.jso
     account_id = "..."
     site_id = "..."            # or the dashboard URL
     api_key_env = "WIX_KEY_SHOP_EU"
+    journal = "postgresql://refunds@db/refunds"   # optional: the store's one refund journal
+
+``journal`` (a file path or a ``postgresql://`` DSN) makes every run for the store use
+that journal: a run told to use another is refused, so that two set-ups never race.
 
 TOML is read with ``tomllib`` on Python 3.11 and newer. The library's dependencies are
 fixed, so on 3.10 a small reader takes the subset above (tables and quoted strings) and
@@ -28,6 +32,7 @@ import attrs
 __all__ = ["Store", "StoreConfigError", "default_config_path", "load_store", "parse_small_toml"]
 
 _FIELDS = ("account_id", "site_id", "api_key_env")
+_OPTIONAL = ("journal",)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -44,6 +49,8 @@ class Store:
     site_id: str
     api_key_env: str
     source: str
+    #: The store's refund journal (a path or a PostgreSQL DSN), when the file names one.
+    journal: str | None = None
 
 
 def default_config_path() -> Path:
@@ -86,9 +93,13 @@ def load_store(path: str | os.PathLike[str] | None, name: str) -> Store:
             f"{where} holds an API key; keep keys out of files: put it in an environment variable "
             "and name that variable with api_key_env"
         )
-    unknown = sorted(set(table) - set(_FIELDS))
+    unknown = sorted(set(table) - set(_FIELDS) - set(_OPTIONAL))
     if unknown:
-        raise StoreConfigError(f"{where}: unknown field {unknown[0]!r}; a store has {', '.join(_FIELDS)}")
+        fields = ", ".join(_FIELDS + _OPTIONAL)
+        raise StoreConfigError(f"{where}: unknown field {unknown[0]!r}; a store has {fields}")
+    journal = table.get("journal")
+    if journal is not None and (not isinstance(journal, str) or not journal.strip()):
+        raise StoreConfigError(f"{where}: journal must be a file path or a postgresql:// DSN (a text value)")
     missing = [field for field in _FIELDS if not isinstance(table.get(field), str) or not table[field].strip()]
     if missing:
         raise StoreConfigError(f"{where} lacks {', '.join(missing)} (each a text value)")
@@ -102,6 +113,7 @@ def load_store(path: str | os.PathLike[str] | None, name: str) -> Store:
         site_id=table["site_id"],
         api_key_env=table["api_key_env"].strip(),
         source=str(file),
+        journal=journal.strip() if journal else None,
     )
 
 

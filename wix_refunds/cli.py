@@ -37,16 +37,17 @@ from ._cli_output import derived_reference_hint, describe_outcome, describe_plan
 from ._cli_run import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_TERMINATED,
+    JOURNAL_VARIABLE,
     LOCK_DSN_VARIABLE,
     Context,
     CredentialsMissing,
+    JournalNotices,
     UsageError,
     credentials,
     exit_code_for,
-    order_locks,
+    interrupted,
+    refund_journal,
     request_of,
     say,
 )
@@ -55,7 +56,7 @@ from ._client import DEFAULT_RATE_LIMIT
 from ._errors import WixRefundError
 from ._execute import DEFAULT_GROUP_SIZE, RefundOutcome, refund_order
 from ._items import ALL_LEFT, FeeRefund, RefundItem
-from ._locks import default_lock_dir
+from ._journal_sql import default_journal_path
 from ._references import derive_reference
 from ._stores import StoreConfigError, default_config_path
 from ._version import __version__
@@ -78,8 +79,10 @@ environment variables:
   WIX_API_KEY           the API key (asked for, hidden, on a terminal); never an argument
   WIX_ACCOUNT_ID        the account ID (or --account-id)
   WIX_SITE_ID           the site ID or dashboard URL (or --site-id)
-  {LOCK_DSN_VARIABLE}  PostgreSQL DSN for order locks shared by hosts (or --lock-dsn)
-  XDG_STATE_HOME        lock files go to $XDG_STATE_HOME/wix-refunds/locks (or --lock-dir)
+  {JOURNAL_VARIABLE}   the refund journal, shared by every run for the store (or --journal):
+                        a SQLite file (one host) or a postgresql:// DSN (a fleet)
+  {LOCK_DSN_VARIABLE}  a PostgreSQL journal, the older name (or --lock-dsn)
+  XDG_STATE_HOME        the default journal is $XDG_STATE_HOME/wix-refunds/journals/SITE.sqlite3
   XDG_CONFIG_HOME       --store reads $XDG_CONFIG_HOME/wix-refunds/stores.toml (or --config);
                         each store names the variable that holds its own key
 
@@ -132,8 +135,18 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=default(DEFAULT_RATE_LIMIT[0]),
         help=f"requests a minute to Wix (default: {DEFAULT_RATE_LIMIT[0]}, Wix's limit)",
     )
-    add("--lock-dir", default=default(None), help=f"per-order lock files (default: {default_lock_dir()})")
-    add("--lock-dsn", default=default(None), help=f"PostgreSQL DSN for locks across hosts (${LOCK_DSN_VARIABLE})")
+    add(
+        "--journal",
+        metavar="PATH|DSN",
+        default=default(None),
+        help=f"the refund journal: a SQLite file, or a postgresql:// DSN for a fleet (${JOURNAL_VARIABLE})",
+    )
+    add(
+        "--lock-dir",
+        default=default(None),
+        help=f"the folder of the per-store journal files (default: {default_journal_path('SITE').parent})",
+    )
+    add("--lock-dsn", default=default(None), help=f"a PostgreSQL journal, the older name (${LOCK_DSN_VARIABLE})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -193,8 +206,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_group_size,
         default=DEFAULT_GROUP_SIZE,
         metavar="N",
-        help=f"orders locked and read together, 1 to {DEFAULT_GROUP_SIZE} (default {DEFAULT_GROUP_SIZE}); with "
-        "--lock-dsn each order held is a PostgreSQL session, at most N + 3 x concurrency at once",
+        help=f"orders locked and read together, 1 to {DEFAULT_GROUP_SIZE} (default {DEFAULT_GROUP_SIZE})",
     )
     batch.add_argument("--dry-run", action="store_true", help="plan every row and show the totals, send no write")
     batch.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed off a terminal)")
@@ -280,6 +292,10 @@ def _cmd_plan(ctx: Context) -> int:
     wanted = ctx.args.amount or any(by_item.values())
     request = request_of(ctx.args.amount, None, None, **by_item) if wanted else None
     with ctx.client(credentials(ctx.args)) as client:
+        journal = refund_journal(ctx.args, client.credentials.site_id)
+        ctx.summary["journal"] = journal.name
+        if not ctx.args.json:
+            say(ctx.err, f"journal: {journal.name} (a refund run waits for the writes it holds in flight)")
         for order_id in ctx.args.order_ids:
             try:
                 preview = refund_order(client, order_id, request, dry_run=True)
@@ -321,13 +337,16 @@ def _cmd_refund(ctx: Context) -> int:
         if args.dry_run:
             _show(ctx, preview, describe_plan(preview), hint=hint)
             return EXIT_OK
+        journal = refund_journal(args, client.credentials.site_id)
+        ctx.summary["journal"] = journal.name
         if not args.json or not args.yes:
-            say(ctx.err, "\n".join([*describe_plan(preview), *([f"  {hint}"] if hint else [])]))
+            lines = [*describe_plan(preview), *([f"  {hint}"] if hint else []), f"  journal: {journal.name}"]
+            say(ctx.err, "\n".join(lines))
         if not args.yes and not ctx.confirm():
             return EXIT_OK
         ctx.in_flight.start(args.order_id, args.order_id, request.reference)
         try:
-            outcome = refund_order(client, args.order_id, request, locks=order_locks(args))
+            outcome = refund_order(client, args.order_id, request, journal=journal)
         except WixRefundError as exc:
             # The error names the reference to run again with; Ctrl-C, above, is not caught here.
             ctx.in_flight.end(args.order_id)
@@ -335,33 +354,6 @@ def _cmd_refund(ctx: Context) -> int:
         ctx.in_flight.end(args.order_id)
     _show(ctx, outcome, describe_outcome(outcome), hint=derived_reference_hint(outcome) if derived else None)
     return EXIT_OK
-
-
-def _interrupted(ctx: Context) -> int:
-    """Say what an interrupted run did, what may be in flight and how to go on; return 130 or 143."""
-    signal_name = ctx.stopped_by or "SIGINT"
-    if ctx.progress is not None:
-        ctx.progress.finish()
-    how = "stopped by SIGTERM" if signal_name == "SIGTERM" else "interrupted (Ctrl-C)"
-    in_flight = ctx.in_flight.lines()
-    batch = ctx.args.command == "batch"
-    if batch:
-        skip = "skips the rows the report shows done" if ctx.args.report else "finds the rows done by their references"
-        resume = f"to resume, run the same command again: it {skip} and never refunds a row twice"
-    else:
-        resume = "running the same command again is safe"
-    if in_flight:
-        say(ctx.err, f"wix-refunds: {how} while these refunds were in flight:")
-        say(ctx.err, "\n".join(in_flight))
-        if batch:
-            say(ctx.err, resume)
-    else:
-        say(ctx.err, f"wix-refunds: {how} before any refund was in flight; {resume}")
-    if not ctx.args.json and (ctx.tally.orders or ctx.tally.row_errors or ctx.tally.skipped):
-        say(ctx.out, "partial summary (the run was stopped):")
-        say(ctx.out, "\n".join(ctx.tally.lines(ctx.args.report) if batch else ctx.tally.totals_lines()))
-    ctx.summary.update(interrupted=signal_name, in_flight=ctx.in_flight.records(), resume=resume)
-    return EXIT_TERMINATED if signal_name == "SIGTERM" else EXIT_INTERRUPTED
 
 
 def _on_sigterm(ctx: Context) -> Callable[[int, FrameType | None], None]:
@@ -383,6 +375,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
             level=logging.DEBUG if args.verbose > 1 else logging.INFO,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+    notices = JournalNotices(ctx)
+    logging.getLogger("wix_refunds").addHandler(notices)
     handlers = {
         "verify": _cmd_verify,
         "plan": _cmd_plan,
@@ -396,7 +390,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     try:
         code = handlers[args.command](ctx)
     except KeyboardInterrupt:
-        code = _interrupted(ctx)
+        code = interrupted(ctx)
     except (WixRefundError, UsageError, CredentialsMissing, BatchFileError, StoreConfigError) as exc:
         if args.verbose:
             traceback.print_exc(file=ctx.err)
@@ -406,6 +400,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         ctx.summary["error"] = error_dict(exc)
         say(ctx.err, f"wix-refunds: {exc}")
     finally:
+        logging.getLogger("wix_refunds").removeHandler(notices)
         if main_thread:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
     # verify and status print one answer, not a tally of orders.

@@ -1,15 +1,19 @@
-"""PostgresLocks: one lock per order for every worker, on every host, that reaches one database.
+"""PostgreSQL for a fleet: ``PostgresJournal`` (use this) and the older ``PostgresLocks``.
 
 Needs psycopg 3: ``pip install 'wix-refunds[postgres]'``. Importing
 ``wix_refunds`` never imports psycopg; importing this module does.
 
-Each held lock is a PostgreSQL session-level advisory lock on a connection of
-its own (autocommit). The server releases it when the session ends, so a worker
-that dies, or a host that vanishes, frees its orders; and a holder that lost its
-session finds out from ``check()``, which raises ``LockLost``: a lost PostgreSQL
-session stops the refund before its next write. ``check()`` narrows that window
-but cannot close it (the session may end just after); re-reading Wix before
-each write, which the refund does anyway, covers the rest.
+``PostgresJournal`` (in ``_pg_journal``) is the refund journal of a fleet: every
+refund's intent is committed before its write leaves, so a worker that takes an
+order over, on any host, after the first one died or lost its session, waits for
+that write instead of paying again.
+
+``PostgresLocks`` only excludes: each held lock is a session-level advisory lock
+on a connection of its own. A lock is not a record: when its holder's session
+ends (terminated, a server restart, ``idle_session_timeout``) or the holder dies
+while its write is in flight, the next worker takes the lock and cannot know the
+write may still land. Passed as ``locks=``, it runs with an in-memory journal,
+which covers only its own process; pass ``journal=PostgresJournal(dsn)`` instead.
 
 Connect directly or through a pooler in *session* mode: a pooler in
 transaction mode (pgbouncer's default) hands the session to others between
