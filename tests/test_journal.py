@@ -36,7 +36,7 @@ from wix_refunds._journal import asked_of
 from wix_refunds.testing import FakeWix
 
 from .clients import Sleeps
-from .journal_workers import run_intend_and_die
+from .journal_workers import reference_of, run_intend_and_die, start_refunds
 from .pg_server import in_ci
 from .runner import run_refund
 
@@ -322,3 +322,31 @@ def test_another_holders_write_that_shows_on_wix_is_settled_and_the_run_writes_i
     assert stored["other-1"].state is EntryState.SETTLED
     assert stored["other-1"].refund_id is not None
     assert (stored["mine-1"].state, stored["mine-1"].attempts) == (EntryState.SETTLED, 1)
+
+
+# --- SQLite across real processes -------------------------------------------------------
+
+
+def test_four_processes_refunding_the_same_orders_through_one_sqlite_journal_refund_each_order_once(
+    tmp_path: pathlib.Path,
+) -> None:
+    fake = FakeWix()
+    order_ids = [fake.add_order(total="100") for _ in range(4)]
+    # Two writes land late, so some processes come to an order while its write is in flight.
+    fake.apply_late_next("POST", "/ecom/v1/order-billing/refund-payments", after=0.3, times=2)
+    credentials = {"WIX_API_KEY": fake.api_key, "WIX_ACCOUNT_ID": fake.account_id, "WIX_SITE_ID": fake.site_id}
+    # Each process starts at another order, so they meet on every one.
+    turns = [order_ids[i:] + order_ids[:i] for i in range(4)]
+    with fake.serve() as url:
+        lines = start_refunds(url, credentials, tmp_path / "journal.sqlite3", tmp_path / "gate", turns)
+    fake.settle()
+    statuses = {oid: sorted(line.split()[1] for line in lines if line.startswith(oid)) for oid in order_ids}
+    assert statuses == {oid: ["ALREADY_DONE"] * 3 + ["COMPLETED"] for oid in order_ids}
+    assert [oid for oid in order_ids if fake.count_writes("refund", oid) != 1] == []
+    assert [oid for oid in order_ids if fake.refunded_total(oid) != TEN] == []
+    journal = SqliteJournal(tmp_path / "journal.sqlite3")
+    kept = [journal.entries(fake.site_id, oid) for oid in order_ids]
+    journal.close()
+    assert {(e.reference, e.state, e.attempts) for (e,) in kept} == {
+        (reference_of(oid), EntryState.SETTLED, 1) for oid in order_ids
+    }
