@@ -107,8 +107,10 @@ def _as_user() -> tuple[list[str], pwd.struct_passwd | None]:
 
 
 @contextlib.contextmanager
-def running() -> Iterator[PgServer]:
+def running(*, fsync: bool = False) -> Iterator[PgServer]:
     """Start a server for the duration of the block; yield how to reach it.
+
+    ``fsync=False`` (the tests' default) skips flushing to disk; a benchmark passes True.
 
     Raises:
         ServerUnavailable: the binaries, or the ``postgres`` user when root, are missing.
@@ -139,7 +141,7 @@ def running() -> Iterator[PgServer]:
             raise RuntimeError(f"initdb failed:\n{made.stdout}\n{made.stderr}")
         for _ in range(3):  # another process may take the free port first
             port = _free_port()
-            options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+            options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'}"
             # -l: the server's output goes to the log file; on a pipe, the capture would never end.
             started = run(bin_dir / "pg_ctl", "-D", data, "-l", log_file, "-o", options, "-w", "-t", "60", "start")
             if started.returncode == 0:
