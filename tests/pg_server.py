@@ -50,6 +50,25 @@ class PgServer:
         secret = f":{password}" if password else ""
         return f"postgresql://postgres{secret}@127.0.0.1:{self.port}/postgres"
 
+    def restart(self) -> None:
+        """Restart the server (``pg_ctl restart -m fast``): every session ends; same port and data.
+
+        Raises:
+            RuntimeError: the server did not come back (its log is in the message).
+        """
+        pg_ctl = [*_as_user()[0], str(_bin_dir() / "pg_ctl"), "-D", str(self.socket_dir / "data")]
+        done = subprocess.run(
+            [*pg_ctl, "-m", "fast", "-l", str(self.log_file), "-w", "-t", "60", "restart"],
+            cwd=self.socket_dir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode:
+            raise RuntimeError(f"pg_ctl restart failed:\n{done.stdout}\n{done.stderr}\n{self.log_file.read_text()}")
+
 
 def _bin_dir() -> pathlib.Path:
     if os.environ.get("PG_BIN"):
@@ -73,26 +92,32 @@ def _free_port() -> int:
         return port
 
 
+def _as_user() -> tuple[list[str], pwd.struct_passwd | None]:
+    """Return the command prefix that runs the binaries as the ``postgres`` user when root, and that user."""
+    if os.geteuid() != 0:
+        return [], None
+    try:
+        owner = pwd.getpwnam("postgres")
+    except KeyError:
+        raise ServerUnavailable("running as root, and there is no postgres user to run the server") from None
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        raise ServerUnavailable("running as root, and there is no runuser to become the postgres user")
+    return [runuser, "-u", "postgres", "--"], owner
+
+
 @contextlib.contextmanager
-def running() -> Iterator[PgServer]:
+def running(*, fsync: bool = False) -> Iterator[PgServer]:
     """Start a server for the duration of the block; yield how to reach it.
+
+    ``fsync=False`` (the tests' default) skips flushing to disk; a benchmark passes True.
 
     Raises:
         ServerUnavailable: the binaries, or the ``postgres`` user when root, are missing.
         RuntimeError: the server would not start (its log is in the message).
     """
     bin_dir = _bin_dir()
-    as_user: list[str] = []
-    owner = None
-    if os.geteuid() == 0:
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            raise ServerUnavailable("running as root, and there is no postgres user to run the server") from None
-        runuser = shutil.which("runuser")
-        if runuser is None:
-            raise ServerUnavailable("running as root, and there is no runuser to become the postgres user")
-        as_user = [runuser, "-u", "postgres", "--"]
+    as_user, owner = _as_user()
     # Not pytest's tmp_path: its parent is private to the user running the tests.
     root = pathlib.Path(tempfile.mkdtemp(prefix="wix-refunds-pg-"))
     try:
@@ -116,7 +141,7 @@ def running() -> Iterator[PgServer]:
             raise RuntimeError(f"initdb failed:\n{made.stdout}\n{made.stderr}")
         for _ in range(3):  # another process may take the free port first
             port = _free_port()
-            options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+            options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'}"
             # -l: the server's output goes to the log file; on a pipe, the capture would never end.
             started = run(bin_dir / "pg_ctl", "-D", data, "-l", log_file, "-o", options, "-w", "-t", "60", "start")
             if started.returncode == 0:

@@ -102,9 +102,10 @@ class _Pool:
         if not self._slots.acquire(timeout=self._wait):
             raise JournalError(f"no PostgreSQL connection of the journal's pool was free for {self._wait:g}s")
         try:
-            connection = self._take()
+            stack = contextlib.ExitStack()
+            connection = self._begin(stack)
             try:
-                with connection.transaction():
+                with stack:
                     yield connection
             except BaseException:
                 if connection.broken or connection.closed:
@@ -116,14 +117,30 @@ class _Pool:
         finally:
             self._slots.release()
 
-    def _take(self) -> psycopg.Connection[Any]:
+    def _begin(self, stack: contextlib.ExitStack) -> psycopg.Connection[Any]:
+        """Return a connection whose transaction ``stack`` has begun (and ends)."""
+        while True:
+            connection, idle = self._take()
+            try:
+                stack.enter_context(connection.transaction())
+                return connection
+            except psycopg.OperationalError:
+                connection.close()
+                # An idle session the server ended since its last use (terminated, timed
+                # out, a restart) fails at BEGIN, before the caller sent anything in it:
+                # take the next one. A new connection that cannot begin is the error.
+                if not idle:
+                    raise
+
+    def _take(self) -> tuple[psycopg.Connection[Any], bool]:
+        """Return an idle connection (and True), else a new one (and False)."""
         while True:
             try:
                 connection = self._idle.get_nowait()
             except queue.Empty:
-                return self._connect()
+                return self._connect(), False
             if not (connection.broken or connection.closed):
-                return connection
+                return connection, True
 
     def close(self) -> None:
         """Close every idle connection."""
