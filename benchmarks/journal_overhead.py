@@ -5,7 +5,7 @@ order per refund, each backend's refunds in interleaved rounds (medians of the
 rounds' means) in one run:
 
 - ``MemoryJournal``: the baseline (the default; no I/O);
-- ``SqliteJournal``: a file on the local disk (WAL, ``synchronous = FULL``: an fsync per commit);
+- ``SqliteJournal``: a file on the local disk (WAL; the intent fsynced, ``synchronous = FULL``);
 - ``PostgresJournal``: a server on 127.0.0.1 started by this benchmark from the
   distribution's binaries (``tests/pg_server.py``), with ``fsync`` on.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pathlib
 import threading
 import time
@@ -274,6 +275,18 @@ def test_an_intent_outlives_the_process_that_wrote_it(durable: Backend) -> None:
     assert stored.holder.startswith("host worker, pid ")
 
 
+def test_the_lock_of_a_process_that_died_holding_it_is_taken_at_once_on_its_host(durable: Backend) -> None:
+    run_intend_and_die(durable.kind, durable.target, SITE, ORDER, "r-dead")
+    journal = durable.make()
+    started = time.monotonic()
+    with journal.hold(lock_key(SITE, ORDER)):
+        pass
+    assert time.monotonic() - started < 2.0
+    close: Callable[[], None] | None = getattr(journal, "close", None)
+    if close is not None:
+        close()
+
+
 # --- end to end over FakeWix --------------------------------------------------------------
 
 
@@ -350,3 +363,13 @@ def test_four_processes_refunding_the_same_orders_through_one_sqlite_journal_ref
     assert {(e.reference, e.state, e.attempts) for (e,) in kept} == {
         (reference_of(oid), EntryState.SETTLED, 1) for oid in order_ids
     }
+
+
+def test_a_lock_row_whose_pid_now_names_another_process_is_free() -> None:
+    # A PID is reused once its process ends: the start time tells the holder from a newcomer.
+    from wix_refunds._journal_sql import _alive, _start_time
+
+    mine = _start_time(os.getpid())
+    assert _alive(os.getpid(), mine)
+    if mine is not None:
+        assert not _alive(os.getpid(), f"{mine}0")

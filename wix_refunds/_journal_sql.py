@@ -10,14 +10,16 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._errors import JournalError
-from ._journal import EntryState, JournalEntry, refuse_in_flight, store_key
-from ._locks import DEFAULT_WAIT, FileLocks, HeldLock, _check_wait
+from ._errors import JournalError, LockLost
+from ._journal import EntryState, JournalEntry, in_thread, refuse_in_flight, store_key
+from ._locks import DEFAULT_WAIT, FileLocks, HeldLock, _check_wait, _Patience, _ThreadLocks
 
 if TYPE_CHECKING:
     import pathlib
@@ -133,20 +135,66 @@ def _to_path(value: str | os.PathLike[str]) -> pathlib.Path:
     return pathlib.Path(value).absolute()
 
 
+_LOCKS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS wix_refunds_locks (
+    key     TEXT PRIMARY KEY,
+    holder  TEXT NOT NULL,
+    pid     INTEGER NOT NULL,
+    started TEXT
+)
+"""
+
+
+def _start_time(pid: int) -> str | None:
+    """Return when process ``pid`` started (Linux's ``/proc``), to tell it from a later one with its PID."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    """Return whether the process that took a lock lives (or may: one of another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    now = _start_time(pid)
+    return started is None or now is None or now == started
+
+
+@attrs.frozen
+class _RowLock:
+    """An order lock held as a row of the journal's file; it lasts while its process lives."""
+
+    key: str
+    holder: str
+
+    def check(self) -> None:
+        """Return: only its holder's end frees the row, and the holder is this process."""
+
+    async def check_async(self) -> None:
+        """Return: only its holder's end frees the row, and the holder is this process."""
+
+
 @attrs.frozen(eq=False)
 class SqliteJournal:
-    """A journal in one SQLite file, shared by every process and user that points at it.
+    """A journal in one SQLite file, shared by every process and user of the host that points at it.
 
-    WAL mode, ``synchronous = FULL``: an intent is on disk when ``intend()``
-    returns. Order locks are ``flock`` s on files in ``<path>.locks/``, released
-    when their holder ends, however it ends. Keep the file on a local disk (SQLite
-    and flock are not safe on NFS); for several hosts use ``PostgresJournal``.
+    WAL mode; an intent is fsynced (``synchronous = FULL``) before ``intend()``
+    returns. The order locks are rows of the same file naming their process; a lock
+    whose process has ended (however it ended) is taken over at once by the next
+    worker of the host. Keep the file on a local disk (SQLite is not safe on NFS);
+    for several hosts use ``PostgresJournal``.
 
     Args:
         path: the journal file; it and its folder are created when missing.
         wait: seconds a second holder of an order waits before ``LockUnavailable`` (> 0).
-        lock_dir: the folder of the order locks (``<path>.locks`` by default); every
-            worker of the host must use the same one.
+        lock_dir: take the order locks as ``flock`` s on files in this folder instead
+            (``FileLocks``), to exclude workers that lock with ``FileLocks`` there.
 
     Raises:
         JournalError: the file cannot be opened as a journal.
@@ -159,24 +207,79 @@ class SqliteJournal:
     )
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _connection: list[tuple[int, sqlite3.Connection]] = attrs.field(factory=list, init=False, repr=False)
+    # Threads of this process queue here rather than all polling the file.
+    _threads: _ThreadLocks = attrs.field(factory=_ThreadLocks, init=False, repr=False)
 
     @property
     def name(self) -> str:
         """Return ``sqlite:<absolute path>``."""
         return f"sqlite:{self.path}"
 
-    @property
-    def locks(self) -> FileLocks:
-        """Return the order locks: flock files in ``lock_dir`` (by default ``<path>.locks/``)."""
-        return FileLocks(self.lock_dir or self.path.with_name(self.path.name + ".locks"), wait=self.wait)
-
     def hold(self, key: str) -> contextlib.AbstractContextManager[HeldLock]:
-        """Return a context manager that holds ``key`` for every process of this host while its block runs."""
-        return self.locks.hold(key)
+        """Return a context manager that holds ``key`` for every process of this host while its block runs.
+
+        Raises:
+            LockUnavailable: another worker held ``key`` for the whole wait, or the file failed.
+        """
+        if self.lock_dir is not None:
+            return FileLocks(self.lock_dir, wait=self.wait).hold(key)
+        return self._hold(key)
 
     def hold_async(self, key: str) -> contextlib.AbstractAsyncContextManager[HeldLock]:
-        """Return an async context manager that holds ``key`` for every process of this host."""
-        return self.locks.hold_async(key)
+        """Return an async context manager that holds ``key`` for every process of this host.
+
+        Raises:
+            LockUnavailable: another worker held ``key`` for the whole wait, or the file failed.
+        """
+        if self.lock_dir is not None:
+            return FileLocks(self.lock_dir, wait=self.wait).hold_async(key)
+        return self._hold_async(key)
+
+    @contextlib.contextmanager
+    def _hold(self, key: str) -> Iterator[HeldLock]:
+        patience, lock = _Patience(key, self.wait), _RowLock(key, uuid.uuid4().hex)
+        with self._threads.hold(key, patience):
+            while not self._take(lock, patience):
+                time.sleep(patience.next_delay())
+            try:
+                yield lock
+            finally:
+                self._release(lock)
+
+    @contextlib.asynccontextmanager
+    async def _hold_async(self, key: str) -> AsyncIterator[HeldLock]:
+        import asyncio
+
+        patience, lock = _Patience(key, self.wait), _RowLock(key, uuid.uuid4().hex)
+        async with self._threads.hold_async(key, patience):
+            while not await in_thread(self._take, lock, patience):
+                await asyncio.sleep(patience.next_delay())
+            try:
+                yield lock
+            finally:
+                await asyncio.shield(in_thread(self._release, lock))
+
+    def _take(self, lock: _RowLock, patience: _Patience) -> bool:
+        """Return whether ``lock`` was taken: its row is new, or its last holder's process has ended."""
+        try:
+            # A lock row need not survive a power cut: its process would not either.
+            with self._transaction(durable=False) as execute:
+                rows = execute("SELECT holder, pid, started FROM wix_refunds_locks WHERE key = ?", (lock.key,))
+                if rows:
+                    other, pid, started = rows[0]
+                    if _alive(int(pid), started):
+                        return False
+                    execute("DELETE FROM wix_refunds_locks WHERE key = ? AND holder = ?", (lock.key, other))
+                pid = os.getpid()
+                row = (lock.key, lock.holder, pid, _start_time(pid))
+                execute("INSERT INTO wix_refunds_locks (key, holder, pid, started) VALUES (?, ?, ?, ?)", row)
+                return True
+        except JournalError as exc:
+            raise patience.unavailable(str(exc)) from None
+
+    def _release(self, lock: _RowLock) -> None:
+        with contextlib.suppress(JournalError), self._transaction(durable=False) as execute:
+            execute("DELETE FROM wix_refunds_locks WHERE key = ? AND holder = ?", (lock.key, lock.holder))
 
     def _connect(self) -> sqlite3.Connection:
         # A connection per process: one made before a fork must not be used after it.
@@ -188,16 +291,18 @@ class SqliteJournal:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = FULL")
             connection.execute(SCHEMA)
+            connection.execute(_LOCKS_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
         self._connection[:] = [(os.getpid(), connection)]
         return connection
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[Callable[[str, tuple[Any, ...]], list[Any]]]:
+    def _transaction(self, *, durable: bool = True) -> Iterator[Callable[[str, tuple[Any, ...]], list[Any]]]:
         with self._guard:
             connection = self._connect()
             try:
+                connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
@@ -228,14 +333,23 @@ class SqliteJournal:
     def intend(self, entry: JournalEntry, held: HeldLock, seen: frozenset[tuple[str, int]]) -> JournalEntry:
         """Record ``entry`` durably (fsynced) before its write leaves; return it as recorded.
 
-        ``held`` is an flock, which only its holder's end can lose: the driver checked it.
+        Raises:
+            LockLost: ``held`` (a lock row) is no longer this holder's; nothing is recorded.
         """
         with self._transaction() as execute:
+            if isinstance(held, _RowLock) and not execute(
+                "SELECT 1 FROM wix_refunds_locks WHERE key = ? AND holder = ?", (held.key, held.holder)
+            ):
+                raise LockLost(f"the lock of {held.key} is no longer this worker's", key=held.key)
             return intend_in(execute, entry, self.name, seen)
 
     def settle(self, entry: JournalEntry) -> None:
-        """Record how ``entry``'s write ended."""
-        with self._transaction() as execute:
+        """Record how ``entry``'s write ended (committed without waiting for the disk).
+
+        Only an intent must be on disk before the write leaves: an outcome lost to a
+        power cut leaves its entry SENT, and the next run waits it out.
+        """
+        with self._transaction(durable=False) as execute:
             execute(SETTLE, settle_params(entry))
 
     def close(self) -> None:

@@ -30,7 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import psycopg
@@ -42,6 +42,8 @@ from ._journal_sql import SCHEMA, SELECT_ORDER, SETTLE, entry_of, intend_in, set
 from ._locks import DEFAULT_WAIT, HeldLock, _check_wait, _Patience
 
 __all__ = ["PostgresJournal"]
+
+_T = TypeVar("_T")
 
 _SECRETS = ("password", "sslpassword")
 
@@ -114,6 +116,35 @@ class _Pool:
                     self._idle.put(connection)
                 raise
             self._idle.put(connection)
+        finally:
+            self._slots.release()
+
+    def statement(self, run: Callable[[psycopg.Connection[Any]], _T]) -> _T:
+        """Return what ``run`` (one statement, autocommitted, safe to repeat) returns on a pooled connection."""
+        if os.getpid() != self._pid:
+            self._idle, self._pid = queue.LifoQueue(), os.getpid()
+        if not self._slots.acquire(timeout=self._wait):
+            raise JournalError(f"no PostgreSQL connection of the journal's pool was free for {self._wait:g}s")
+        try:
+            while True:
+                connection, idle = self._take()
+                try:
+                    result = run(connection)
+                except psycopg.OperationalError:
+                    connection.close()
+                    # An idle session the server ended since its last use fails on its first
+                    # statement; the statement is safe to repeat on the next one.
+                    if not idle:
+                        raise
+                    continue
+                except BaseException:
+                    if connection.broken or connection.closed:
+                        connection.close()
+                    else:
+                        self._idle.put(connection)
+                    raise
+                self._idle.put(connection)
+                return result
         finally:
             self._slots.release()
 
@@ -234,7 +265,11 @@ class PostgresJournal:
         try:
             # libpq counts whole seconds.
             timeout = math.ceil(self.connect_timeout)
-            return psycopg.Connection.connect(self._dsn, autocommit=True, connect_timeout=timeout)
+            # Only an intent must be on disk before its statement returns (intend() asks for it):
+            # a lost outcome leaves its entry SENT (the next run waits), a lost lock row is
+            # found missing by intend(). So the session's other commits do not wait for a flush.
+            options = "-c synchronous_commit=off"
+            return psycopg.Connection.connect(self._dsn, autocommit=True, connect_timeout=timeout, options=options)
         except psycopg.Error as exc:
             raise JournalError(f"cannot connect to the journal {self.name}: {self._scrub(exc)}") from None
 
@@ -259,6 +294,21 @@ class PostgresJournal:
         except psycopg.Error as exc:
             raise JournalError(f"{doing} in the journal {self.name} failed: {self._scrub(exc)}") from None
 
+    def _statement(self, doing: str, sql: str, params: tuple[Any, ...]) -> tuple[list[Any], int]:
+        """Return the rows and row count of one autocommitted statement (``?`` or ``%s`` placeholders)."""
+        if not self._ready:
+            with self._transaction(doing):
+                pass
+
+        def run(connection: psycopg.Connection[Any]) -> tuple[list[Any], int]:
+            cursor = connection.execute(sql.replace("?", "%s"), params)
+            return (cursor.fetchall() if cursor.description is not None else []), cursor.rowcount
+
+        try:
+            return self._pool.statement(run)
+        except psycopg.Error as exc:
+            raise JournalError(f"{doing} in the journal {self.name} failed: {self._scrub(exc)}") from None
+
     def _execute(self, connection: psycopg.Connection[Any], sql: str, params: tuple[Any, ...]) -> list[Any]:
         cursor = connection.execute(sql.replace("?", "%s"), params)
         return cursor.fetchall() if cursor.description is not None else []
@@ -267,8 +317,7 @@ class PostgresJournal:
 
     def entries(self, site_id: str, order_id: str) -> tuple[JournalEntry, ...]:
         """Return the entries of one order."""
-        with self._transaction("reading entries") as connection:
-            rows = self._execute(connection, SELECT_ORDER, (site_id.lower(), order_id.lower()))
+        rows, _ = self._statement("reading entries", SELECT_ORDER, (site_id.lower(), order_id.lower()))
         return tuple(entry_of(row) for row in rows)
 
     def intend(self, entry: JournalEntry, held: HeldLock, seen: frozenset[tuple[str, int]]) -> JournalEntry:
@@ -279,36 +328,36 @@ class PostgresJournal:
             JournalError: another write for the order may still land, or the database failed.
         """
         with self._transaction("recording an intent") as connection:
+            connection.execute("SET LOCAL synchronous_commit TO on")
             if isinstance(held, _Lease) and not self._execute(connection, _STILL_MINE, (held.key, held.holder)):
                 raise LockLost(f"the lock of {held.key} expired and was taken by another worker", key=held.key)
             return intend_in(lambda sql, params: self._execute(connection, sql, params), entry, self.name, seen)
 
     def settle(self, entry: JournalEntry) -> None:
         """Record how ``entry``'s write ended."""
-        with self._transaction("recording an outcome") as connection:
-            self._execute(connection, SETTLE, settle_params(entry))
+        self._statement("recording an outcome", SETTLE, settle_params(entry))
 
     # --- the order locks ------------------------------------------------------------
 
     def _try_take(self, key: str, holder: str) -> bool:
         """Return whether ``holder`` took the lease of ``key`` (freeing it first if its holder here is dead)."""
-        with self._transaction("taking an order lock") as connection:
-            args = (key, holder, socket.gethostname(), os.getpid(), self.lease)
-            if self._execute(connection, _TAKE, args):
-                return True
-            row = self._execute(connection, _HOLDER, (key,))
-            if not row:
-                return False
-            other, host, pid = row[0]
-            if host != socket.gethostname() or _alive(int(pid)):
-                return False
-            self._execute(connection, _DROP_DEAD, (key, other))
-            return bool(self._execute(connection, _TAKE, args))
+        doing = "taking an order lock"
+        args = (key, holder, socket.gethostname(), os.getpid(), self.lease)
+        if self._statement(doing, _TAKE, args)[0]:
+            return True
+        row, _ = self._statement(doing, _HOLDER, (key,))
+        if not row:
+            return False
+        other, host, pid = row[0]
+        if host != socket.gethostname() or _alive(int(pid)):
+            return False
+        # Only that holder's row goes: one another worker took meanwhile stays.
+        self._statement(doing, _DROP_DEAD, (key, other))
+        return bool(self._statement(doing, _TAKE, args)[0])
 
     def _renew(self, lease: _Lease) -> None:
         try:
-            with self._transaction("renewing an order lock") as connection:
-                renewed = connection.execute(_RENEW_ONE, (self.lease, lease.key, lease.holder)).rowcount
+            _, renewed = self._statement("renewing an order lock", _RENEW_ONE, (self.lease, lease.key, lease.holder))
         except JournalError as exc:
             raise LockLost(f"the lock of {lease.key} could not be checked: {exc}", key=lease.key) from None
         if renewed != 1:
@@ -322,8 +371,8 @@ class PostgresJournal:
                 if not holders:
                     self._renewer.clear()
                     return
-            with contextlib.suppress(JournalError), self._transaction("renewing order locks") as connection:
-                connection.execute(_RENEW_ALL, (self.lease, holders))
+            with contextlib.suppress(JournalError):
+                self._statement("renewing order locks", _RENEW_ALL, (self.lease, holders))
 
     def _started(self, key: str) -> str:
         holder = f"{self._token}:{uuid.uuid4().hex[:12]}"
@@ -338,8 +387,8 @@ class PostgresJournal:
     def _ended(self, key: str, holder: str) -> None:
         with self._guard:
             self._held.discard(holder)
-        with contextlib.suppress(JournalError), self._transaction("releasing an order lock") as connection:
-            connection.execute(_RELEASE, (key, holder))
+        with contextlib.suppress(JournalError):
+            self._statement("releasing an order lock", _RELEASE, (key, holder))
 
     @contextlib.contextmanager
     def hold(self, key: str) -> Iterator[HeldLock]:
