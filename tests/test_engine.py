@@ -416,8 +416,19 @@ def test_asking_more_than_the_payments_have_left_is_refused() -> None:
 
 
 def test_nothing_to_do_finishes_at_once() -> None:
-    done = order(paymentStatus="FULLY_REFUNDED")
+    done = order(paymentStatus="FULLY_REFUNDED", createdDate=OLD)
     assert next_action(decide_refund(done), seen_as(Observed(order=done))) == Finish()
+
+
+def test_a_fully_refunded_order_is_done_only_when_the_listed_refunds_cover_it() -> None:
+    done = order(paymentStatus="FULLY_REFUNDED")
+    plan = decide_refund(done)
+    assert next_action(plan, seen_as(Observed(order=done))) == Read("transactions")
+    covered = transactions((P1, "20", "SUCCEEDED"), (P2, "15", "SUCCEEDED"))
+    assert next_action(plan, seen_as(Observed(order=done, transactions=covered))) == Finish()
+    # Its only refund FAILED after PENDING while the status still reads FULLY_REFUNDED.
+    failed = transactions((P1, "20", "FAILED"), (P2, "15", "SUCCEEDED"))
+    assert next_action(plan, seen_as(Observed(order=done, transactions=failed))) == Read("refundability")
 
 
 def test_a_cancel_planned_before_a_fulfilment_appeared_reads_the_fulfilments_first() -> None:

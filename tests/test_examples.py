@@ -83,7 +83,8 @@ def test_order_service_worker_refunds_a_repeated_message_once_and_logs_json_line
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     statuses = sorted(line.get("status", "error") for line in lines if "followed" not in line)
-    assert statuses == ["ALREADY_DONE", "COMPLETED", "COMPLETED"]
+    # The provider settles refunds later: the repeated message finds the refund in flight too.
+    assert statuses == ["COMPLETED", "PENDING", "PENDING"]
     followed = next(line["followed"] for line in lines if "followed" in line)
     assert (followed["state"], followed["succeeded"]) == ("SUCCEEDED", "20.00")
     logs = [json.loads(line) for line in result.stderr.splitlines()]

@@ -135,7 +135,12 @@ def describe_outcome(outcome: RefundOutcome) -> list[str]:
     elif outcome.status is not OutcomeStatus.DRY_RUN:
         status = outcome.final_status.value if outcome.final_status else "?"
         payment = outcome.final_payment_status.value if outcome.final_payment_status else "?"
-        if outcome.route is RefundRoute.STANDARD_REFUND:
+        if outcome.route is RefundRoute.STANDARD_REFUND and outcome.status is OutcomeStatus.PENDING:
+            lines.append(
+                f"  pending on Wix: {_money(outcome.refunded, outcome.currency)} not settled yet (the provider may "
+                f"still decline it); follow it with: wix-refunds status {outcome.order_id} {outcome.reference}"
+            )
+        elif outcome.route is RefundRoute.STANDARD_REFUND:
             lines.append(f"  refunded through Wix: {_money(outcome.refunded, outcome.currency)}; payment {payment}")
             if outcome.refunded_outside_wix:
                 lines.append(
@@ -189,6 +194,8 @@ class Tally:
         self.command = command
         self.statuses: Counter[str] = Counter()
         self.refunded: defaultdict[str, Decimal] = defaultdict(Decimal)
+        # Money of refunds Wix holds but has not settled: counted apart, never as refunded.
+        self.pending: defaultdict[str, Decimal] = defaultdict(Decimal)
         self.outside: defaultdict[str, Decimal] = defaultdict(Decimal)
         self.to_refund: defaultdict[str, Decimal] = defaultdict(Decimal)
         self.to_refund_orders: Counter[str] = Counter()
@@ -201,7 +208,9 @@ class Tally:
         """Count one order's outcome (``where`` is its ``FILE:LINE`` in a batch)."""
         self.statuses[outcome.status.value] += 1
         currency = outcome.currency or ""
-        if outcome.refunded:
+        if outcome.refunded and outcome.status is OutcomeStatus.PENDING:
+            self.pending[currency] += outcome.refunded
+        elif outcome.refunded:
             self.refunded[currency] += outcome.refunded
         if outcome.refunded_outside_wix:
             self.outside[currency] += outcome.refunded_outside_wix
@@ -231,6 +240,7 @@ class Tally:
             "orders": self.orders,
             "statuses": dict(sorted(self.statuses.items())),
             "refunded": _amounts(self.refunded),
+            "pending": _amounts(self.pending),
             "refunded_outside_wix": _amounts(self.outside),
             "cancelled": self.cancelled,
             "to_refund": _amounts(self.to_refund),
@@ -246,6 +256,8 @@ class Tally:
         lines = []
         for currency, amount in sorted(self.refunded.items()):
             lines.append(f"refunded through Wix: {_money(amount, currency or None)}")
+        for currency, amount in sorted(self.pending.items()):
+            lines.append(f"pending on Wix (not settled yet): {_money(amount, currency or None)}")
         for currency, amount in sorted(self.outside.items()):
             lines.append(
                 f"recorded as refunded outside Wix: {_money(amount, currency or None)} (the merchant pays it back)"
@@ -262,7 +274,7 @@ class Tally:
     def lines(self, report: str | None = None) -> list[str]:
         """Return the text summary: a count per status, the money, and every failed, refused and skipped row."""
         lines = ["status             rows"]
-        for status in ("COMPLETED", "ALREADY_DONE", "DRY_RUN", "FAILED"):
+        for status in ("COMPLETED", "ALREADY_DONE", "PENDING", "DRY_RUN", "FAILED"):
             if self.statuses[status]:
                 lines.append(f"{status:<16} {self.statuses[status]:>6}")
         if self.skipped:

@@ -22,11 +22,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Literal
 
-import attrs
-
 from ._errors import InvalidRequest, JournalError, RefundDeclined, RefundNotSupported, WixOutcomeUnknown
 from ._failures import after_failure
-from ._items import check_calculation, check_items
 from ._money import format_money
 from ._orders import (
     FulfillmentStatus,
@@ -37,10 +34,10 @@ from ._orders import (
     RefundRecord,
     RefundStatus,
 )
+from ._refund_writes import Case, check_items_then_price, full_refund, next_write, tagged_refunds, write_amount
 from ._routing import RefundPlan, RefundRoute
-from ._split import split_full, split_partial
 from ._steps import Action, Cancel, DeleteOne, Failure, Finish, InFlight, Observed, Progress, Read, Refund, Wait
-from ._wire import ItemsAsked, customer_reason, reference_of
+from ._wire import reference_of
 
 __all__ = [
     "Cancel",
@@ -55,6 +52,7 @@ __all__ = [
     "after_failure",
     "next_action",
     "settle_delay",
+    "tagged_refunds",
 ]
 
 
@@ -100,66 +98,48 @@ def _next_cancel(plan: RefundPlan, seen: Observed) -> Action:
     return Cancel(restock=plan.request.restock, notify_customer=plan.request.notify_customer)
 
 
-@attrs.frozen
-class _Case:
-    """The facts the refund rows look at."""
-
-    plan: RefundPlan
-    progress: Progress
-
-    @property
-    def transactions(self) -> OrderTransactions:
-        assert self.progress.seen.transactions is not None
-        return self.progress.seen.transactions
-
-    def tagged(self) -> list[RefundRecord]:
-        """Return the refunds on Wix that carry this call's reference."""
-        return tagged_refunds(self.transactions, self.progress.reference)
-
-
-def tagged_refunds(transactions: OrderTransactions, reference: str) -> list[RefundRecord]:
-    """Return the refunds in ``transactions`` whose reason ends with ``reference``'s whole tag."""
-    return [r for r in transactions.refunds if reference_of(r.reason) == reference]
-
-
 def settle_delay(reads: int) -> float:
     """Return the wait before settle re-read number ``reads`` (0-based): 0.5 s doubling, at most 15 s."""
     return min(0.5 * 2.0**reads, 15.0)
 
 
-def _full(plan: RefundPlan, order: Order) -> bool:
-    amount = plan.request.amount
-    return not plan.request.by_item and (amount is None or amount == order.total)
-
-
-def _unread_transactions(case: _Case) -> bool:
+def _unread_transactions(case: Case) -> bool:
     return case.progress.seen.transactions is None
 
 
-def _answered(case: _Case) -> bool:
+def _answered(case: Case) -> bool:
     return case.progress.answer is not None
 
 
-def _declined(case: _Case, refund: RefundRecord) -> RefundDeclined:
-    failed = next((t for t in refund.transactions if t.status is RefundStatus.FAILED), None)
-    payment = failed.payment_id if failed else "?"
+def _declined(case: Case, refund: RefundRecord) -> RefundDeclined:
+    failed = [t for t in refund.transactions if t.status is RefundStatus.FAILED]
+    payment = failed[0].payment_id if failed else "?"
+    order = case.progress.seen.order
+    currency = "" if order is None else order.currency
+    declined = sum((t.amount for t in failed), Decimal(0))
+    kept = [t for t in refund.transactions if t.counted]
+    refunded = sum((t.amount for t in kept), Decimal(0))
+    parts = ", ".join(f"{format_money(t.amount, currency)} of payment {t.payment_id} FAILED" for t in failed)
+    held = f"; {format_money(refunded, currency)} of it was not declined" if kept else ""
     return RefundDeclined(
-        f"order {case.plan.order_id}: Wix declined refund {refund.id} (reference {case.progress.reference}) "
-        f"of payment {payment}: its status is FAILED. Nothing more was sent; check the payment provider, "
-        "then run again with the same reference to try again.",
+        f"order {case.plan.order_id}: Wix declined part of refund {refund.id} (reference "
+        f"{case.progress.reference}): {parts}{held}. Nothing more was sent; check the payment provider, then run "
+        "again with the same reference: it pays only what is still owed.",
         order_id=case.plan.order_id,
         payment_id=payment,
         status="FAILED",
         reference=case.progress.reference,
+        refunded=refunded,
+        declined=declined,
     )
 
 
-def _unconfirmed(case: _Case) -> bool:
+def _unconfirmed(case: Case) -> bool:
     wanted = case.progress.unconfirmed
     return wanted is not None and all(r.id != wanted.answer.id for r in case.transactions.refunds)
 
 
-def _answer_from_journal(case: _Case) -> Action:
+def _answer_from_journal(case: Case) -> Action:
     # Wix answered an earlier run's write and the journal kept it, but Wix does not list
     # that refund: a listing that lags must never cause a second write, so the answer
     # stands within the settle window. Past it, neither is trusted alone. Once listed,
@@ -167,6 +147,9 @@ def _answer_from_journal(case: _Case) -> Action:
     wanted = case.progress.unconfirmed
     assert wanted is not None
     if wanted.age < wanted.settle and wanted.answer.counted:
+        if any(t.status is RefundStatus.FAILED for t in wanted.answer.transactions):
+            # What is still owed is read from the listing, which must show it first.
+            return Wait(min(settle_delay(case.progress.settle_reads), wanted.settle - wanted.age))
         return Finish()
     raise JournalError(
         f"order {case.plan.order_id}: the journal holds Wix's answer to reference {case.progress.reference} "
@@ -175,17 +158,17 @@ def _answer_from_journal(case: _Case) -> Action:
     )
 
 
-def _settle_answer(case: _Case) -> Action:
+def _settle_answer(case: Case) -> Action:
     # A 2xx answer settles its step from the refund it returns, whatever its
     # transactions list says: a list that lags behind must not cause a second refund.
     answer = case.progress.answer
     assert answer is not None
-    if not answer.counted:
+    if any(t.status is RefundStatus.FAILED for t in answer.transactions):
         raise _declined(case, answer)
     return Finish()
 
 
-def _tag_on_wix(case: _Case) -> bool:
+def _tag_on_wix(case: Case) -> bool:
     # A failed refund is no refund. Nor can a listing tell this call's failed refund from
     # an earlier call's (a lagging list makes an old one look new): while this call's own
     # refund may still land, a failed one with its tag proves nothing, and the settle rows
@@ -193,24 +176,67 @@ def _tag_on_wix(case: _Case) -> bool:
     return any(r.counted for r in case.tagged())
 
 
-def _finish_tagged(case: _Case) -> Action:
-    counted = [r for r in case.tagged() if r.counted]
+def _asked_money(case: Case) -> Decimal | None:
+    """Return the money this reference asks: the request's amount, else (items) what its first refund asked."""
+    if case.plan.request.amount is not None:
+        return case.plan.request.amount
+    tagged = [r for r in case.transactions.refunds if reference_of(r.reason) == case.progress.reference]
+    return sum((t.amount for t in tagged[0].transactions), Decimal(0)) if tagged else None
+
+
+def _declined_total(case: Case) -> Decimal:
+    tagged = [r for r in case.transactions.refunds if reference_of(r.reason) == case.progress.reference]
+    return sum((t.amount for r in tagged for t in r.transactions if t.status is RefundStatus.FAILED), Decimal(0))
+
+
+def _finish_tagged(case: Case) -> Action:
+    # This reference is on Wix. Done when what did not fail covers what was asked; a
+    # declined part is still owed, and is paid under the same reference (never more).
     order = case.progress.seen.order
     assert order is not None
-    asked = case.plan.request.amount
-    found = sum((r.amount for r in counted), Decimal(0))
-    if asked is not None and not _full(case.plan, order) and found != asked:
+    declined = _declined_total(case)
+    if full_refund(case.plan, order):
+        if not declined or _may_still_land(case):
+            return Finish()
+        return _pay_the_rest(case, None)
+    asked = _asked_money(case)
+    assert asked is not None
+    found = sum((r.amount for r in case.tagged()), Decimal(0))
+    if found == asked or (found < asked <= found + declined and _may_still_land(case)):
+        return Finish()
+    if not found < asked <= found + declined:
         raise InvalidRequest(
             "amount",
             f"reference {case.progress.reference} is already on Wix for order {case.plan.order_id} with "
-            f"{format_money(found, order.currency)}, but this request asks {format_money(asked, order.currency)}; "
-            "nothing was sent. "
+            f"{format_money(found, order.currency)}"
+            + (f" ({format_money(declined, order.currency)} more declined)" if declined else "")
+            + f", but this request asks {format_money(asked, order.currency)}; nothing was sent. "
             "Use a new reference for a different refund.",
         )
-    return Finish()
+    return _pay_the_rest(case, asked - found)
 
 
-def _may_still_land(case: _Case) -> bool:
+def _pay_the_rest(case: Case, owed: Decimal | None) -> Action:
+    # What a declined part left owed goes back by amount (or, for a full refund, as
+    # everything left): Wix no longer offers items a declined refund named.
+    if case.progress.seen.refundability is None:
+        return Read("refundability")
+    if owed is None:
+        return next_write(case)
+    return write_amount(case, owed, None)
+
+
+def _items_declined(case: Case) -> bool:
+    return case.plan.request.by_item and _declined_total(case) > 0
+
+
+def _pay_the_rest_by_item(case: Case) -> Action:
+    asked = _asked_money(case)
+    assert asked is not None
+    return _pay_the_rest(case, asked)
+
+
+def _may_still_land(case: Case) -> bool:
     return case.progress.unknown_for is not None
 
 
@@ -242,7 +268,7 @@ def unknown_outcome(
     )
 
 
-def _wait_or_give_up(case: _Case) -> Action:
+def _wait_or_give_up(case: Case) -> Action:
     progress = case.progress
     assert progress.unknown_for is not None
     assert progress.sent is not None
@@ -278,28 +304,36 @@ def _whole(sent: Refund) -> frozenset[str]:
     return frozenset(p.payment_id for p in sent.payment_refunds if p.amount is None)
 
 
-def _waiting_for(case: _Case) -> list[InFlight]:
+def _waiting_for(case: Case) -> list[InFlight]:
     """Return the journal's writes that may still land and that no counted tagged refund on Wix shows yet."""
     landed = {reference_of(r.reason) for r in case.transactions.refunds if r.counted}
     return [w for w in case.progress.in_flight if w.left > 0 and w.reference not in landed]
 
 
-def _journal_in_flight(case: _Case) -> bool:
+def _journal_in_flight(case: Case) -> bool:
     return bool(_waiting_for(case))
 
 
-def _wait_for_journal(case: _Case) -> Action:
+def _wait_for_journal(case: Case) -> Action:
     # Whoever sent it and whatever became of them: nothing is written on the order until
     # its refund shows on Wix or its settle window, counted from when it was sent, is over.
     left = min(w.left for w in _waiting_for(case))
     return Wait(min(settle_delay(case.progress.settle_reads), left))
 
 
-def _nothing_captured(case: _Case) -> bool:
+def _covered_in_full(case: Case) -> bool:
+    # A full refund is done when the listed refunds that did not fail cover the order,
+    # whatever its payment status says.
+    order = case.progress.seen.order
+    assert order is not None
+    return full_refund(case.plan, order) and case.transactions.refunded_total() >= order.total
+
+
+def _nothing_captured(case: Case) -> bool:
     return case.transactions.captured_total() <= 0
 
 
-def _refuse_no_payments(case: _Case) -> Action:
+def _refuse_no_payments(case: Case) -> Action:
     order = case.progress.seen.order
     assert order is not None
     listed = ", ".join(f"{p.id} ({p.raw_status or 'no status'})" for p in case.transactions.payments) or "none"
@@ -310,113 +344,29 @@ def _refuse_no_payments(case: _Case) -> Action:
     )
 
 
-def _unread_refundability(case: _Case) -> bool:
+def _unread_refundability(case: Case) -> bool:
     return case.progress.seen.refundability is None
 
 
-def _always(case: _Case) -> bool:
+def _finish(case: Case) -> Action:
+    return Finish()
+
+
+def _always(case: Case) -> bool:
     return True
 
 
-def _read(what: Literal["transactions", "refundability"]) -> Callable[[_Case], Action]:
+def _read(what: Literal["transactions", "refundability"]) -> Callable[[Case], Action]:
     return lambda case: Read(what)
 
 
-def _by_item(case: _Case) -> bool:
+def _by_item(case: Case) -> bool:
     return case.plan.request.by_item
-
-
-def _check_items_then_price(case: _Case) -> Action:
-    # Every line, fee and the shipping is checked against what Wix says is left, then
-    # priced by Wix: nothing is written for items Wix could not refund.
-    seen, request, order = case.progress.seen, case.plan.request, case.progress.seen.order
-    assert order is not None
-    assert seen.availability is not None
-    check_items(order.id, order.currency, request.items, request.shipping, request.fees, seen.availability)
-    if seen.calculation is None:
-        return Read("calculation")
-    check_calculation(order.id, seen.calculation)
-    total = seen.calculation.total
-    amount = request.amount if request.amount is not None else total
-    if amount > total:
-        raise InvalidRequest(
-            "amount",
-            f"order {order.id}: {format_money(amount, order.currency)} is more than Wix's price for the items, "
-            f"{format_money(total, order.currency)}; nothing was sent",
-        )
-    if amount <= 0:
-        raise RefundNotSupported(
-            f"order {order.id}: Wix prices the items at {format_money(total, order.currency)}: no money to refund",
-            order_id=order.id,
-        )
-    return _write_amount(case, amount, ItemsAsked(items=request.items, shipping=request.shipping, fees=request.fees))
-
-
-def _next_write(case: _Case) -> Action:
-    order = case.progress.seen.order
-    assert order is not None
-    assert case.progress.seen.refundability is not None
-    if _full(case.plan, order):
-        parts = split_full(case.plan, order, case.transactions, case.progress.seen.refundability)
-    else:
-        assert case.plan.request.amount is not None
-        return _write_amount(case, case.plan.request.amount, None)
-    if not parts:
-        return Finish()
-    request = case.plan.request
-    return Refund(
-        payment_refunds=tuple(parts),
-        reason=customer_reason(request.reason, case.progress.reference),
-        notify_customer=request.notify_customer,
-    )
-
-
-def _write_amount(case: _Case, amount: Decimal, items: ItemsAsked | None) -> Action:
-    order, refundability = case.progress.seen.order, case.progress.seen.refundability
-    assert order is not None
-    assert refundability is not None
-    parts = split_partial(case.plan, order, case.transactions, refundability, amount)
-    request = case.plan.request
-    refund = Refund(
-        payment_refunds=tuple(parts),
-        reason=customer_reason(request.reason, case.progress.reference),
-        notify_customer=request.notify_customer,
-        items=items,
-    )
-    _refuse_on_top_of_a_lookalike(case, refund)
-    return refund
-
-
-def _refuse_on_top_of_a_lookalike(case: _Case, refund: Refund) -> None:
-    """Raise when a refund this call cannot tell from an earlier run of its reference matches ``refund``.
-
-    Where Wix lists refunds without their reasons no tag can be read, so a refund of the
-    same payments and amounts may be an earlier run of this reference (a process that
-    stopped after Wix applied it). Fail closed: never refund on top of it. When any refund
-    listed has a reason, reasons are listed and a reasonless one is not this library's.
-    """
-    reference = case.plan.request.reference
-    counted = [r for r in case.transactions.refunds if r.counted]
-    if reference is None or any(r.reason for r in counted):
-        return
-    # The same total, however split: what is left on each payment may have moved since.
-    lookalike = next((r for r in counted if r.amount == refund.amount), None)
-    if lookalike is not None:
-        raise WixOutcomeUnknown(
-            f"order {case.plan.order_id}: refund {lookalike.id} lists no reason and refunded the same amount, "
-            f"so it may be an earlier run of reference {reference} (Wix lists no refund's reason here); "
-            "nothing was sent. Check it on Wix: if it is someone else's, refund the rest from the dashboard or ask "
-            "for another amount.",
-            operation="refund_payments",
-            order_id=case.plan.order_id,
-            reference=reference,
-            rerun_safe=False,
-        )
 
 
 # The standard refund, row by row: the first row whose test holds decides the step.
 # fmt: off
-_REFUND_STEPS: tuple[tuple[str, Callable[[_Case], bool], Callable[[_Case], Action]], ...] = (
+_REFUND_STEPS: tuple[tuple[str, Callable[[Case], bool], Callable[[Case], Action]], ...] = (
     # when                                              test                     then
     ("the transactions are not read",                   _unread_transactions,    _read("transactions")),
     ("the journal's refund is not listed yet",          _unconfirmed,            _answer_from_journal),
@@ -424,16 +374,18 @@ _REFUND_STEPS: tuple[tuple[str, Callable[[_Case], bool], Callable[[_Case], Actio
     ("a refund with this reference is on Wix",          _tag_on_wix,             _finish_tagged),
     ("this call's refund may still land",               _may_still_land,         _wait_or_give_up),
     ("a write in the journal may still land",           _journal_in_flight,      _wait_for_journal),
+    ("the listed refunds cover a full refund",          _covered_in_full,        _finish),
     ("the order is paid but no payment is captured",    _nothing_captured,       _refuse_no_payments),
     ("refundability is not read",                       _unread_refundability,   _read("refundability")),
-    ("items are asked: check them, price them by Wix",  _by_item,                _check_items_then_price),
-    ("otherwise: refund what the request asks",         _always,                 _next_write),
+    ("items this reference asked were declined",        _items_declined,         _pay_the_rest_by_item),
+    ("items are asked: check them, price them by Wix",  _by_item,                check_items_then_price),
+    ("otherwise: refund what the request asks",         _always,                 next_write),
 )
 # fmt: on
 
 
 def _next_refund(plan: RefundPlan, progress: Progress) -> Action:
-    case = _Case(plan, progress)
+    case = Case(plan, progress)
     for _, test, then in _REFUND_STEPS:
         if test(case):
             return then(case)

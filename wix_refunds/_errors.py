@@ -117,13 +117,25 @@ class RefundDeclined(WixRefundError):
     """
 
     def __init__(
-        self, message: str, *, order_id: str, payment_id: str, status: str, reference: str | None = None
+        self,
+        message: str,
+        *,
+        order_id: str,
+        payment_id: str,
+        status: str,
+        reference: str | None = None,
+        refunded: Any = None,
+        declined: Any = None,
     ) -> None:
         super().__init__(message)
         self.order_id = order_id
         self.payment_id = payment_id
         self.status = status
         self.reference = reference
+        #: What this reference's refunds hold on Wix that did not fail, and what was declined
+        #: (``Decimal`` amounts in the order's currency; None where unknown).
+        self.refunded = refunded
+        self.declined = declined
 
 
 class LockUnavailable(WixRefundError):

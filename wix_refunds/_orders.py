@@ -226,6 +226,11 @@ class RefundTransaction:
         """Return whether this counts as refunded: every status but FAILED (in-flight ones too)."""
         return self.status is not RefundStatus.FAILED
 
+    @property
+    def settling(self) -> bool:
+        """Return whether Wix or the provider has not settled this part yet (any status but SUCCEEDED and FAILED)."""
+        return self.status is not RefundStatus.SUCCEEDED and self.status is not RefundStatus.FAILED
+
 
 @attrs.frozen(kw_only=True)
 class RefundRecord:

@@ -11,7 +11,7 @@ import attrs
 from ._errors import WixAPIError, WixRefundError
 from ._items import Calculation
 from ._money import format_amount
-from ._orders import Fulfillment, LineItem, OrderStatus, PaymentStatus, _TextEnum
+from ._orders import Fulfillment, LineItem, OrderStatus, PaymentStatus, RefundRecord, _TextEnum
 from ._retry import is_retryable
 from ._routing import RefundPlan, RefundRequest, RefundRoute
 
@@ -33,8 +33,37 @@ class OutcomeStatus(_TextEnum):
 
     COMPLETED = "COMPLETED"
     ALREADY_DONE = "ALREADY_DONE"
+    #: This call's refund is on Wix, but some part of it is not settled yet (PENDING,
+    #: SCHEDULED, STARTED, or a status the library does not know): follow it with
+    #: ``refund_status``; the provider may still decline it.
+    PENDING = "PENDING"
     DRY_RUN = "DRY_RUN"
     FAILED = "FAILED"
+
+
+def books_of(
+    own: list[RefundRecord], request: RefundRequest
+) -> tuple[Decimal, Decimal, tuple[LineItem, ...], tuple[LineItem, ...]]:
+    """Return what a reference's refunds hold: money moved, money recorded outside Wix, lines refunded, restocked.
+
+    Money counts every part that did not fail (in-flight parts too: the status says
+    whether they settled). Lines come from Wix's refund records; when Wix's answer leaves
+    them out, the request says what was asked.
+    """
+    moved = outside = Decimal(0)
+    for refund in own:
+        for t in refund.transactions:
+            if t.counted and t.external:
+                outside += t.amount
+            elif t.counted:
+                moved += t.amount
+    refunded = tuple(line for refund in own for line in refund.line_items)
+    if own and not refunded:
+        refunded = tuple(LineItem(id=i.line_item_id, quantity=i.quantity) for i in request.items)
+    restocked = tuple(
+        LineItem(id=i.line_item_id, quantity=i.restock_quantity) for i in request.items if i.restock_quantity
+    )
+    return moved, outside, refunded, restocked if own else ()
 
 
 def new_reference() -> str:

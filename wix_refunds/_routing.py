@@ -247,7 +247,6 @@ _UNFULFILLED = frozenset({F.NOT_FULFILLED})
 _STANDARD, _CANCEL = RefundRoute.STANDARD_REFUND, RefundRoute.CANCEL
 _UNFULFILL, _NOTHING = RefundRoute.UNFULFILL_THEN_CANCEL, RefundRoute.NOTHING_TO_DO
 
-_ALREADY_REFUNDED = "it is already fully refunded, so nothing is left to refund"
 _ONLY_IN_FULL = "an order placed before the cutoff can only be refunded in full (by cancelling it)"
 _NEVER_PAID = "it was never paid (payment status {payment}), so there is nothing to refund"
 _STILL_PENDING = "its payment is still PENDING with the provider; refund it once the payment settles"
@@ -261,9 +260,9 @@ _WAS_REJECTED = "Wix rejected the order"
 _RULES: tuple[_Row, ...] = (
     # era      order status       payment status  fulfilment    amount     route or refusal
     # on or after the cutoff: Wix Order Billing refunds it (on Wix a cancel refunds nothing)
-    (_AFTER,  _LIVE,             _PAID,          _ANY_F,       _ANY_A,    _STANDARD),
-    (_AFTER,  _LIVE,             _REFUNDED,      _ANY_F,       _FULL,     _NOTHING),
-    (_AFTER,  _LIVE,             _REFUNDED,      _ANY_F,       _PARTIAL,  _ALREADY_REFUNDED),
+    # (FULLY_REFUNDED too: Wix's books, not the status, say whether the refunds cover it;
+    # a refund that FAILED after PENDING may leave the status behind)
+    (_AFTER,  _LIVE,             _PAID | _REFUNDED, _ANY_F,    _ANY_A,    _STANDARD),
     (_AFTER,  _LIVE,             _NOT_PAID,      _ANY_F,       _ANY_A,    _NEVER_PAID),
     (_AFTER,  _LIVE,             _PENDING,       _ANY_F,       _ANY_A,    _STILL_PENDING),
     (_AFTER,  _NOT_YET_APPROVED, _ANY_P,         _ANY_F,       _ANY_A,    _NOT_APPROVED),

@@ -45,8 +45,8 @@ from ._errors import (
 from ._failures import FAILURE_KINDS, FAILURE_TEXT
 from ._journal import EntryState, asked_of, record_to_text
 from ._log import log_event
-from ._orders import Fulfillment, LineItem, Order, RefundRecord
-from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, new_reference
+from ._orders import Fulfillment, Order, RefundRecord
+from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, books_of, new_reference
 from ._retry import is_retryable
 from ._routing import RefundPlan, RefundRequest, RefundRoute, decide_refund
 from ._run_journal import JournalAsk, LoadEntries, RunJournal
@@ -265,7 +265,7 @@ class _Run:
                     self._record(self._write_call(action.planned), action.planned, 0, "planned (dry run)")
                     return self.outcome(OutcomeStatus.DRY_RUN)
                 yield from self.journal.settle_listed(self.progress.seen.transactions)
-                return self.outcome(OutcomeStatus.COMPLETED if self.progress.wrote else OutcomeStatus.ALREADY_DONE)
+                return self.outcome(self._finished_status())
             if isinstance(action, Wait):
                 yield from self._wait(action.seconds)
                 continue
@@ -353,40 +353,32 @@ class _Run:
             if sent.value.transactions is not None:
                 self._seen(transactions=sent.value.transactions)
 
+    def _finished_status(self) -> OutcomeStatus:
+        """Return how a finished run ended: PENDING while any part of its refund is unsettled on Wix."""
+        if any(t.settling for refund in self._own_refunds() for t in refund.transactions):
+            return OutcomeStatus.PENDING
+        return OutcomeStatus.COMPLETED if self.progress.wrote else OutcomeStatus.ALREADY_DONE
+
     def _own_refunds(self) -> list[RefundRecord]:
+        """Return this reference's refunds: those Wix lists, and Wix's answers it does not list yet."""
         if self.plan is None or self.plan.route is not RefundRoute.STANDARD_REFUND:
             return []
-        if self.progress.answer is not None:
-            return [self.progress.answer]
         transactions = self.progress.seen.transactions
-        if transactions is None:
-            return []
-        tagged = tagged_refunds(transactions, self.reference)
-        recorded = self.journal.answer()
-        if not tagged and recorded is not None:
-            # Wix's listing lags behind its answer, which the journal kept.
-            return [recorded]
-        return tagged
+        own = [] if transactions is None else tagged_refunds(transactions, self.reference)
+        listed = {r.id for r in own}
+        # Wix's answer to a write (this run's, or an earlier one's the journal kept) stands
+        # for its refund while the listing lags behind it.
+        for answer in (self.progress.answer, self.journal.answer()):
+            if answer is not None and answer.id not in listed:
+                own.append(answer)
+                listed.add(answer.id)
+        return own
 
     def outcome(self, status: OutcomeStatus, error: WixRefundError | None = None) -> RefundOutcome:
         """Return the outcome of this run so far."""
         order, transactions = self.progress.seen.order, self.progress.seen.transactions
-        moved = outside = Decimal(0)
         own = self._own_refunds()
-        refunded_items = tuple(line for refund in own for line in refund.line_items)
-        if own and not refunded_items:
-            # Wix's answer may leave details.lineItems out: the request says what was asked.
-            refunded_items = tuple(LineItem(id=i.line_item_id, quantity=i.quantity) for i in self.request.items)
-        restocked = tuple(
-            LineItem(id=i.line_item_id, quantity=i.restock_quantity) for i in self.request.items if i.restock_quantity
-        )
-        for refund in own:
-            for t in refund.transactions:
-                if t.counted:
-                    if t.external:
-                        outside += t.amount
-                    else:
-                        moved += t.amount
+        moved, outside, refunded_items, restocked = books_of(own, self.request)
         payment_status = None
         if order is not None:
             payment_status = payment_status_after(order, transactions) if transactions else order.payment_status
@@ -408,7 +400,7 @@ class _Run:
             deleted_fulfillments=tuple(self.deleted),
             prices=self.progress.seen.calculation,
             items_refunded=refunded_items,
-            items_restocked=restocked if own else (),
+            items_restocked=restocked,
             error=error,
             plan=self.plan,
         )

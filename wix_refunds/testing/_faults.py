@@ -1,7 +1,8 @@
 """Scripted faults, and ``handle``: the one entry point that answers a request with them applied.
 
 The faults: failed and lost answers, refused connections, late writes, hidden and foreign
-refunds, a rate limit, and listings that lag behind committed refunds (``lag_listing``).
+refunds, a rate limit, listings that lag behind committed refunds (``lag_listing``), and
+one payment's part of a refund declined while the others succeed (``decline_payment``).
 """
 
 from __future__ import annotations
@@ -92,6 +93,20 @@ class _Faults(_Routes):
         """Apply the next refund, but leave it out of its answer's transactions and of the next ``reads`` listings."""
         with self._lock:
             self._faults.append(_Fault("POST", "/ecom/v1/order-billing/refund-payments", "hide", 1, reads=reads))
+
+    def decline_payment(self, payment_id: str, when: str = "now") -> None:
+        """Decline the part of every new refund that goes back to ``payment_id``; the other parts succeed.
+
+        ``when``: ``"now"`` (the part is FAILED in the Refund Payments answer), ``"later"``
+        (PENDING in the answer, FAILED from the next listing on), or ``"never"`` (stop declining).
+        """
+        if when not in ("now", "later", "never"):
+            raise ValueError(f"when={when!r}: use 'now', 'later' or 'never'")
+        with self._lock:
+            if when == "never":
+                self.declined_payments.pop(payment_id, None)
+            else:
+                self.declined_payments[payment_id] = when
 
     def lag_listing(self, seconds: float) -> None:
         """Leave every refund out of the listings until ``seconds`` after it was committed (0 turns it off).

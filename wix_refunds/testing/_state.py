@@ -26,6 +26,10 @@ ALL_SCOPES = frozenset({"orders.read", "orders.manage", "sites.read", "business-
 _LIST_CALLS = ("search_by_id", "transactions", "fulfillments")
 
 
+# A declined payment's part of a new refund: FAILED at once, or PENDING until next listed.
+_DECLINED = {"now": "FAILED", "later": "PENDING"}
+
+
 @attrs.frozen(kw_only=True)
 class LoggedRequest:
     """One request the fake received; the API key is masked."""
@@ -77,6 +81,11 @@ class _State:
         # None: refunds succeed; "now": every new refund FAILED; "later": PENDING, then
         # FAILED when the transactions are next read.
         self.decline: str | None = None
+        # decline_payment(): the parts of new refunds that go back to these payments are
+        # declined ("now": FAILED at once; "later": PENDING, then FAILED when next listed),
+        # while the other parts of the same refund succeed.
+        self.declined_payments: dict[str, str] = {}
+        self._fail_later_parts: set[tuple[str, str]] = set()
         # The refundStatus of a refund that is not declined: SUCCEEDED, PENDING, SCHEDULED or STARTED.
         self.refund_status = "SUCCEEDED"
         self._hidden: dict[str, int] = {}
@@ -237,6 +246,10 @@ class _State:
                 self._fail_later.discard(refund["id"])
                 for t in refund["transactions"]:
                     t["refundStatus"] = "FAILED"
+            for t in refund["transactions"]:
+                if (refund["id"], t["paymentId"]) in self._fail_later_parts:
+                    self._fail_later_parts.discard((refund["id"], t["paymentId"]))
+                    t["refundStatus"] = "FAILED"
         self._recompute_payment(order_id)
         answer = self._transactions(order_id)
         # Only this order's lagging refunds come one listing closer to showing.
@@ -254,11 +267,19 @@ class _State:
             "id": self._new_id(),
             "createdDate": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "transactions": [
-                {"paymentId": pid, "amount": _money(amount), "refundStatus": status, "externalRefund": external}
+                {
+                    "paymentId": pid,
+                    "amount": _money(amount),
+                    "refundStatus": _DECLINED.get(self.declined_payments.get(pid, ""), status),
+                    "externalRefund": external,
+                }
                 for pid, amount, external in parts
             ],
             "details": {"reason": reason} if reason else {},
         }
         self.refunds[order_id].append(refund)
         self._committed[refund["id"]] = time.monotonic()
+        self._fail_later_parts.update(
+            (refund["id"], pid) for pid, _, _ in parts if self.declined_payments.get(pid) == "later"
+        )
         return refund
