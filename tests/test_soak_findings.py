@@ -66,7 +66,6 @@ def test_an_earlier_declined_refund_is_not_taken_for_this_calls_unknown_one() ->
     assert fake.refunded_total(oid) == TEN
 
 
-@pytest.mark.xfail(strict=True, reason="a kept FAILED answer not listed yet fails closed")
 def test_a_declined_refund_kept_in_the_journal_and_not_listed_yet_does_not_block_the_retry() -> None:
     # Soak schedule 8 (seed 1): Wix answers the refund FAILED and the journal keeps that
     # answer; the listing leaves the failed refund out for a read. The decline invites a

@@ -155,8 +155,15 @@ def _declined(case: _Case, refund: RefundRecord) -> RefundDeclined:
 
 
 def _unconfirmed(case: _Case) -> bool:
+    # A kept answer that Wix declined (FAILED) moved no money and will never land: the
+    # decline invites a re-run with the same reference, which tries again as after a
+    # decline it sees listed.
     wanted = case.progress.unconfirmed
-    return wanted is not None and all(r.id != wanted.answer.id for r in case.transactions.refunds)
+    return (
+        wanted is not None
+        and wanted.answer.counted
+        and all(r.id != wanted.answer.id for r in case.transactions.refunds)
+    )
 
 
 def _answer_from_journal(case: _Case) -> Action:
@@ -166,7 +173,7 @@ def _answer_from_journal(case: _Case) -> Action:
     # the listing (newer than the answer) decides, through the rows below.
     wanted = case.progress.unconfirmed
     assert wanted is not None
-    if wanted.age < wanted.settle and wanted.answer.counted:
+    if wanted.age < wanted.settle:
         return Finish()
     raise JournalError(
         f"order {case.plan.order_id}: the journal holds Wix's answer to reference {case.progress.reference} "
