@@ -155,15 +155,9 @@ def _declined(case: _Case, refund: RefundRecord) -> RefundDeclined:
 
 
 def _unconfirmed(case: _Case) -> bool:
-    # A kept answer that Wix declined (FAILED) moved no money and will never land: the
-    # decline invites a re-run with the same reference, which tries again as after a
-    # decline it sees listed.
-    wanted = case.progress.unconfirmed
-    return (
-        wanted is not None
-        and wanted.answer.counted
-        and all(r.id != wanted.answer.id for r in case.transactions.refunds)
-    )
+    # A kept answer Wix declined (FAILED) moved no money and will never land: try again.
+    kept = case.progress.unconfirmed
+    return kept is not None and kept.answer.counted and all(r.id != kept.answer.id for r in case.transactions.refunds)
 
 
 def _answer_from_journal(case: _Case) -> Action:
