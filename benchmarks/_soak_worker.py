@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -22,9 +23,11 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 from wix_refunds import (
     AsyncWixClient,
     FileLocks,
-    OrderLocks,
+    Journal,
+    MemoryJournal,
     RefundOutcome,
     RetryPolicy,
+    SqliteJournal,
     WixClient,
     WixCredentials,
     WixRefundError,
@@ -42,7 +45,10 @@ def apply_break(name: str | None) -> None:
     """Break the library on purpose, to show that the soak catches it.
 
     ``settle``: resend at once after a refund whose outcome is unknown (no settle
-    window, no look-alike check). ``locks``: workers take no lock (``NoLocks``).
+    window, no look-alike check). ``journal``: each worker keeps its own in-memory
+    journal under the shared ``FileLocks`` (a lock, but no record another process can
+    read: the set-up before the journal). ``locks``: each worker keeps its own in-memory
+    journal and takes no lock (``NoLocks``).
     """
     global _broken
     _broken = name
@@ -84,6 +90,7 @@ def refund(task: dict[str, Any]) -> tuple[str | None, str | None, str | None, st
     ``task["timeout"]`` is the client's timeout: a short one gives up on a late write
     before the server drops the connection.
     """
+    Path(task["pid_file"]).write_text(str(os.getpid()))
     delay = task["start_at"] - time.time()
     if delay > 0:
         time.sleep(delay)
@@ -96,21 +103,27 @@ def refund(task: dict[str, Any]) -> tuple[str | None, str | None, str | None, st
     return outcome.status.value, None, outcome.reference, ""
 
 
-def _locks(task: dict[str, Any]) -> OrderLocks:
-    return NoLocks() if _broken == "locks" else FileLocks(task["lock_dir"], wait=60)
+def _journal(task: dict[str, Any]) -> Journal:
+    if _broken in ("journal", "locks"):
+        # A pool process is reused across tasks: forget what an earlier task recorded, as
+        # a process of its own would.
+        MemoryJournal().clear()
+        locks = NoLocks() if _broken == "locks" else FileLocks(task["lock_dir"], wait=60)
+        return MemoryJournal(locks=locks)
+    return SqliteJournal(task["journal"], wait=60)
 
 
 def _sync(task: dict[str, Any]) -> RefundOutcome:
     credentials = WixCredentials(**task["credentials"])
-    policy = RetryPolicy(**REAL_POLICY)
+    policy = RetryPolicy(**{**REAL_POLICY, "settle": task["settle"]})
     with WixClient(credentials, base_url=task["url"], timeout=task["timeout"], retry=policy, rate_limit=None) as client:
-        return refund_order(client, task["order_id"], task["request"], locks=_locks(task))
+        return refund_order(client, task["order_id"], task["request"], journal=_journal(task))
 
 
 async def _async(task: dict[str, Any]) -> RefundOutcome:
     credentials = WixCredentials(**task["credentials"])
-    policy = RetryPolicy(**REAL_POLICY)
+    policy = RetryPolicy(**{**REAL_POLICY, "settle": task["settle"]})
     async with AsyncWixClient(
         credentials, base_url=task["url"], timeout=task["timeout"], retry=policy, rate_limit=None
     ) as client:
-        return await refund_order_async(client, task["order_id"], task["request"], locks=_locks(task))
+        return await refund_order_async(client, task["order_id"], task["request"], journal=_journal(task))

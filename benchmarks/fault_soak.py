@@ -21,8 +21,18 @@ schedules (2%, ``--late-share``), which really wait with a short policy (settle 
 so that the timer can fire. A share of schedules (2%, ``--processes-share``) runs 2-4
 worker processes (a reused spawn pool, benchmarks/_soak_worker.py; sync or async,
 some with a 0.2 s client timeout) that refund one order served over loopback with the
-same request and reference under one FileLocks folder, some with a lost answer, a late
-write, a 503 or a refused connection scripted on the server.
+same request and reference on one SqliteJournal file (one per schedule, in a temporary
+folder; it holds the order locks too), some with a lost answer, a late write, a 503 or a
+refused connection scripted on the server.
+
+Another share (2%, ``--rerun-share``, drawn apart from the rest so that the other
+schedules of a seed are unchanged) are re-runs by another process of a standard refund
+(the journal's part), with real settle windows of 1.5 s (``Rerun``): the first worker's
+write commits 0.1-0.6 s late and 1-2 other workers run the same request as soon as Wix
+has taken it, the first one waiting for its answer, giving up at once, or killed with
+SIGKILL first; or listings lag 0.3-2 s behind committed refunds and 1-2 workers run again
+0-0.4 s apart after the first is COMPLETED (its answer sometimes lost). Then the listings
+catch up and a clean re-run on the same journal ends the schedule.
 
 The caller model: an attempt that raises a typed WixRefundError is re-run at once with
 the reference from the error; one that stops the process is re-run later (late writes
@@ -40,11 +50,14 @@ twice; a cancel before every fulfilment was deleted; a clean re-run that raises 
 does not end done; an exception that is not a WixRefundError. Typed errors are counted,
 not violations. Goal: 0 violations.
 
-``--break settle`` makes the library resend at once after an unknown refund outcome and
-``--break locks`` lets workers run without the lock, to show that the soak catches both.
+``--break settle`` makes the library resend at once after an unknown refund outcome,
+``--break journal`` gives each worker a journal of its own in memory under shared file
+locks (the set-up before the journal: a lock, no record), and ``--break locks`` gives it
+no lock either, to show that the soak catches each.
 
 Run: python benchmarks/fault_soak.py [--schedules 10000] [--seed 1] [--processes-share 0.02]
-     [--late-share 0.02] [--skip FAMILY] [--break settle|locks] [--show 3] [--only INDEX]
+     [--rerun-share 0.02] [--late-share 0.02] [--skip FAMILY] [--break settle|journal|locks]
+     [--show 3] [--only INDEX]
 """
 
 from __future__ import annotations
@@ -52,8 +65,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import multiprocessing.pool
+import os
 import random
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -74,7 +89,15 @@ from _common import machine
 from tests.clients import Sleeps, fast_policy
 from tests.runner import Crash, ScriptedTransport, run_refund
 from tests.test_execute import CASES, KINDS
-from wix_refunds import OutcomeStatus, RefundRequest, RefundRoute, RetryPolicy, WixOutcomeUnknown, WixRefundError
+from wix_refunds import (
+    OutcomeStatus,
+    RefundRequest,
+    RefundRoute,
+    RetryPolicy,
+    SqliteJournal,
+    WixOutcomeUnknown,
+    WixRefundError,
+)
 from wix_refunds.testing import FakeWix
 
 REFUND = "/ecom/v1/order-billing/refund-payments"
@@ -89,7 +112,7 @@ READS = [
 ]
 TRANSPORT_FAULTS = ["ok", "refuse", "503", "429", "lose", "crash", "crash_after"]
 MAX_HIDDEN_READS = 5
-FAMILIES = ["transport", "server", "hidden", "foreign", "decline", "reasonless", "late", "processes"]
+FAMILIES = ["transport", "server", "hidden", "foreign", "decline", "reasonless", "late", "processes", "rerun"]
 STANDARD = RefundRoute.STANDARD_REFUND
 
 # The tag the library writes, read here independently of the library's own parser.
@@ -256,9 +279,16 @@ class Result:
 class InProcess:
     """One in-process schedule: attempts with faults, then a clean re-run."""
 
-    def __init__(self, index: int, rng: random.Random, late_share: float, skip: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        index: int,
+        rng: random.Random,
+        late_share: float,
+        skip: frozenset[str] = frozenset(),
+        cases: list[str] | None = None,
+    ) -> None:
         self.rng = rng
-        name = rng.choice(list(SOAK_CASES))
+        name = rng.choice(cases or list(SOAK_CASES))
         self.case = SOAK_CASES[name]
         self.kind = rng.choice(KINDS)
         standard = self.case.route is STANDARD
@@ -424,10 +454,13 @@ class InProcess:
         self.result.broken += self.watch.done_once(finished)
         return self.result
 
-    def clean_rerun(self, fake: FakeWix, kind: str) -> bool:
-        """Run once more without faults; return whether it ended (False: it failed closed, as allowed)."""
+    def clean_rerun(self, fake: FakeWix, kind: str, **kwargs: Any) -> bool:
+        """Run once more without faults; return whether it ended (False: it failed closed, as allowed).
+
+        ``kwargs`` go to ``refund_order``: the multi-process schedules pass their journal.
+        """
         try:
-            outcome = run_refund(kind, fake, self.order_id, self.request(), policy=fast_policy(Sleeps()))
+            outcome = run_refund(kind, fake, self.order_id, self.request(), policy=fast_policy(Sleeps()), **kwargs)
         except WixRefundError as exc:
             self.result.trace.append(f"clean re-run raised {type(exc).__name__}: {exc}")
             fails_closed = isinstance(exc, WixOutcomeUnknown) and not exc.rerun_safe
@@ -445,20 +478,83 @@ MP_FAULTS = ["none", "lose", "late", "fail write", "fail read", "refuse read"]
 
 
 class MultiProcess(InProcess):
-    """2-4 worker processes refund one served order with one request and reference."""
+    """2-4 worker processes refund one served order with one request and reference, on one journal."""
 
-    def __init__(self, index: int, rng: random.Random, pool: multiprocessing.pool.Pool, lock_dir: str) -> None:
-        super().__init__(index, rng, late_share=0.0)
+    family = "processes"
+
+    def __init__(
+        self,
+        index: int,
+        rng: random.Random,
+        pool: multiprocessing.pool.Pool,
+        state_dir: str,
+        broken: str | None,
+        cases: list[str] | None = None,
+    ) -> None:
+        super().__init__(index, rng, late_share=0.0, cases=cases)
         self.pool = pool
-        self.lock_dir = lock_dir
+        # One journal file (and its lock folder) per schedule, shared by its workers.
+        self.journal = f"{state_dir}/{index}.sqlite3"
+        self.lock_dir = f"{state_dir}/{index}.locks"
+        self.pid_file = f"{state_dir}/{index}.pid"
+        self.broken = broken
         # Every worker must read the tags: reasonless listings are the in-process schedules' part.
         self.fake.list_reasons = True
-        self.result.families = {"processes"}
+        self.result.families = {self.family}
         self.result.trace.clear()
         if self.case.route is STANDARD and self.reference is None:
             self.reference = f"mp-{index}"
+        if self.reference is not None:
+            # A killed worker reports nothing: the books know its reference from the start.
+            self.watch.references.add(self.reference)
         self.workers = rng.randint(2, 4)
         self.result.label = f"{self.result.label.split('/')[0]}/{self.workers} processes"
+
+    def task(self, url: str, **changes: Any) -> dict[str, Any]:
+        """Return a worker's task: refund this schedule's order over ``url`` on its journal."""
+        fake = self.fake
+        return {
+            "kind": "sync",
+            "timeout": 15.0,
+            "url": url,
+            "credentials": {"api_key": fake.api_key, "account_id": fake.account_id, "site_id": fake.site_id},
+            "order_id": self.order_id,
+            "request": self.request(),
+            "journal": self.journal,
+            "lock_dir": self.lock_dir,
+            "pid_file": self.pid_file,
+            "settle": _soak_worker.REAL_POLICY["settle"],
+            "start_at": time.time() + 0.03,
+            **changes,
+        }
+
+    def took(self, answer: tuple[str | None, str | None, str | None, str]) -> bool:
+        """Check one worker's answer against the books; return whether it raised."""
+        status, error, reference, message = answer
+        self.result.trace.append(f"worker: {status or error} ref {reference} {message[:200]}")
+        if error is None:
+            self.result.broken += self.watch.after_outcome(OutcomeStatus(status), reference)
+            return False
+        self.result.errors[error] += 1
+        if error.startswith("untyped"):
+            self.result.broken.append(f"{error} in a worker")
+        return True
+
+    def converge(self) -> None:
+        """Late writes land, listings catch up, and a clean re-run on the schedule's journal ends it."""
+        fake = self.fake
+        fake.clear_faults()
+        fake.lag_listing(0)
+        fake.settle()
+        self.later()
+        self.result.trace.append("clean re-run")
+        # The parent is one more process on the journal; a broken set-up's parent knows nothing.
+        if self.broken in ("journal", "locks"):
+            self.clean_rerun(fake, "sync")
+        else:
+            self.clean_rerun(fake, "sync", journal=SqliteJournal(self.journal))
+        fake.settle()
+        self.result.broken += self.watch.done_once()
 
     def run(self) -> Result:
         rng, fake = self.rng, self.fake
@@ -476,52 +572,120 @@ class MultiProcess(InProcess):
             fake.refuse_connections(times=rng.randint(1, 3), method="GET")
         self.result.faults[f"processes {fault}"] += 1
         self.result.trace.append(f"{self.workers} workers, {fault}")
-        credentials = {"api_key": fake.api_key, "account_id": fake.account_id, "site_id": fake.site_id}
-        errors = False
         with fake.serve() as url:
-            task = {
-                "kind": "sync",
-                "timeout": rng.choice([15.0, 15.0, 0.2]),
-                "url": url,
-                "credentials": credentials,
-                "order_id": self.order_id,
-                "request": self.request(),
-                "lock_dir": self.lock_dir,
-                "start_at": time.time() + 0.03,
-            }
-            self.result.trace.append(f"client timeout {task['timeout']} s")
+            timeout = rng.choice([15.0, 15.0, 0.2])
+            self.result.trace.append(f"client timeout {timeout} s")
             pending = [
-                self.pool.apply_async(_soak_worker.refund, ({**task, "kind": rng.choice(KINDS)},))
+                self.pool.apply_async(_soak_worker.refund, (self.task(url, kind=rng.choice(KINDS), timeout=timeout),))
                 for _ in range(self.workers)
             ]
             for waiting in pending:
-                status, error, reference, message = waiting.get(timeout=120)
-                self.result.trace.append(f"worker: {status or error} ref {reference} {message[:200]}")
-                if error is not None:
-                    errors = True
-                    self.result.errors[error] += 1
-                    if error.startswith("untyped"):
-                        self.result.broken.append(f"{error} in a worker")
-                else:
-                    self.result.broken += self.watch.after_outcome(OutcomeStatus(status), reference)
+                self.took(waiting.get(timeout=120))
         self.result.broken += self.watch.never_twice()
-        fake.clear_faults()
-        if not errors:
-            self.later()
-        self.result.trace.append("clean re-run")
-        self.clean_rerun(fake, "sync")
-        fake.settle()
-        self.result.broken += self.watch.done_once()
+        self.converge()
         return self.result
 
 
-def one(index: int, seed: int, args: argparse.Namespace, pool: Any, lock_dir: str) -> Result:
+RERUN_FAULTS = ["in flight", "killed in flight", "lag", "lag, lost answer"]
+# The re-run family's settle window (real seconds): every late write lands within it.
+RERUN_SETTLE = 1.5
+LATE_AFTER = (0.1, 0.6)
+
+
+class Rerun(MultiProcess):
+    """A standard refund run again by another process while the first one's write may still land.
+
+    ``in flight``: Wix commits the first worker's refund 0.1-0.6 s after taking it (its answer
+    lost); as soon as Wix has taken it, 1-2 other workers run the same request. The first
+    worker waits for its answer (client timeout 15 s) or gives up at once (0.2 s).
+    ``killed in flight``: the same, and the first worker is killed with SIGKILL as soon as
+    Wix has taken its write; the re-runs start at once. ``lag``: listings lag 0.5-2 s behind
+    committed refunds; once the first worker is COMPLETED, 1-2 re-runs follow 0-0.4 s apart.
+    ``lag, lost answer``: the same with the first answer lost and a lag of 0.3-1 s (within
+    the settle window, which no listing may outlast). Every worker's settle window is
+    ``RERUN_SETTLE`` wall-clock seconds, as the first one's journal entry records.
+    """
+
+    family = "rerun"
+
+    def run(self) -> Result:
+        rng, fake = self.rng, self.fake
+        fault = rng.choice(RERUN_FAULTS)
+        reruns = rng.randint(1, 2)
+        self.result.faults[f"rerun {fault}"] += 1
+        if fault.startswith("lag"):
+            lag = rng.uniform(0.5, 2.0) if fault == "lag" else rng.uniform(0.3, 1.0)
+            fake.lag_listing(lag)
+            if fault == "lag, lost answer":
+                fake.lose_response_next("POST", REFUND)
+            self.result.trace.append(f"{fault}: listings lag {lag:.2f} s; {reruns} re-runs")
+        else:
+            after = rng.uniform(*LATE_AFTER)
+            fake.apply_late_next("POST", REFUND, after=after)
+            self.result.trace.append(f"{fault}: the first write commits {after:.2f} s late; {reruns} re-runs")
+        with fake.serve() as url:
+            timeout = rng.choice([15.0, 0.2]) if fault == "in flight" else 15.0
+            first = self.pool.apply_async(
+                _soak_worker.refund,
+                (self.task(url, kind=rng.choice(KINDS), timeout=timeout, settle=RERUN_SETTLE, start_at=0),),
+            )
+            if fault.startswith("lag"):
+                self.took(first.get(timeout=120))
+                for _ in range(reruns):
+                    time.sleep(rng.uniform(0.0, 0.4))
+                    task = self.task(url, kind=rng.choice(KINDS), settle=RERUN_SETTLE, start_at=0)
+                    self.took(self.pool.apply_async(_soak_worker.refund, (task,)).get(timeout=120))
+            else:
+                self.in_flight(url, first, fault == "killed in flight", reruns, timeout)
+        self.result.broken += self.watch.never_twice()
+        self.converge()
+        return self.result
+
+    def in_flight(
+        self, url: str, first: multiprocessing.pool.AsyncResult[Any], kill: bool, reruns: int, timeout: float
+    ) -> None:
+        """Start the re-runs as soon as Wix has taken the first write (killing its sender first if ``kill``)."""
+        rng, fake = self.rng, self.fake
+        self.result.trace.append(f"first client timeout {timeout} s")
+        deadline = time.monotonic() + 60
+        while not fake.calls(method="POST", path=REFUND):
+            if time.monotonic() > deadline or first.ready():
+                self.result.trace.append("the first worker never reached the write")
+                break
+            time.sleep(0.002)
+        if kill and not first.ready():
+            os.kill(int(Path(self.pid_file).read_text()), signal.SIGKILL)
+            self.result.trace.append("first worker killed (SIGKILL)")
+        pending = [
+            self.pool.apply_async(
+                _soak_worker.refund, (self.task(url, kind=rng.choice(KINDS), settle=RERUN_SETTLE, start_at=0),)
+            )
+            for _ in range(reruns)
+        ]
+        for waiting in pending:
+            self.took(waiting.get(timeout=120))
+        if not kill:
+            self.took(first.get(timeout=120))
+
+
+STANDARD_CASES = [name for name, case in SOAK_CASES.items() if case.route is STANDARD]
+
+
+def one(index: int, seed: int, args: argparse.Namespace, pool: Any, state_dir: str) -> Result:
     """Run schedule ``index``; its draws depend only on (seed, index), so it can be replayed alone."""
     rng = random.Random(f"{seed}/{index}")
     skip = frozenset(args.skip)
     multi = rng.random() < args.processes_share and "processes" not in skip
     late_share = 0.0 if "late" in skip else args.late_share
-    schedule = MultiProcess(index, rng, pool(), lock_dir) if multi else InProcess(index, rng, late_share, skip)
+    # Drawn apart, so that the other schedules of a seed stay what they were before this family.
+    rerun = random.Random(f"{seed}/{index}/rerun").random() < args.rerun_share and "rerun" not in skip
+    schedule: InProcess
+    if rerun:
+        schedule = Rerun(index, rng, pool(), state_dir, args.broken, cases=STANDARD_CASES)
+    elif multi:
+        schedule = MultiProcess(index, rng, pool(), state_dir, args.broken)
+    else:
+        schedule = InProcess(index, rng, late_share, skip)
     try:
         result = schedule.run()
     except Exception as exc:  # an untyped failure from the library is a finding, never hidden
@@ -537,9 +701,14 @@ def main() -> None:
     parser.add_argument("--schedules", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--processes-share", type=float, default=0.02, help="share of multi-process schedules")
+    parser.add_argument(
+        "--rerun-share", type=float, default=0.02, help="share of re-runs by another process (write in flight, lag)"
+    )
     parser.add_argument("--late-share", type=float, default=0.02, help="share of late-write (real time) schedules")
     parser.add_argument("--skip", action="append", default=[], choices=FAMILIES, help="draw no faults of this family")
-    parser.add_argument("--break", dest="broken", choices=["settle", "locks"], help="break the library on purpose")
+    parser.add_argument(
+        "--break", dest="broken", choices=["settle", "journal", "locks"], help="break the library on purpose"
+    )
     parser.add_argument("--show", type=int, default=3, help="print this many violating schedules")
     parser.add_argument("--only", type=int, help="run only this schedule index and print its trace")
     args = parser.parse_args()
@@ -562,12 +731,14 @@ def main() -> None:
     violating: list[int] = []
     seconds: Counter[str] = Counter()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="soak-locks-") as lock_dir:
+    with tempfile.TemporaryDirectory(prefix="soak-journals-") as state_dir:
         try:
             for index in indexes:
                 began = time.perf_counter()
-                result = one(index, args.seed, args, pool, lock_dir)
-                where = "multi-process" if "processes" in result.families else "in-process"
+                result = one(index, args.seed, args, pool, state_dir)
+                where = "in-process"
+                if result.families & {"processes", "rerun"}:
+                    where = "re-run" if "rerun" in result.families else "multi-process"
                 seconds[where] += time.perf_counter() - began
                 families.update(result.families | {where})
                 faults.update(result.faults)
@@ -581,8 +752,9 @@ def main() -> None:
                 if args.only is not None:
                     shown = [result]
         finally:
+            # A worker killed mid-task leaves its task unanswered, which close() would wait for.
             for p in workers:
-                p.close()
+                p.terminate()
                 p.join()
     elapsed = time.perf_counter() - started
     count = len(indexes)
@@ -591,9 +763,10 @@ def main() -> None:
     print(f"schedules: {count} (seed {args.seed}{broke})")
     print(
         f"  in-process {families['in-process']} ({seconds['in-process']:.1f} s), "
-        f"multi-process {families['multi-process']} ({seconds['multi-process']:.1f} s)"
+        f"multi-process {families['multi-process']} ({seconds['multi-process']:.1f} s), "
+        f"re-run by another process {families['re-run']} ({seconds['re-run']:.1f} s)"
     )
-    print("fault families (schedules drawing each): " + _line(families, skip={"in-process", "multi-process"}))
+    print("fault families (schedules drawing each): " + _line(families, skip={"in-process", "multi-process", "re-run"}))
     print("faults drawn: " + _line(faults))
     print("typed errors (not violations by themselves): " + _line(errors))
     total = sum(violations.values())

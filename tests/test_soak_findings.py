@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from wix_refunds import RefundDeclined, RefundRequest, WixOutcomeUnknown, WixRefundError
+from wix_refunds import OutcomeStatus, RefundDeclined, RefundRequest, WixOutcomeUnknown, WixRefundError
 from wix_refunds.testing import FakeWix
 
 from .runner import ScriptedTransport, run_refund
@@ -64,3 +64,22 @@ def test_an_earlier_declined_refund_is_not_taken_for_this_calls_unknown_one() ->
     with contextlib.suppress(WixRefundError):
         run_refund("sync", fake, oid, request)
     assert fake.refunded_total(oid) == TEN
+
+
+def test_a_declined_refund_kept_in_the_journal_and_not_listed_yet_does_not_block_the_retry() -> None:
+    # Soak schedule 8 (seed 1): Wix answers the refund FAILED and the journal keeps that
+    # answer; the listing leaves the failed refund out for a read. The decline invites a
+    # re-run with the same reference, which must try again, not ask a person to check Wix:
+    # a refund Wix answered FAILED moves no money and will never land.
+    fake = FakeWix()
+    oid = fake.add_order(total="100")
+    request = RefundRequest(amount=TEN, reference="d-3")
+    fake.decline = "now"
+    fake.hide_new_refund_next(reads=1)
+    with pytest.raises(RefundDeclined):
+        run_refund("sync", fake, oid, request)
+    fake.decline = None
+    outcome = run_refund("sync", fake, oid, request)
+    assert outcome.status is OutcomeStatus.COMPLETED
+    assert fake.refunded_total(oid) == TEN
+    assert fake.count_writes("refund", oid) == 2

@@ -135,8 +135,9 @@ def _declined(case: Case, refund: RefundRecord) -> RefundDeclined:
 
 
 def _unconfirmed(case: Case) -> bool:
-    wanted = case.progress.unconfirmed
-    return wanted is not None and all(r.id != wanted.answer.id for r in case.transactions.refunds)
+    # A kept answer Wix declined (FAILED) moved no money and will never land: try again.
+    kept = case.progress.unconfirmed
+    return kept is not None and kept.answer.counted and all(r.id != kept.answer.id for r in case.transactions.refunds)
 
 
 def _answer_from_journal(case: Case) -> Action:
@@ -146,7 +147,7 @@ def _answer_from_journal(case: Case) -> Action:
     # the listing (newer than the answer) decides, through the rows below.
     wanted = case.progress.unconfirmed
     assert wanted is not None
-    if wanted.age < wanted.settle and wanted.answer.counted:
+    if wanted.age < wanted.settle:
         if any(t.status is RefundStatus.FAILED for t in wanted.answer.transactions):
             # What is still owed is read from the listing, which must show it first.
             return Wait(min(settle_delay(case.progress.settle_reads), wanted.settle - wanted.age))
