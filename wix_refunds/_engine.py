@@ -335,7 +335,7 @@ def _check_items_then_price(case: _Case) -> Action:
     check_items(order.id, order.currency, request.items, request.shipping, request.fees, seen.availability)
     if seen.calculation is None:
         return Read("calculation")
-    check_calculation(order.id, seen.calculation)
+    check_calculation(order.id, seen.calculation, order.currency)
     total = seen.calculation.total
     amount = request.amount if request.amount is not None else total
     if amount > total:

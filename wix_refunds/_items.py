@@ -18,7 +18,7 @@ import attrs
 
 from ._errors import InvalidRequest, RefundNotSupported
 from ._json import _get, _list, _mapping, _obj, _price, _str
-from ._money import format_money, parse_amount
+from ._money import check_read_amount, format_money, parse_amount
 
 __all__ = [
     "ALL_LEFT",
@@ -217,15 +217,23 @@ def check_items(
         raise _refused(order, problems)
 
 
-def check_calculation(order: str, calculation: Calculation) -> None:
-    """Raise ``RefundNotSupported`` with Wix's per-item errors when Calculate Refund says ``notAvailable``."""
+def check_calculation(order: str, calculation: Calculation, currency: str | None = None) -> None:
+    """Raise ``RefundNotSupported`` with Wix's per-item errors when Calculate Refund says ``notAvailable``.
+
+    Raises:
+        InvalidWixData: Wix's total (``summary.total.amount``) is finer than ``currency``.
+    """
     if not calculation.available:
         raise _refused(order, calculation.errors or ("Wix's Calculate Refund answered notAvailable",))
+    if currency is not None:
+        # The reader bounded it without the currency; the total may become the refund's amount.
+        check_read_amount(calculation.total, "summary.total.amount", currency)
 
 
 def _summary_total(data: Mapping[str, Any], path: str) -> Decimal:
-    summary = _obj(_get(data, "summary", path), f"{path}.summary")
-    return _price(summary, "total", f"{path}.summary")
+    where = f"{path}.summary" if path else "summary"
+    summary = _obj(_get(data, "summary", path), where)
+    return _price(summary, "total", where)
 
 
 def parse_calculation(data: object) -> Calculation:
