@@ -115,6 +115,22 @@ def test_calculate_refund_total_out_of_bounds_is_refused(value: str, says: str) 
     assert says in error.problem
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("shipping.availableRefundAmount.amount", "4.999"),
+        ("additionalFees[0].refundedAmount.amount", "0.001"),
+        ("additionalFees[0].amount.amount", "2.0001"),
+    ],
+)
+def test_shipping_or_fee_finer_than_its_currency_is_refused(field: str, value: str) -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="47", line_items=[3, 1], shipping="5", fees=["2"])
+    fake.serve_odd(field, value, path=REFUNDABILITY)
+    request = RefundRequest(items=[RefundItem(line_item_id=LINE1, quantity=1)])
+    assert refused("sync", fake, oid, request).field == field
+
+
 def test_shipping_left_below_zero_is_refused() -> None:
     fake = FakeWix()
     oid = fake.add_order(total="47", line_items=[3, 1], shipping="5", fees=["2"])

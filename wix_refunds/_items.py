@@ -182,7 +182,20 @@ def check_items(
     fees: tuple[FeeRefund, ...],
     availability: ItemAvailability,
 ) -> None:
-    """Raise ``RefundNotSupported`` naming every line, fee or shipping Wix has not that much left of."""
+    """Raise ``RefundNotSupported`` naming every line, fee or shipping Wix has not that much left of.
+
+    Raises:
+        InvalidWixData: an amount of the shipping or a fee is finer than ``currency``.
+        RefundNotSupported: as above.
+    """
+    # The reader bounded these without the currency (at most 4 decimal places).
+    for path, left in [("shipping", availability.shipping)] + [
+        (f"additionalFees[{i}]", fee) for i, fee in enumerate(availability.fees)
+    ]:
+        if left is not None:
+            for key, amount in (("amount", left.amount), ("refundedAmount", left.refunded)):
+                check_read_amount(amount, f"{path}.{key}.amount", currency)
+            check_read_amount(left.available, f"{path}.availableRefundAmount.amount", currency)
     problems = []
     lines = {line.line_item_id: line for line in availability.lines}
     for item in items:
