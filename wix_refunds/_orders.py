@@ -313,9 +313,8 @@ _AMOUNT_BY_DIGITS = {
     digits: re.compile(r"[0-9]{1,15}" + (rf"(?:\.[0-9]{{1,{digits}}})?" if digits else ""))
     for digits in set(MINOR_UNITS.values())
 }
-_AMOUNTS: Mapping[str, re.Pattern[str]] = MappingProxyType(
-    {code: _AMOUNT_BY_DIGITS[digits] for code, digits in MINOR_UNITS.items()}
-)
+# A plain dict, read-only by convention: one lookup per order read, on the routing path.
+_AMOUNTS: dict[str, re.Pattern[str]] = {code: _AMOUNT_BY_DIGITS[digits] for code, digits in MINOR_UNITS.items()}
 
 
 def parse_order(data: object) -> Order:
