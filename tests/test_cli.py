@@ -470,3 +470,12 @@ def test_a_malformed_item_option_is_a_usage_error(fake: FakeWix, served: str, it
     result = cli(fake, served, "refund", oid, "--item", item, "--yes")
     assert result.returncode == 2
     assert fake.writes == []
+
+
+def test_refund_with_restock_but_no_items_after_the_cutoff_is_a_usage_error(fake: FakeWix, served: str) -> None:
+    oid = fake.add_order(total="35")
+    result = cli(fake, served, "refund", oid, "--amount", "5", "--restock", "--yes")
+    assert result.returncode == 2, result.stderr
+    assert "name the items to restock" in result.stderr
+    assert "--item LINE_ID:QTY:restock" in result.stderr
+    assert fake.writes == []

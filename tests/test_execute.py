@@ -561,3 +561,13 @@ def test_an_order_wix_dates_outside_the_years_python_holds_is_a_typed_error_and_
         run_refund(kind, fake, oid)
     assert caught.value.field == "order.createdDate"
     assert fake.writes == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_restock_on_a_money_only_standard_refund_is_refused_before_any_write(kind: str) -> None:
+    # Regression: it sent no restock and came back COMPLETED as if it had restocked.
+    fake = FakeWix()
+    oid = fake.add_order(total="35")
+    with pytest.raises(InvalidRequest, match="name the items to restock"):
+        run_refund(kind, fake, oid, RefundRequest(amount=Decimal(5), restock=True))
+    assert fake.writes == []

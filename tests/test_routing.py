@@ -20,6 +20,7 @@ from wix_refunds import (
     Order,
     OrderStatus,
     PaymentStatus,
+    RefundItem,
     RefundNotSupported,
     RefundPayments,
     RefundPlan,
@@ -109,6 +110,36 @@ def test_rules_table_refusals_say_why(
         decide_refund(order, RefundRequest(amount=None if amount is None else Decimal(amount)))
     assert order.number in str(info.value)
     assert info.value.order_id == order.id
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        RefundRequest(amount=Decimal(5), restock=True),
+        RefundRequest(restock=True),
+        RefundRequest(items=[RefundItem(line_item_id="line-1", quantity=1)], restock=True),
+    ],
+    ids=["partial", "full", "by-item"],
+)
+def test_restock_on_a_standard_refund_is_refused_naming_the_items_to_restock(request_: RefundRequest) -> None:
+    # Regression: RefundRequest(amount=5, restock=True) restocked nothing and completed as if it had.
+    with pytest.raises(InvalidRequest) as info:
+        decide_refund(make_order(NEW), request_)
+    assert info.value.field == "restock"
+    assert "name the items to restock" in info.value.problem
+    assert "RefundItem(line_item_id, quantity, restock=True)" in info.value.problem
+    assert "--item LINE_ID:QTY:restock" in info.value.problem
+
+
+def test_restock_before_the_cutoff_still_means_restock_everything() -> None:
+    plan = decide_refund(make_order(OLD), RefundRequest(restock=True))
+    assert plan.steps == (CancelOrder(restock=True, notify_customer=False),)
+
+
+def test_items_restocked_one_by_one_on_a_standard_refund_are_planned() -> None:
+    item = RefundItem(line_item_id="line-1", quantity=1, restock=True)
+    plan = decide_refund(make_order(NEW), RefundRequest(items=[item]))
+    assert plan.route is RefundRoute.STANDARD_REFUND
 
 
 def test_fulfilled_order_before_cutoff_is_unfulfilled_then_cancelled() -> None:

@@ -660,3 +660,15 @@ def test_calculate_refund_prices_the_items_or_says_why_not(fake: FakeWix, raw: R
     assert refused["notAvailable"]["errors"][0]["error"]["applicationError"]["code"] == (
         "INVALID_LINE_ITEM_REFUND_QUANTITY"
     )
+
+
+def test_serve_odd_changes_the_answer_not_the_books(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="35")
+    path = f"/ecom/v1/payments/orders/{oid}"
+    fake.serve_odd("orderTransactions.payments[0].amount.amount", "-1", path="/ecom/v1/payments/*", times=1)
+    fake.serve_odd("orderTransactions.payments[5].amount.amount", "9", path="/ecom/v1/payments/*")
+    assert raw.get(path).json()["orderTransactions"]["payments"][0]["amount"]["amount"] == "-1"
+    assert fake.payments[oid][0]["amount"]["amount"] == "35.0"
+    # times=1 is spent; a field the answer lacks is left alone.
+    payments = raw.get(path).json()["orderTransactions"]["payments"]
+    assert [p["amount"]["amount"] for p in payments] == ["35.0"]

@@ -18,7 +18,7 @@ import attrs
 
 from ._errors import InvalidRequest, RefundNotSupported
 from ._json import _get, _list, _mapping, _obj, _price, _str
-from ._money import format_money, parse_amount
+from ._money import check_read_amount, format_money, parse_amount
 
 __all__ = [
     "ALL_LEFT",
@@ -182,7 +182,20 @@ def check_items(
     fees: tuple[FeeRefund, ...],
     availability: ItemAvailability,
 ) -> None:
-    """Raise ``RefundNotSupported`` naming every line, fee or shipping Wix has not that much left of."""
+    """Raise ``RefundNotSupported`` naming every line, fee or shipping Wix has not that much left of.
+
+    Raises:
+        InvalidWixData: an amount of the shipping or a fee is finer than ``currency``.
+        RefundNotSupported: as above.
+    """
+    # The reader bounded these without the currency (at most 4 decimal places).
+    for path, left in [("shipping", availability.shipping)] + [
+        (f"additionalFees[{i}]", fee) for i, fee in enumerate(availability.fees)
+    ]:
+        if left is not None:
+            for key, amount in (("amount", left.amount), ("refundedAmount", left.refunded)):
+                check_read_amount(amount, f"{path}.{key}.amount", currency)
+            check_read_amount(left.available, f"{path}.availableRefundAmount.amount", currency)
     problems = []
     lines = {line.line_item_id: line for line in availability.lines}
     for item in items:
@@ -217,15 +230,23 @@ def check_items(
         raise _refused(order, problems)
 
 
-def check_calculation(order: str, calculation: Calculation) -> None:
-    """Raise ``RefundNotSupported`` with Wix's per-item errors when Calculate Refund says ``notAvailable``."""
+def check_calculation(order: str, calculation: Calculation, currency: str | None = None) -> None:
+    """Raise ``RefundNotSupported`` with Wix's per-item errors when Calculate Refund says ``notAvailable``.
+
+    Raises:
+        InvalidWixData: Wix's total (``summary.total.amount``) is finer than ``currency``.
+    """
     if not calculation.available:
         raise _refused(order, calculation.errors or ("Wix's Calculate Refund answered notAvailable",))
+    if currency is not None:
+        # The reader bounded it without the currency; the total may become the refund's amount.
+        check_read_amount(calculation.total, "summary.total.amount", currency)
 
 
 def _summary_total(data: Mapping[str, Any], path: str) -> Decimal:
-    summary = _obj(_get(data, "summary", path), f"{path}.summary")
-    return _price(summary, "total", f"{path}.summary")
+    where = f"{path}.summary" if path else "summary"
+    summary = _obj(_get(data, "summary", path), where)
+    return _price(summary, "total", where)
 
 
 def parse_calculation(data: object) -> Calculation:

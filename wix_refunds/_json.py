@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ._errors import InvalidOrderData
+from ._money import check_read_amount
 
 __all__ = ["is_guid"]
 
@@ -84,9 +85,9 @@ def _decimal(value: object, field: str) -> Decimal:
         )
     except InvalidOperation as exc:
         raise InvalidOrderData(field, f"{value!r} is not a decimal amount") from exc
-    if not amount.is_finite():
-        raise InvalidOrderData(field, f"{value!r} is not a finite amount")
-    return amount
+    # Every amount Wix sends passes here: from 0 to 10^15, no finer than any currency
+    # (the currency's own digits are checked where it is known: _orders, _split, _items).
+    return check_read_amount(amount, field)
 
 
 def _price(data: Mapping[str, Any], key: str, path: str) -> Decimal:

@@ -22,11 +22,13 @@ from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Context, Decimal, InvalidOperation
 from types import MappingProxyType
 
-from ._errors import InvalidRequest
+from ._errors import InvalidRequest, InvalidWixData
 
 __all__ = [
     "MINOR_UNITS",
+    "MOST_READ",
     "check_amount",
+    "check_read_amount",
     "format_amount",
     "format_money",
     "minor_units",
@@ -84,6 +86,12 @@ def _table(*groups: Mapping[int, str]) -> Mapping[str, int]:
 MINOR_UNITS: Mapping[str, int] = _table(_LIST_ONE, _WIX_HISTORIC)
 """ISO 4217 minor units (decimal digits) by currency code: List one of 2026-01-01, plus the
 withdrawn codes Wix still lists. Read-only."""
+
+MOST_READ = Decimal(10) ** 15
+"""The largest amount read from Wix that the library acts on (``docs/wix-api.md`` items 4 and 40)."""
+
+# An amount read without its currency at hand may have no more digits than any currency has.
+_FINEST = max(MINOR_UNITS.values())
 
 # Whatever the caller's decimal context, these operations never round silently: every
 # quantize below is exact or explicitly rounded, and precision grows with the amount.
@@ -177,6 +185,32 @@ def check_amount(amount: Decimal, currency: str, *, field: str = "amount") -> De
             field, f"{_show(amount)} is finer than {currency} allows ({_places(digits)}); write {instead}"
         )
     return exact
+
+
+def check_read_amount(amount: Decimal, field: str, currency: str | None = None) -> Decimal:
+    """Return ``amount``, read from Wix at ``field``, if the library can act on it.
+
+    Wix's types give a Price's amount no range; this project's rule is a finite decimal
+    from 0 to ``MOST_READ`` (10^15) with at most ``currency``'s digits (with ``None``, or
+    a code ``MINOR_UNITS`` lacks: at most the most any currency has, 4). Trailing zeros
+    beyond them are only a way of writing the amount. The common case costs two
+    comparisons and a look at the exponent.
+
+    Raises:
+        InvalidWixData: on ``field``, saying which bound the amount is outside.
+    """
+    if not amount.is_finite():
+        raise InvalidWixData(field, f"{amount} is not a finite amount")
+    if amount < 0:
+        raise InvalidWixData(field, f"{_show(amount)} is below 0; an amount Wix sends runs from 0 to 10^15")
+    if amount > MOST_READ:
+        raise InvalidWixData(field, f"{_show(amount)} is above 10^15, the most this library reads from Wix")
+    digits = _FINEST if currency is None else MINOR_UNITS.get(currency, _FINEST)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -digits and _quantize(amount, digits, ROUND_DOWN) != amount:
+        allows = f"{currency} allows" if currency in MINOR_UNITS else "any currency has"
+        raise InvalidWixData(field, f"{_show(amount)} is finer than {allows} ({_places(digits)})")
+    return amount
 
 
 def format_amount(amount: Decimal, currency: str) -> str:

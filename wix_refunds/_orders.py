@@ -15,7 +15,7 @@ import attrs
 from ._dates import parse_timestamp
 from ._errors import InvalidOrderData
 from ._json import _GUID, _bool, _enum_text, _get, _id, _kind, _list, _obj, _price, _str
-from ._money import MINOR_UNITS
+from ._money import MINOR_UNITS, check_read_amount
 
 __all__ = [
     "Fulfillment",
@@ -311,9 +311,15 @@ class PaymentRefundability:
 
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
-# Wix's form of an amount (decimal text, no exponent), read straight into a Decimal;
-# any other form goes through the careful reader, which names what is wrong.
-_AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# Wix's form of an amount (decimal text, no exponent) below 10^15 and no finer than its
+# currency, read straight into a Decimal; any other form, or a currency the table lacks,
+# goes through the careful reader, which names what is wrong (check_read_amount).
+_AMOUNT_BY_DIGITS = {
+    digits: re.compile(r"[0-9]{1,15}" + (rf"(?:\.[0-9]{{1,{digits}}})?" if digits else ""))
+    for digits in set(MINOR_UNITS.values())
+}
+# A plain dict, read-only by convention: one lookup per order read, on the routing path.
+_AMOUNTS: dict[str, re.Pattern[str]] = {code: _AMOUNT_BY_DIGITS[digits] for code, digits in MINOR_UNITS.items()}
 
 
 def parse_order(data: object) -> Order:
@@ -363,12 +369,12 @@ def parse_order(data: object) -> Order:
     if price is None and summary.get("totalPrice") is not None:
         total_key, price = "totalPrice", summary["totalPrice"]
     amount = price.get("amount") if type(price) is dict else None
-    if type(amount) is str and _AMOUNT.fullmatch(amount):
+    pattern = _AMOUNTS.get(currency)
+    if type(amount) is str and pattern is not None and pattern.fullmatch(amount):
         total = Decimal(amount)
     else:
-        total = _price(summary, total_key, "order.priceSummary")
-    if total < 0:
-        raise InvalidOrderData("order.priceSummary.total.amount", f"{total} is negative")
+        field = f"order.priceSummary.{total_key}.amount"
+        total = check_read_amount(_price(summary, total_key, "order.priceSummary"), field, currency)
     items = []
     raw_items = order.get("lineItems")
     for index, raw_item in enumerate(raw_items if type(raw_items) is list else _list(order, "lineItems", path)):

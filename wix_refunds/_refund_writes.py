@@ -59,7 +59,7 @@ def check_items_then_price(case: Case) -> Action:
     check_items(order.id, order.currency, request.items, request.shipping, request.fees, seen.availability)
     if seen.calculation is None:
         return Read("calculation")
-    check_calculation(order.id, seen.calculation)
+    check_calculation(order.id, seen.calculation, order.currency)
     total = seen.calculation.total
     amount = request.amount if request.amount is not None else total
     if amount > total:

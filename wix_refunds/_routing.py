@@ -102,6 +102,11 @@ class RefundRequest:
     ``reference`` is the caller's own ID for this refund; it is written into the
     refund's reason on Wix, so that a re-run recognises a refund already made.
 
+    ``restock`` restocks everything of an order placed before the cutoff (it is
+    cancelled); a standard refund restocks only the items it names
+    (``RefundItem(..., restock=True)``), and refuses ``restock=True`` rather than
+    restock nothing.
+
     ``items`` (``RefundItem``: line, quantity, restock), ``shipping`` and ``fees``
     (``FeeRefund``; each an amount or ``ALL_LEFT``) refund what came back, by item:
     without ``amount`` the money is Wix's Calculate Refund total for them; with an
@@ -282,6 +287,14 @@ _RULES: tuple[_Row, ...] = (
 
 _Key = tuple[_Era, S, P, F, _Amount]
 
+# restock=True means "restock all" only where the order is cancelled. A standard refund
+# restocks what it names, item by item: on it the flag would restock nothing, silently.
+_RESTOCK_NAMES_ITEMS = (
+    "order {order} ({id}) takes a standard refund, which restocks only the items it names, so restock=True "
+    "(--restock) would restock nothing; name the items to restock: RefundItem(line_item_id, quantity, "
+    "restock=True) in items=, or --item LINE_ID:QTY:restock; nothing was sent"
+)
+
 
 def _expand(rules: tuple[_Row, ...]) -> dict[_Key, _Outcome]:
     table: dict[_Key, _Outcome] = {}
@@ -333,7 +346,9 @@ def decide_refund(
 
     Raises:
         RefundNotSupported: the rules refuse this order or amount; the message says why.
-        InvalidRequest: ``cutoff`` is a naive datetime.
+        InvalidRequest: ``cutoff`` is a naive datetime, or ``request.restock`` asks a
+            standard refund to restock without naming the items (``RefundItem.restock``
+            does that; on the cancel routes ``restock`` means restock all).
     """
     if cutoff is not STANDARD_REFUND_CUTOFF and (cutoff.tzinfo is None or cutoff.utcoffset() is None):
         raise InvalidRequest("cutoff", "must be an aware datetime")
@@ -365,6 +380,8 @@ def decide_refund(
         raise RefundNotSupported(_refusal(order, cutoff, kind, outcome), order_id=order.id)
     steps: tuple[Step, ...]
     if outcome is _STANDARD:
+        if request.restock:
+            raise InvalidRequest("restock", _RESTOCK_NAMES_ITEMS.format(order=order.number, id=order.id))
         if by_item:
             payments = RefundPayments(
                 amount=amount,

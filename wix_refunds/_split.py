@@ -14,7 +14,7 @@ from decimal import Decimal
 import attrs
 
 from ._errors import RefundNotSupported
-from ._money import format_money
+from ._money import check_read_amount, format_money
 from ._orders import Order, OrderTransactions, Payment, PaymentRecordStatus, PaymentRefundability, Refundability
 from ._routing import RefundPlan
 from ._wire import PaymentRefund
@@ -60,6 +60,27 @@ def _holdings(transactions: OrderTransactions, refundability: tuple[PaymentRefun
     return result
 
 
+def _check_digits(
+    currency: str, transactions: OrderTransactions, refundability: tuple[PaymentRefundability, ...]
+) -> None:
+    """Raise ``InvalidWixData`` for an amount read from Wix that is finer than ``currency``.
+
+    The readers bounded every amount already (0 to 10^15, at most 4 decimal places) but
+    could not know the currency, which only the order gives: here, before any amount is
+    split into a write, each is held to the order's digits. The field is named as Wix's
+    answer for one order names it.
+    """
+    for p_index, payment in enumerate(transactions.payments):
+        check_read_amount(payment.amount, f"orderTransactions.payments[{p_index}].amount.amount", currency)
+    for r_index, refund in enumerate(transactions.refunds):
+        for t_index, part in enumerate(refund.transactions):
+            field = f"orderTransactions.refunds[{r_index}].transactions[{t_index}].amount.amount"
+            check_read_amount(part.amount, field, currency)
+    for e_index, entry in enumerate(refundability):
+        if entry.max_refund is not None:
+            check_read_amount(entry.max_refund, f"payments[{e_index}].payment.monetary.maxRefund.amount", currency)
+
+
 def _label(payment: Payment) -> str:
     if payment.gift_card:
         return "gift card"
@@ -71,7 +92,13 @@ def _label(payment: Payment) -> str:
 def split_full(
     plan: RefundPlan, order: Order, transactions: OrderTransactions, refundability: tuple[PaymentRefundability, ...]
 ) -> list[PaymentRefund]:
-    """Return every captured payment's refund; refuse, naming each, if any cannot be refunded."""
+    """Return every captured payment's refund; refuse, naming each, if any cannot be refunded.
+
+    Raises:
+        InvalidWixData: an amount Wix sent is finer than the order's currency.
+        RefundNotSupported: a payment that must be refunded cannot be.
+    """
+    _check_digits(order.currency, transactions, refundability)
     parts, blocked = [], []
     for h in _holdings(transactions, refundability):
         if h.kind not in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE):
@@ -115,7 +142,12 @@ def split_partial(
 
     Stored value (gift card, membership) is refunded whole or not at all, so a
     partial refund never takes from it.
+
+    Raises:
+        InvalidWixData: an amount Wix sent is finer than the order's currency.
+        RefundNotSupported: the payments Wix can refund hold less than ``amount``.
     """
+    _check_digits(order.currency, transactions, refundability)
     holdings = [h for h in _holdings(transactions, refundability) if not h.payment.stored_value]
     parts, left = [], amount
     for kind in (Refundability.REFUNDABLE, Refundability.MANUALLY_REFUNDABLE):

@@ -187,7 +187,9 @@ def _parser() -> argparse.ArgumentParser:
         help="your ID for this refund (default: derived from the order and what is asked, so the same "
         "command twice refunds once; give a new one to refund the same again on purpose)",
     )
-    refund.add_argument("--restock", action="store_true", help="restock the items (cancelled orders)")
+    refund.add_argument(
+        "--restock", action="store_true", help="restock all (orders before the cutoff); else --item ID:QTY:restock"
+    )
     refund.add_argument("--notify-customer", action="store_true", help="let Wix email the buyer")
     refund.add_argument("--dry-run", action="store_true", help="show the plan, send no write")
     refund.add_argument("--yes", action="store_true", help="do not ask for confirmation")

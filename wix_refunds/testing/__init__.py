@@ -28,6 +28,7 @@ from collections.abc import Iterator
 # Re-exported for tests that write Wix's Price objects as the fake does.
 from ._answers import _money as _money
 from ._faults import _Faults
+from ._odd import _OddValues
 from ._seeding import _Seeding
 from ._server import serve_fake
 from ._state import ALL_SCOPES, LoggedRequest
@@ -39,8 +40,9 @@ __all__ = ["ALL_SCOPES", "FakeWix", "LoggedRequest"]
 # Every attribute is set in one place, _State (_state.py), with the rules that keep the
 # books consistent; each base on top adds one job: _Seeding the set-up, _Billing and
 # _Routes the endpoints, _Faults the scripted faults and handle(), which the in-process
-# transport (_transports.py) and the loopback server (_server.py) both call.
-class FakeWix(_Seeding, _Faults):
+# transport (_transports.py) and the loopback server (_server.py) both call; _OddValues
+# serves answers with one field replaced (serve_odd).
+class FakeWix(_Seeding, _OddValues, _Faults):
     """A stateful fake of Wix's orders, fulfilments, billing and credential endpoints.
 
     Args:
