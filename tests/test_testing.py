@@ -757,7 +757,7 @@ def test_a_refund_carries_its_summary_and_its_items_at_details_items(fake: FakeW
     }
     assert summary["pending"] is False
     (share,) = summary["breakdown"]["lineItems"]
-    assert (share["lineItemId"], Decimal(share["totalRefundedAmount"]["amount"])) == (line, 10)
+    assert (share["lineItemId"], Decimal(share["totalRefundedAmount"]["amount"])) == (line, Decimal(10))
     listed = raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"][0]
     assert (listed["details"]["items"], listed["summary"]) == (refund["details"]["items"], summary)
 
@@ -787,18 +787,21 @@ def test_a_failed_refund_says_why_in_refund_status_info_and_its_summary(fake: Fa
     assert transaction["refundStatus"] == "FAILED"
     assert transaction["refundStatusInfo"] == fake.decline_info
     summary = refund["summary"]
-    assert (Decimal(summary["failedRefundAmount"]["amount"]), Decimal(summary["refunded"]["amount"])) == (5, 0)
+    assert (Decimal(summary["failedRefundAmount"]["amount"]), Decimal(summary["refunded"]["amount"])) == (
+        Decimal(5),
+        Decimal(0),
+    )
 
 
 def test_a_pending_refund_summary_says_pending_until_it_settles(fake: FakeWix, raw: Raw) -> None:
     oid = fake.add_order(total="30")
     fake.refund_status = "PENDING"
     refund = raw.refund(oid, (fake.payments[oid][0]["id"], "5", False)).json()["refund"]
-    assert (refund["summary"]["pending"], Decimal(refund["summary"]["pendingRefund"]["amount"])) == (True, 5)
+    assert (refund["summary"]["pending"], Decimal(refund["summary"]["pendingRefund"]["amount"])) == (True, Decimal(5))
     assert "refundStatusInfo" not in refund["transactions"][0]
     fake.finish_refunds(oid)
     listed = raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"][0]
-    assert (listed["summary"]["pending"], Decimal(listed["summary"]["refunded"]["amount"])) == (False, 5)
+    assert (listed["summary"]["pending"], Decimal(listed["summary"]["refunded"]["amount"])) == (False, Decimal(5))
 
 
 def test_calculate_refund_errors_each_name_their_item(fake: FakeWix, raw: Raw) -> None:
