@@ -206,6 +206,37 @@ def test_verify_reports_each_permission_and_what_to_fix(kind: str) -> None:
     assert "Account Settings > API Keys" in str(report)
     assert "Wix Currencies" in str(report).splitlines()[-2]
     assert CANARY_KEY not in str(report)
+    # Each line names Wix's permission ID beside the dashboard's label, where the types name one.
+    assert [c.permission_id for c in report.checks] == [
+        None,
+        None,
+        "ECOM.READ_ORDERS",
+        "ECOM.MODIFY_ORDERS",
+        "ECOM.ORDER_BILLING_REFUND_PAYMENTS",
+        "ECOM.MODIFY_FULFILLMENTS",
+        None,
+    ]
+    assert "[ok  ] Wix Stores (refund payments) [ECOM.ORDER_BILLING_REFUND_PAYMENTS]: " in str(report)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_verify_names_wixs_permission_id_in_the_fix_for_a_refused_write(kind: str) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        if "refund-payments" in request.url.path:
+            return httpx.Response(403, json={"message": "denied", "details": {}})
+        if request.url.path.endswith("/cancel") or "fulfillments" in request.url.path:
+            return httpx.Response(404, json={"message": "no such order", "details": {}})
+        if request.url.path == "/site-list/v2/sites/query":
+            return httpx.Response(200, json={"sites": [{"id": SITE_ID}]})
+        return httpx.Response(200, json={"orders": [], "currencies": [], "properties": {}})
+
+    transport, _ = recording(respond)
+    report = run_call(kind, transport, "verify", retry=fast_policy(Sleeps()))
+    (failed,) = [c for c in report.checks if not c.passed]
+    assert failed.name == "Wix Stores (refund payments)"
+    assert failed.fix is not None
+    assert "ECOM.ORDER_BILLING_REFUND_PAYMENTS" in failed.fix
+    assert "[FAIL] Wix Stores (refund payments) [ECOM.ORDER_BILLING_REFUND_PAYMENTS]" in str(report)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -151,9 +151,10 @@ def test_calculate_refund_not_available_is_refused_with_wixs_per_item_errors() -
     fake.clear_faults()
     original = fake._priced_items
 
-    def refuse(order_id: str, body: Any) -> tuple[dict[str, Any], list[tuple[int, str, str]]]:
+    def refuse(order_id: str, body: Any) -> tuple[dict[str, Any], list[Any]]:
         priced, _ = original(order_id, body)
-        return priced, [(400, "INVALID_LINE_ITEM_REFUND_QUANTITY", f"line item {LINE2}: sold out meanwhile")]
+        line = ("lineItem", {"lineItemId": LINE2, "quantity": 1})
+        return priced, [(400, "INVALID_LINE_ITEM_REFUND_QUANTITY", f"line item {LINE2}: sold out meanwhile", line)]
 
     fake._priced_items = refuse  # type: ignore[method-assign]
     with pytest.raises(RefundNotSupported, match="sold out meanwhile"):

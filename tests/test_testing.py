@@ -12,6 +12,7 @@ import pytest
 
 from wix_refunds import PaymentRefund, Refundability, WixClient, WixOutcomeUnknown
 from wix_refunds.testing import FakeWix
+from wix_refunds.testing._answers import CANCEL_REFUSED_CODE, UNKNOWN_RESOURCE_CODE
 
 OLD = "2024-03-01T10:00:00.000Z"
 
@@ -124,13 +125,77 @@ def test_cancel_sets_canceled_restocks_when_asked_and_never_refunds(fake: FakeWi
     assert fake.refunds[oid] == []
     again = raw.post(f"/ecom/v1/orders/{oid}/cancel", {})
     assert again.status_code == 428
-    assert _code(again) == "ORDER_CANNOT_BE_CANCELED"
+    assert _code(again) == CANCEL_REFUSED_CODE
 
 
 def test_cancel_of_a_fulfilled_order_is_refused_with_428(fake: FakeWix, raw: Raw) -> None:
     oid = fake.add_order(created=OLD, fulfillments=1)
-    assert raw.post(f"/ecom/v1/orders/{oid}/cancel", {}).status_code == 428
+    refused = raw.post(f"/ecom/v1/orders/{oid}/cancel", {})
+    assert (refused.status_code, _code(refused)) == (428, CANCEL_REFUSED_CODE)
     assert fake.orders[oid]["status"] == "APPROVED"
+
+
+@pytest.mark.parametrize(("status", "code"), [("PENDING", "ORDER_IS_PENDING"), ("REJECTED", "ORDER_IS_REJECTED")])
+def test_cancel_of_a_pending_or_rejected_order_answers_cancel_orders_documented_code(
+    fake: FakeWix, raw: Raw, status: str, code: str
+) -> None:
+    oid = fake.add_order(created=OLD, status=status)
+    refused = raw.post(f"/ecom/v1/orders/{oid}/cancel", {})
+    assert (refused.status_code, _code(refused)) == (428, code)
+
+
+# Codes the SDK types name (docs/wix-api.md 2.1, 2.3, section 8), and the fake's named choices.
+_SDK_CODES = {
+    "ORDER_NOT_FOUND",
+    "ORDER_HAS_AUTHORIZED_TRANSACTION",
+    "ORDER_IS_PENDING",
+    "ORDER_IS_REJECTED",
+    "PAYMENT_NOT_FOUND",
+    "LINE_ITEM_NOT_FOUND",
+    "ADDITIONAL_FEE_NOT_FOUND",
+    "SHIPPING_NOT_FOUND",
+    "INVALID_PAYMENT_REFUND_AMOUNT",
+    "INVALID_ADDITIONAL_FEE_REFUND_AMOUNT",
+    "INVALID_SHIPPING_REFUND_AMOUNT",
+    "INVALID_LINE_ITEM_REFUND_QUANTITY",
+    "INVALID_LINE_ITEM_RESTOCK_QUANTITY",
+    "PARTIAL_REFUND_FOR_MULTIPLE_LOCATIONS_NOT_ALLOWED",
+    "PAYMENT_NOT_REFUNDABLE",
+    "EXTERNAL_REFUND_EXPECTED",
+}
+# The gRPC status names the fake answers where no business rule is named (auth, rate limit,
+# unknown endpoint) or where its choices say so.
+_STATUS_NAMES = {"UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND", "METHOD_NOT_ALLOWED", "RESOURCE_EXHAUSTED"}
+
+
+def test_every_refusal_answers_a_code_an_sdk_type_names_or_a_named_choice(fake: FakeWix, raw: Raw) -> None:
+    old = fake.add_order(created=OLD, fulfillments=1)
+    new = fake.add_order()
+    pid = fake.payments[new][0]["id"]
+    fid = fake.fulfillments[old][0]["id"]
+    answers = [
+        raw.get("/ecom/v1/orders/00000000-0000-4000-8000-000000000000"),
+        raw.post(f"/ecom/v1/orders/{old}/cancel", {}),
+        raw.delete(f"/ecom/v1/fulfillments/{fid}/orders/{new}"),
+        raw.refund(old, (fake.payments[old][0]["id"], "5", False)),
+        raw.refund(new, (pid, "99", False)),
+        raw.refund(new, ("00000000-0000-4000-8000-000000000000", "5", False)),
+    ]
+    codes = [_code(answer) for answer in answers]
+    assert codes[2] == UNKNOWN_RESOURCE_CODE
+    assert set(codes) <= _SDK_CODES | _STATUS_NAMES | {CANCEL_REFUSED_CODE, UNKNOWN_RESOURCE_CODE}
+    for invented in ("ORDER_NOT_REFUNDABLE", "ORDER_CANNOT_BE_CANCELED", "FULFILLMENT_NOT_FOUND"):
+        assert invented not in codes
+
+
+def test_a_refund_of_an_old_order_is_refused_as_a_payment_not_refundable_forbidden(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(created=OLD)
+    pid = fake.payments[oid][0]["id"]
+    refused = raw.refund(oid, (pid, "5", False))
+    error = refused.json()["details"]["applicationError"]
+    assert (refused.status_code, error["code"]) == (428, "PAYMENT_NOT_REFUNDABLE")
+    assert error["data"] == {"paymentId": pid, "nonRefundableReason": "FORBIDDEN"}
+    assert fake.refunds[oid] == []
 
 
 def test_deleting_fulfilments_recomputes_the_fulfilment_status(fake: FakeWix, raw: Raw) -> None:
@@ -672,3 +737,118 @@ def test_serve_odd_changes_the_answer_not_the_books(fake: FakeWix, raw: Raw) -> 
     # times=1 is spent; a field the answer lacks is left alone.
     payments = raw.get(path).json()["orderTransactions"]["payments"]
     assert [p["amount"]["amount"] for p in payments] == ["35.0"]
+
+
+# --- answers shaped as Wix's SDK types describe them (docs/wix-api.md 2.4, 2.8, 7) -----------------
+
+
+def test_orders_carry_price_summary_total_and_not_the_older_total_price(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="35.00")
+    summary = raw.get(f"/ecom/v1/orders/{oid}").json()["order"]["priceSummary"]
+    assert summary["total"]["amount"] == "35.0"
+    assert "totalPrice" not in summary
+
+
+def test_a_refund_carries_its_summary_and_its_items_at_details_items(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="20.00", line_items=[2])
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    body = {
+        "orderId": oid,
+        "paymentRefunds": [{"paymentId": fake.payments[oid][0]["id"], "amount": {"amount": "10.00"}}],
+        "refundItems": {"lineItems": [{"lineItemId": line, "quantity": 1}]},
+    }
+    refund = raw.post("/ecom/v1/order-billing/refund-payments", body).json()["refund"]
+    assert refund["details"]["items"] == [{"lineItemId": line, "quantity": 1}]
+    assert "lineItems" not in refund["details"]
+    summary = refund["summary"]
+    assert {k: Decimal(v["amount"]) for k, v in summary.items() if isinstance(v, dict) and "amount" in v} == {
+        "requestedRefund": 10,
+        "pendingRefund": 0,
+        "refunded": 10,
+        "failedRefundAmount": 0,
+    }
+    assert summary["pending"] is False
+    (share,) = summary["breakdown"]["lineItems"]
+    assert (share["lineItemId"], Decimal(share["totalRefundedAmount"]["amount"])) == (line, Decimal(10))
+    listed = raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"][0]
+    assert (listed["details"]["items"], listed["summary"]) == (refund["details"]["items"], summary)
+
+
+@pytest.mark.parametrize(("shape", "keys"), [("legacy", {"lineItems"}), ("both", {"items", "lineItems"})])
+def test_refund_items_shape_writes_the_older_details_line_items_when_asked(shape: str, keys: set[str]) -> None:
+    fake = FakeWix(refund_items_shape=shape)
+    oid = fake.add_order(total="20.00", line_items=[2])
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    with httpx.Client(transport=fake.transport(), base_url=FakeWix.BASE_URL) as http:
+        raw = Raw(fake, http)
+        body = {
+            "orderId": oid,
+            "paymentRefunds": [{"paymentId": fake.payments[oid][0]["id"], "amount": {"amount": "10.00"}}],
+            "refundItems": {"lineItems": [{"lineItemId": line, "quantity": 1}]},
+        }
+        details = raw.post("/ecom/v1/order-billing/refund-payments", body).json()["refund"]["details"]
+    assert keys == set(details) & {"items", "lineItems"}
+    assert all(details[key] == [{"lineItemId": line, "quantity": 1}] for key in keys)
+
+
+def test_a_failed_refund_says_why_in_refund_status_info_and_its_summary(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="30")
+    fake.decline = "now"
+    refund = raw.refund(oid, (fake.payments[oid][0]["id"], "5", False)).json()["refund"]
+    (transaction,) = refund["transactions"]
+    assert transaction["refundStatus"] == "FAILED"
+    assert transaction["refundStatusInfo"] == fake.decline_info
+    summary = refund["summary"]
+    assert (Decimal(summary["failedRefundAmount"]["amount"]), Decimal(summary["refunded"]["amount"])) == (
+        Decimal(5),
+        Decimal(0),
+    )
+
+
+def test_a_pending_refund_summary_says_pending_until_it_settles(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="30")
+    fake.refund_status = "PENDING"
+    refund = raw.refund(oid, (fake.payments[oid][0]["id"], "5", False)).json()["refund"]
+    assert (refund["summary"]["pending"], Decimal(refund["summary"]["pendingRefund"]["amount"])) == (True, Decimal(5))
+    assert "refundStatusInfo" not in refund["transactions"][0]
+    fake.finish_refunds(oid)
+    listed = raw.get(f"/ecom/v1/payments/orders/{oid}").json()["orderTransactions"]["refunds"][0]
+    assert (listed["summary"]["pending"], Decimal(listed["summary"]["refunded"]["amount"])) == (False, Decimal(5))
+
+
+def test_calculate_refund_errors_each_name_their_item(fake: FakeWix, raw: Raw) -> None:
+    oid = fake.add_order(total="20.00", line_items=[1])
+    unknown_line = "00000000-0000-0000-0000-000000000099"
+    unknown_fee = "00000000-0000-4000-8000-000000000099"
+    body = {
+        "orderId": oid,
+        "refundItems": {
+            "lineItems": [{"lineItemId": unknown_line, "quantity": 1}],
+            "additionalFees": [{"additionalFeeId": unknown_fee}],
+            "shipping": {},
+        },
+    }
+    errors = raw.post("/ecom/v1/order-billing/calculate-refund", body).json()["notAvailable"]["errors"]
+    assert [(set(e) - {"error"}, e["error"]["applicationError"]["code"]) for e in errors] == [
+        ({"lineItem"}, "LINE_ITEM_NOT_FOUND"),
+        ({"additionalFee"}, "ADDITIONAL_FEE_NOT_FOUND"),
+        ({"shipping"}, "SHIPPING_NOT_FOUND"),
+    ]
+    assert errors[0]["lineItem"] == {"lineItemId": unknown_line, "quantity": 1}
+    assert errors[1]["additionalFee"] == {"additionalFeeId": unknown_fee}
+
+
+def test_leave_out_drops_the_fields_wixs_types_mark_optional() -> None:
+    fake = FakeWix(leave_out=["refundStatus", "fulfillmentQuantity"])
+    oid = fake.add_order(created=OLD, fulfillments=1)
+    new = fake.add_order()
+    with httpx.Client(transport=fake.transport(), base_url=FakeWix.BASE_URL) as http:
+        raw = Raw(fake, http)
+        (fulfillment,) = raw.get(f"/ecom/v1/fulfillments/orders/{oid}").json()["orderWithFulfillments"]["fulfillments"]
+        refund = raw.refund(new, (fake.payments[new][0]["id"], "5", False)).json()["refund"]
+    assert [line["quantity"] for line in fulfillment["lineItems"]] == [None]
+    assert "refundStatus" not in refund["transactions"][0]
+    # The fake still keeps the status: only what it writes leaves it out.
+    assert fake.refunds[new][0]["transactions"][0]["refundStatus"] == "SUCCEEDED"
+    with pytest.raises(ValueError, match="leave out only"):
+        FakeWix(leave_out=["amount"])

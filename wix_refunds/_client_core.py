@@ -116,10 +116,13 @@ class PermissionCheck:
     fix: str | None = None
     #: False when Wix could not be asked (network, 5xx): the permission is unknown, not missing.
     reachable: bool = True
+    #: Wix's ID of the permission checked (``ECOM.ORDER_BILLING_REFUND_PAYMENTS``...), when its types name one.
+    permission_id: str | None = None
 
     def __str__(self) -> str:
         mark = "ok  " if self.passed else "FAIL"
-        line = f"[{mark}] {self.name}: {self.detail}"
+        name = self.name if self.permission_id is None else f"{self.name} [{self.permission_id}]"
+        line = f"[{mark}] {name}: {self.detail}"
         return line if self.fix is None else f"{line}\n       fix: {self.fix}"
 
 
@@ -173,6 +176,10 @@ class Sent:
 
 
 _FIX = "Edit the API key in Wix: Account Settings > API Keys, and tick the {permission} permission."
+_FIX_ID = (
+    "Edit the API key in Wix: Account Settings > API Keys, and tick the {permission} permission "
+    "(Wix's permission ID {permission_id})."
+)
 
 
 class ClientCore(Generic[H]):
@@ -326,7 +333,12 @@ class ClientCore(Generic[H]):
         return VerifyReport(site_id=self.credentials.site_id, checks=checks)
 
     def _check(self, name: str, call: WireCall[Any], result: Any, error: WixRefundError | None) -> PermissionCheck:
-        fix = _FIX.format(permission=name)
+        checked = self._checked(name, call, result, error)
+        return attrs.evolve(checked, permission_id=call.permission_id)
+
+    def _checked(self, name: str, call: WireCall[Any], result: Any, error: WixRefundError | None) -> PermissionCheck:
+        pid = call.permission_id
+        fix = _FIX.format(permission=name) if pid is None else _FIX_ID.format(permission=name, permission_id=pid)
         probe = call.operation.startswith("probe_")
         if probe and isinstance(error, WixNotFound):
             return PermissionCheck(name=name, passed=True, detail="a write to an order that does not exist: 404")

@@ -194,7 +194,7 @@ def error_from_response(
         where = "the account" if call.account_level else f"site {site_id}"
         text = (
             f"Wix refused the API key for {where} ({call.operation}, HTTP 403): the key likely lacks the "
-            f"{call.permission} permission or cannot reach this site. Edit the key in Account Settings > "
+            f"{call.permission_text} permission or cannot reach this site. Edit the key in Account Settings > "
             f"API Keys. Wix said: {detail}"
         )
     elif status == 404:

@@ -21,6 +21,7 @@ __all__ = [
     "Fulfillment",
     "FulfillmentStatus",
     "LineItem",
+    "MISSING_REFUND_STATUS",
     "Order",
     "OrderStatus",
     "OrderTransactions",
@@ -101,6 +102,13 @@ class RefundStatus(_WixEnum):
     UNKNOWN = "UNKNOWN"
 
 
+#: Choice (docs/wix-api.md 7.1): how a refund transaction without ``refundStatus`` is read
+#: (the field is optional in Wix's types). Not SUCCEEDED: nothing says the money arrived.
+#: Not FAILED: that would have the library pay it again. UNKNOWN counts as in flight:
+#: possibly refunded, so never paid twice, and not settled, so never reported done.
+MISSING_REFUND_STATUS = RefundStatus.UNKNOWN
+
+
 @attrs.frozen(kw_only=True)
 class LineItem:
     """One line of an order."""
@@ -152,12 +160,18 @@ class TrackingInfo:
 
 @attrs.frozen(kw_only=True)
 class Fulfillment:
-    """One fulfilment record of an order: what it shipped and how it can be tracked."""
+    """One fulfilment record of an order: what it shipped and how it can be tracked.
+
+    ``line_items`` are the lines Wix listed with a quantity; ``unknown_quantity`` the IDs
+    of lines it listed without one (``quantity`` is ``number | null`` in Wix's types): the
+    fulfilment still covers them, and deleting it is not held up by what it does not say.
+    """
 
     id: str
     created_at: datetime | None = None
     line_items: tuple[LineItem, ...] = attrs.field(factory=tuple)
     tracking: TrackingInfo | None = None
+    unknown_quantity: tuple[str, ...] = ()
 
 
 class PaymentRecordStatus(_WixEnum):
@@ -220,10 +234,13 @@ class RefundTransaction:
     amount: Decimal
     status: RefundStatus
     external: bool = False
+    #: Why Wix holds it in this status (``refundStatusInfo``: the description, with the
+    #: gateway's reason code in brackets), when it says; it explains a FAILED refund.
+    status_info: str | None = None
 
     @property
     def counted(self) -> bool:
-        """Return whether this counts as refunded: every status but FAILED (in-flight ones too)."""
+        """Return whether this counts as refunded: every status but FAILED (in-flight and unknown ones too)."""
         return self.status is not RefundStatus.FAILED
 
     @property
@@ -240,7 +257,8 @@ class RefundRecord:
     transactions: tuple[RefundTransaction, ...] = attrs.field(factory=tuple)
     reason: str | None = None
     created_at: datetime | None = None
-    #: The line items it refunded (``details.lineItems``), with their quantities.
+    #: The line items it refunded, with their quantities, as Wix's books have them
+    #: (``details.items``, else the older ``details.lineItems``).
     line_items: tuple[LineItem, ...] = attrs.field(factory=tuple)
 
     @property

@@ -18,6 +18,7 @@ from ._errors import InvalidOrderData
 from ._items import FeeAvailability, ItemAvailability, LineAvailability, parse_calculation
 from ._json import _bool, _count, _decimal, _enum_text, _get, _id, _kind, _list, _obj, _opt_str, _price, _str
 from ._orders import (
+    MISSING_REFUND_STATUS,
     Fulfillment,
     LineItem,
     Order,
@@ -64,14 +65,19 @@ def parse_fulfillments(data: object) -> tuple[Fulfillment, ...]:
         path = f"orderWithFulfillments.fulfillments[{index}]"
         item = _obj(raw, path)
         created = item.get("createdDate")
-        lines = []
+        lines, unknown = [], []
         for l_index, raw_line in enumerate(_list(item, "lineItems", path)):
             l_path = f"{path}.lineItems[{l_index}]"
             line = _obj(raw_line, l_path)
-            quantity = line.get("quantity", 0)
+            line_id = _str(line, "id", l_path)
+            quantity = line.get("quantity")
+            if quantity is None:
+                # number | null in Wix's types: unknown, which does not stop the delete.
+                unknown.append(line_id)
+                continue
             if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-                raise InvalidOrderData(f"{l_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
-            lines.append(LineItem(id=_str(line, "id", l_path), quantity=quantity))
+                raise InvalidOrderData(f"{l_path}.quantity", f"expected a whole number >= 0 or null, got {quantity!r}")
+            lines.append(LineItem(id=line_id, quantity=quantity))
         tracking = None
         raw_tracking = item.get("trackingInfo")
         if raw_tracking is not None:
@@ -88,6 +94,7 @@ def parse_fulfillments(data: object) -> tuple[Fulfillment, ...]:
                 created_at=None if created is None else parse_timestamp(created, field=f"{path}.createdDate"),
                 line_items=tuple(lines),
                 tracking=tracking,
+                unknown_quantity=tuple(unknown),
             )
         )
     return tuple(result)
@@ -128,6 +135,26 @@ def _payment(item: Mapping[str, Any], p_path: str) -> Payment:
     )
 
 
+def _status_info(t: Mapping[str, Any], t_path: str) -> str | None:
+    """Return ``refundStatusInfo`` as one text (the description, the gateway's code in brackets), or None."""
+    raw, path = t.get("refundStatusInfo"), f"{t_path}.refundStatusInfo"
+    info = _obj(raw, path) if raw is not None else {}
+    code = _opt_str(info, "paymentGatewayReasonCode", path)
+    text = " ".join(p for p in (_opt_str(info, "description", path), f"[{code}]" if code else None) if p)
+    return text or None
+
+
+def _refunded_lines(details: Mapping[str, Any], path: str) -> tuple[LineItem, ...]:
+    """Return the line items a refund refunded: ``details.items`` (Wix's current field), else ``details.lineItems``."""
+    key = "items" if details.get("items") is not None else "lineItems"
+    lines = []
+    for index, raw in enumerate(_list(details, key, path)):
+        l_path = f"{path}.{key}[{index}]"
+        line = _obj(raw, l_path)
+        lines.append(LineItem(id=_str(line, "lineItemId", l_path), quantity=_count(line, "quantity", l_path)))
+    return tuple(lines)
+
+
 def _refund_record(item: Mapping[str, Any], r_path: str) -> RefundRecord:
     transactions = []
     for t_index, raw_t in enumerate(_list(item, "transactions", r_path)):
@@ -137,20 +164,18 @@ def _refund_record(item: Mapping[str, Any], r_path: str) -> RefundRecord:
             RefundTransaction(
                 payment_id=_str(t, "paymentId", t_path),
                 amount=_price(t, "amount", t_path) if t.get("amount") is not None else Decimal(0),
-                status=RefundStatus.parse(_enum_text(t, "refundStatus", t_path)),
+                # Optional in Wix's types; a missing one is the named choice, never SUCCEEDED.
+                status=MISSING_REFUND_STATUS
+                if t.get("refundStatus") is None
+                else RefundStatus.parse(_enum_text(t, "refundStatus", t_path)),
                 external=_bool(t, "externalRefund", t_path),
+                status_info=_status_info(t, t_path),
             )
         )
     details = item.get("details")
     details = _obj(details, f"{r_path}.details") if details is not None else {}
     created = item.get("createdDate")
-    lines = tuple(
-        LineItem(
-            id=_str(_obj(raw, f"{r_path}.details.lineItems[{i}]"), "lineItemId", f"{r_path}.details.lineItems[{i}]"),
-            quantity=_count(_obj(raw, "line"), "quantity", f"{r_path}.details.lineItems[{i}]"),
-        )
-        for i, raw in enumerate(_list(details, "lineItems", f"{r_path}.details"))
-    )
+    lines = _refunded_lines(details, f"{r_path}.details")
     return RefundRecord(
         id=_str(item, "id", r_path),
         transactions=tuple(transactions),
@@ -297,8 +322,6 @@ def _fee_availability(data: Mapping[str, Any], path: str, fee_id: str | None) ->
         refunded=money("refundedAmount"),
         available=money("availableRefundAmount"),
     )
-
-
 
 
 def parse_refundability_answer(data: object) -> RefundabilityAnswer:

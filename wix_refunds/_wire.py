@@ -57,6 +57,7 @@ __all__ = [
     "MAX_CANCEL_MESSAGE",
     "MAX_CUSTOMER_REASON",
     "MAX_PAYMENT_REFUNDS",
+    "PERMISSION_IDS",
     "PaymentRefund",
     "REFERENCE_TAG",
     "REQUEST_ID_HEADER",
@@ -147,9 +148,37 @@ class WireCall(Generic[T]):
     target: str | None = None
     order_id: str | None = None
 
+    @property
+    def permission_id(self) -> str | None:
+        """Return the permission ID Wix's SDK types tag this call with (``PERMISSION_IDS``), or None."""
+        return PERMISSION_IDS.get(self.operation.removeprefix("probe_"))
 
+    @property
+    def permission_text(self) -> str:
+        """Return the permission as the API Keys Manager labels it, with Wix's permission ID beside it."""
+        return self.permission if self.permission_id is None else f"{self.permission} ({self.permission_id})"
+
+
+# The API Keys Manager's labels; how they map to Wix's permission IDs is not documented.
 _STORES_READ = "Wix Stores (Read Orders)"
 _STORES_MANAGE = "Wix Stores (Manage Orders)"
+
+#: Which permission each call needs, by operation: the ``@permissionId`` tag of its SDK method
+#: (docs/wix-api.md section 2). A write probe of ``verify`` needs its write's. Site Properties,
+#: Query Sites and List Currencies have no ID in the eCom types read, so none is named.
+PERMISSION_IDS: Mapping[str, str] = {
+    "get_order": "ECOM.READ_ORDERS",
+    "search_orders": "ECOM.READ_ORDERS",
+    "cancel_order": "ECOM.MODIFY_ORDERS",
+    "list_fulfillments": "ECOM.READ_FULFILLMENTS",
+    "list_fulfillments_by_ids": "ECOM.READ_FULFILLMENTS",
+    "delete_fulfillment": "ECOM.MODIFY_FULFILLMENTS",
+    "list_transactions": "ECOM.READ_TRANSACTIONS",
+    "list_transactions_by_ids": "ECOM.READ_TRANSACTIONS",
+    "get_refundability": "ECOM.ORDER_BILLING_GET_ORDER_REFUNDABILITY",
+    "calculate_refund": "ECOM.ORDER_BILLING_CALCULATE_REFUND",
+    "refund_payments": "ECOM.ORDER_BILLING_REFUND_PAYMENTS",
+}
 
 
 def get_order(order_id: str) -> WireCall[Order]:

@@ -15,9 +15,16 @@ itself and shares no wire-format code with the client, so that one mistake
 cannot hide in both. Like Wix it has no idempotency: the same partial refund
 sent twice refunds twice.
 
-Choices the Wix docs leave open (``docs/wix-api.md``, the contract) are made here as the
-library makes them; in particular a request that sends both ``wix-site-id`` and
-``wix-account-id`` is answered 400 (undocumented on Wix).
+It answers as Wix's SDK types describe (``docs/wix-api.md``, the contract): refunds with
+``summary``, ``details.items`` and, when FAILED, ``refundStatusInfo``; Calculate Refund
+errors that name their item; orders with ``priceSummary.total``; and only error codes an
+SDK type names. Choices the Wix docs leave open are made here as the library makes them;
+in particular a request that sends both ``wix-site-id`` and ``wix-account-id`` is answered
+400 (undocumented on Wix). Three refusals no SDK type names are the fake's own choices,
+named in ``_answers``: a refund of an order created before the cutoff
+(``OLD_ORDER_REFUND_REFUSAL``: 428 ``PAYMENT_NOT_REFUNDABLE``, reason ``FORBIDDEN``), a
+cancel of an order already canceled or fulfilled (``CANCEL_REFUSED_CODE``) and the delete
+of an unknown fulfilment (``UNKNOWN_RESOURCE_CODE``).
 """
 
 from __future__ import annotations
@@ -53,7 +60,9 @@ class FakeWix(_Seeding, _OddValues, _Faults):
         sticky_fulfilled: keep ``fulfillmentStatus`` FULFILLED after fulfilments are
             deleted (a quirk reported on Wix's forum).
         over_refund_status: 400 or 428, the status for a refund above what is left.
-        cancel_error_code: the ``applicationError.code`` of a refused cancel.
+        cancel_error_code: the ``applicationError.code`` of a refused cancel that Wix's
+            types name no code for (already canceled, fulfilled); a pending or rejected
+            order is refused with Wix's ``ORDER_IS_PENDING`` / ``ORDER_IS_REJECTED``.
         refundability_shape: ``"sdk"`` (Wix's shape, the default: the payment under
             ``payment`` with ``monetary.maxRefund``, ``refundable: true``), or the older
             forms the library tolerates: ``"legacy"`` (``paymentId`` at the top, states as
@@ -64,6 +73,12 @@ class FakeWix(_Seeding, _OddValues, _Faults):
             does not offer them would: Search Orders with a filter on ``id`` answers 400, both
             ``list-by-ids`` calls answer 404. ``refused_lists`` (a set of ``"search_by_id"``,
             ``"transactions"``, ``"fulfillments"``) refuses them one by one.
+        refund_items_shape: where a refund's items are written: ``"sdk"`` (``details.items``,
+            Wix's current field, the default), ``"legacy"`` (the older ``details.lineItems``
+            only) or ``"both"``.
+        leave_out: fields Wix's types mark optional that the fake then leaves out:
+            ``"refundStatus"`` (refund transactions without a status) and
+            ``"fulfillmentQuantity"`` (fulfilment line items with ``quantity: null``).
     """
 
     BASE_URL = "http://127.0.0.1:9"

@@ -14,6 +14,29 @@ import attrs
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
+# --- the fake's own choices: refusals Wix's SDK types name no error code for ----------------------
+# Every other refusal answers a code an SDK type names (docs/wix-api.md section 8): Refund
+# Payments' codes, Cancel Order's ORDER_IS_PENDING and ORDER_IS_REJECTED, Get Order's
+# ORDER_NOT_FOUND. These three are refusals the fake must make although no type names them;
+# each is a project choice, kept here so that none hides in a handler as if it were Wix's.
+
+#: Choice: Refund Payments on an order created before the cutoff. No SDK type limits refunds
+#: by date (the limit comes from Violet's guide); the fake refuses with the code and reason
+#: Wix's types do name for a payment it will not refund (``PAYMENT_NOT_REFUNDABLE``, data
+#: ``{paymentId, nonRefundableReason: FORBIDDEN}``), as its refundability says of such a payment.
+OLD_ORDER_REFUND_REFUSAL = (428, "PAYMENT_NOT_REFUNDABLE", "FORBIDDEN")
+
+#: Choice: the code of a refused cancel that Wix's types do not name (an order already
+#: canceled, fulfilled, or in a status cancel does not take). The gRPC status name of a 428
+#: names no business rule, so no test can come to depend on an invented one; the library
+#: never branches on a cancel's code (it re-reads the order). ``FakeWix(cancel_error_code=...)``
+#: changes it.
+CANCEL_REFUSED_CODE = "FAILED_PRECONDITION"
+
+#: Choice: Delete Fulfillment of a fulfilment the order does not have. Wix documents no custom
+#: error for it; the fake answers 404 with the status's gRPC name, as for any unknown resource.
+UNKNOWN_RESOURCE_CODE = "NOT_FOUND"
+
 
 @attrs.define
 class _Answer:
@@ -31,10 +54,13 @@ class _Error(Exception):
         self.body = body
 
 
-def _app_error(status: int, code: str, message: str) -> _Error:
+def _app_error(status: int, code: str, message: str, data: dict[str, Any] | None = None) -> _Error:
     return _Error(
         status,
-        {"message": message, "details": {"applicationError": {"code": code, "description": message, "data": {}}}},
+        {
+            "message": message,
+            "details": {"applicationError": {"code": code, "description": message, "data": data or {}}},
+        },
     )
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ._answers import _GUID, _app_error, _invalid, _money
+from ._answers import _GUID, OLD_ORDER_REFUND_REFUSAL, _app_error, _invalid, _money
 from ._state import _State
+
+# One objection to an item of refundItems: (HTTP status, Wix's code, message, (CalculationError key, entry)).
+_Objection = tuple[int, str, str, tuple[str, dict[str, Any]]]
 
 # The fake's own short list of currencies whose minor unit is not 2 (ISO 4217).
 _CURRENCY_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
@@ -105,10 +108,12 @@ class _Billing(_State):
         fee = next(f for f in self._order(order_id)["additionalFees"] if f["id"] == fee_id)
         return Decimal(fee["price"]["amount"]) - self._fee_refunded(order_id, fee_id)
 
-    def _priced_items(self, order_id: str, body: Any) -> tuple[dict[str, Any], list[tuple[int, str, str]]]:
+    def _priced_items(self, order_id: str, body: Any) -> tuple[dict[str, Any], list[_Objection]]:
         """Read ``refundItems`` (400 when malformed) and price it; return the pricing and Wix's objections.
 
-        An objection is (HTTP status, Wix's code, message), in Wix's names for Refund Payments.
+        An objection is (HTTP status, Wix's code, message, the item it is about), in Wix's
+        names for Refund Payments; the item is Calculate Refund's ``CalculationError`` key
+        (``lineItem``, ``additionalFee`` or ``shipping``) and the entry as asked.
         """
         if body is None:
             return {"lines": [], "fees": [], "shipping": None, "total": Decimal(0)}, []
@@ -117,7 +122,7 @@ class _Billing(_State):
         order = self._order(order_id)
         lines_by_id = {line["id"]: line for line in order["lineItems"]}
         fees_by_id = {fee["id"]: fee for fee in order["additionalFees"]}
-        problems: list[tuple[int, str, str]] = []
+        problems: list[_Objection] = []
         priced: dict[str, Any] = {"lines": [], "fees": [], "shipping": None, "total": Decimal(0)}
         raw_lines = body.get("lineItems", [])
         if not isinstance(raw_lines, list) or len(raw_lines) > 300:
@@ -134,12 +139,18 @@ class _Billing(_State):
             ):
                 raise _invalid(where, "lineItemId must be a string and quantity 1 to 100000")
             line = lines_by_id.get(entry["lineItemId"])
+            subject = ("lineItem", dict(entry))
             if line is None:
-                problems.append((404, "LINE_ITEM_NOT_FOUND", f"line item {entry['lineItemId']} not found"))
+                problems.append((404, "LINE_ITEM_NOT_FOUND", f"line item {entry['lineItemId']} not found", subject))
                 continue
             if quantity > line["quantity"] - line["refundQuantity"]:
                 problems.append(
-                    (400, "INVALID_LINE_ITEM_REFUND_QUANTITY", f"line item {line['id']}: {quantity} is more than left")
+                    (
+                        400,
+                        "INVALID_LINE_ITEM_REFUND_QUANTITY",
+                        f"line item {line['id']}: {quantity} is more than left",
+                        subject,
+                    )
                 )
                 continue
             amount = Decimal(line["price"]["amount"]) * quantity
@@ -153,15 +164,23 @@ class _Billing(_State):
             if not isinstance(entry, dict) or set(entry) - {"additionalFeeId", "amount"}:
                 raise _invalid(where, "must be {additionalFeeId, amount?}")
             fee = fees_by_id.get(entry.get("additionalFeeId"))
+            subject = ("additionalFee", dict(entry))
             if fee is None:
                 problems.append(
-                    (404, "ADDITIONAL_FEE_NOT_FOUND", f"additional fee {entry.get('additionalFeeId')} not found")
+                    (
+                        404,
+                        "ADDITIONAL_FEE_NOT_FOUND",
+                        f"additional fee {entry.get('additionalFeeId')} not found",
+                        subject,
+                    )
                 )
                 continue
             left = self._fee_left(order_id, fee["id"])
             amount = left if entry.get("amount") is None else Decimal(entry["amount"]["amount"])
             if amount <= 0 or amount > left:
-                problems.append((400, "INVALID_ADDITIONAL_FEE_REFUND_AMOUNT", f"fee {fee['id']}: {amount} of {left}"))
+                problems.append(
+                    (400, "INVALID_ADDITIONAL_FEE_REFUND_AMOUNT", f"fee {fee['id']}: {amount} of {left}", subject)
+                )
                 continue
             priced["fees"].append((fee["id"], amount))
             priced["total"] += amount
@@ -172,10 +191,11 @@ class _Billing(_State):
             shipping = Decimal(order["priceSummary"]["shipping"]["amount"])
             left = shipping - self.item_refunds[order_id]["shipping"]
             amount = left if entry.get("amount") is None else Decimal(entry["amount"]["amount"])
+            subject = ("shipping", dict(entry))
             if shipping <= 0:
-                problems.append((404, "SHIPPING_NOT_FOUND", "this order has no shipping"))
+                problems.append((404, "SHIPPING_NOT_FOUND", "this order has no shipping", subject))
             elif amount <= 0 or amount > left:
-                problems.append((400, "INVALID_SHIPPING_REFUND_AMOUNT", f"shipping: {amount} of {left}"))
+                problems.append((400, "INVALID_SHIPPING_REFUND_AMOUNT", f"shipping: {amount} of {left}", subject))
             else:
                 priced["shipping"] = amount
                 priced["total"] += amount
@@ -215,7 +235,9 @@ class _Billing(_State):
             self.item_refunds[order_id]["shipping"] += priced["shipping"]
         details = refund["details"]
         if priced["lines"]:
-            details["lineItems"] = [{"lineItemId": lid, "quantity": qty} for lid, qty, _ in priced["lines"]]
+            # Kept in Wix's current form; _refund_view writes the older lineItems when asked.
+            details["items"] = [{"lineItemId": lid, "quantity": qty} for lid, qty, _ in priced["lines"]]
+            self._line_amounts[refund["id"]] = [(lid, amount) for lid, _, amount in priced["lines"]]
         if priced["fees"]:
             details["additionalFees"] = [{"additionalFeeId": fid, "amount": _money(a)} for fid, a in priced["fees"]]
         if priced["shipping"] is not None:
@@ -228,9 +250,10 @@ class _Billing(_State):
             raise _invalid("orderId", "must be a GUID")
         priced, problems = self._priced_items(order_id, data.get("refundItems"))
         if problems:
+            # Each CalculationError names its item (a @oneof of lineItem, additionalFee, shipping).
             errors = [
-                {"error": {"applicationError": {"code": code, "description": message, "data": {}}}}
-                for _, code, message in problems
+                {key: item, "error": {"applicationError": {"code": code, "description": message, "data": {}}}}
+                for _, code, message, (key, item) in problems
             ]
             return 200, {"notAvailable": {"errors": errors}}
 
@@ -266,11 +289,17 @@ class _Billing(_State):
         if reason is not None and (not isinstance(reason, str) or len(reason) > 200):
             raise _invalid("customerReason", "must be a string of at most 200 characters")
         order = self._order(order_id)
-        if self._created(order) < self.cutoff:
-            raise _app_error(
-                428, "ORDER_NOT_REFUNDABLE", "orders created before the billing migration cannot be refunded"
-            )
         payments = {p["id"]: p for p in self.payments[order_id]}
+        if self._created(order) < self.cutoff:
+            # The fake's choice (OLD_ORDER_REFUND_REFUSAL): no SDK type limits refunds by date.
+            refusal_status, refusal_code, refusal_reason = OLD_ORDER_REFUND_REFUSAL
+            first = next((e.get("paymentId") for e in refunds if isinstance(e, dict)), None)
+            raise _app_error(
+                refusal_status,
+                refusal_code,
+                "orders created before the billing migration cannot be refunded",
+                {"paymentId": first, "nonRefundableReason": refusal_reason},
+            )
         parts: list[tuple[str, Decimal, bool]] = []
         for index, entry in enumerate(refunds):
             where = f"paymentRefunds[{index}]"
@@ -315,7 +344,12 @@ class _Billing(_State):
             if kind == "manuallyRefundable" and not external:
                 raise _app_error(428, "EXTERNAL_REFUND_EXPECTED", f"payment {pid} must be refunded outside Wix ({why})")
             if kind == "nonRefundable" and why != "ALREADY_REFUNDED":
-                raise _app_error(428, "PAYMENT_NOT_REFUNDABLE", f"payment {pid} is not refundable ({why})")
+                raise _app_error(
+                    428,
+                    "PAYMENT_NOT_REFUNDABLE",
+                    f"payment {pid} is not refundable ({why})",
+                    {"paymentId": pid, "nonRefundableReason": why},
+                )
             already = self._refunded_for(order_id, pid) + sum((a for p, a, _ in parts if p == pid), Decimal(0))
             if amount <= 0 or already + amount > Decimal(payment["amount"]["amount"]):
                 raise _app_error(
@@ -326,7 +360,7 @@ class _Billing(_State):
             parts.append((pid, amount, external))
         priced, problems = self._priced_items(order_id, data.get("refundItems"))
         if problems:
-            status_code, code, message = problems[0]
+            status_code, code, message, _ = problems[0]
             raise _app_error(status_code, code, message)
         restock = self._restock_lines(data.get("sideEffects"), priced)
         status = {"now": "FAILED", "later": "PENDING"}.get(self.decline or "", self.refund_status)
@@ -341,5 +375,4 @@ class _Billing(_State):
             hide = refund["id"]
             if self._hide_next > 0:
                 self._hidden[refund["id"]] = self._hide_next
-        answer = refund if self.list_reasons else {**refund, "details": {}}
-        return 200, {"refund": answer, "orderTransactions": self._transactions(order_id, hide=hide)}
+        return 200, {"refund": self._refund_view(refund), "orderTransactions": self._transactions(order_id, hide=hide)}

@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import Any
 
-from ._answers import _GUID, _app_error, _invalid
+from ._answers import _GUID, UNKNOWN_RESOURCE_CODE, _app_error, _invalid
 from ._billing import _Billing
 
 _G = r"([^/]+)"
@@ -79,7 +79,7 @@ class _Routes(_Billing):
                 return result
         if any(p.match(path) for _, p, *_ in _ROUTES):
             raise _app_error(405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {path}")
-        raise _app_error(404, "NOT_FOUND", f"no such endpoint: {path}")
+        raise _app_error(404, UNKNOWN_RESOURCE_CODE, f"no such endpoint: {path}")
 
     def _authorize(self, headers: dict[str, str], scope: str, site_level: bool) -> None:
         key = headers.get("authorization")
@@ -170,6 +170,12 @@ class _Routes(_Billing):
             raise _invalid("customMessage", "must be a string of 1 to 1000 characters")
         if order["status"] == "CANCELED":
             raise _app_error(428, self.cancel_error_code, "Order is already canceled")
+        # Cancel Order's documented errors (docs/wix-api.md 2.3); the other refusals are the
+        # fake's choice (CANCEL_REFUSED_CODE).
+        if order["status"] == "PENDING":
+            raise _app_error(428, "ORDER_IS_PENDING", "Cannot cancel an order that is pending")
+        if order["status"] == "REJECTED":
+            raise _app_error(428, "ORDER_IS_REJECTED", "Cannot cancel an order that is rejected")
         if order["fulfillmentStatus"] in ("FULFILLED", "PARTIALLY_FULFILLED"):
             raise _app_error(428, self.cancel_error_code, "Cannot cancel an order that is fulfilled")
         if order["status"] != "APPROVED":
@@ -184,20 +190,20 @@ class _Routes(_Billing):
 
     def _h_list_fulfillments(self, _: Any, order_id: str) -> tuple[int, Any]:
         self._order(order_id)
-        return 200, {"orderWithFulfillments": {"orderId": order_id, "fulfillments": self.fulfillments[order_id]}}
+        return 200, {"orderWithFulfillments": {"orderId": order_id, "fulfillments": self._fulfillments_view(order_id)}}
 
     def _h_list_fulfillments_by_ids(self, data: dict[str, Any]) -> tuple[int, Any]:
         ids = self._list_ids(data, "fulfillments")
         return 200, {
             "ordersWithFulfillments": [
-                {"orderId": i, "fulfillments": self.fulfillments.get(i, [])} for i in ids if i in self.orders
+                {"orderId": i, "fulfillments": self._fulfillments_view(i)} for i in ids if i in self.orders
             ]
         }
 
     def _list_ids(self, data: dict[str, Any], which: str) -> list[str]:
         """Return the ``orderIds`` of a list-by-ids call (1 to 100 GUIDs); 404 when that call is refused."""
         if which in self.refused_lists:
-            raise _app_error(404, "NOT_FOUND", "no such endpoint")
+            raise _app_error(404, UNKNOWN_RESOURCE_CODE, "no such endpoint")
         ids = data.get("orderIds")
         if not isinstance(ids, list) or not all(isinstance(i, str) and _GUID.match(i) for i in ids):
             raise _invalid("orderIds", "must be a list of GUIDs")
@@ -209,11 +215,11 @@ class _Routes(_Billing):
         self._order(order_id)
         remaining = [f for f in self.fulfillments[order_id] if f["id"] != fulfillment_id]
         if len(remaining) == len(self.fulfillments[order_id]):
-            raise _app_error(404, "FULFILLMENT_NOT_FOUND", f"fulfillment {fulfillment_id} not found")
+            raise _app_error(404, UNKNOWN_RESOURCE_CODE, f"fulfillment {fulfillment_id} not found")
         self.fulfillments[order_id] = remaining
         self._recompute_fulfillment(order_id)
         self.writes.append(("delete_fulfillment", order_id, fulfillment_id))
-        return 200, {"orderWithFulfillments": {"orderId": order_id, "fulfillments": remaining}}
+        return 200, {"orderWithFulfillments": {"orderId": order_id, "fulfillments": self._fulfillments_view(order_id)}}
 
     def _h_list_transactions(self, _: Any, order_id: str) -> tuple[int, Any]:
         self._order(order_id)

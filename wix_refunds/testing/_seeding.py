@@ -124,7 +124,6 @@ class _Seeding(_State):
                     "tax": _money(Decimal(0)),
                     "discount": _money(Decimal(0)),
                     "total": _money(total_d),
-                    "totalPrice": _money(total_d),
                 },
                 "balanceSummary": {"balance": _money(Decimal(0)), "refunded": _money(Decimal(0))},
                 "lineItems": items,

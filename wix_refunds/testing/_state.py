@@ -7,6 +7,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ import attrs
 
 from .._credentials import WixCredentials
 from .._routing import STANDARD_REFUND_CUTOFF
-from ._answers import _app_error, _money
+from ._answers import CANCEL_REFUSED_CODE, _app_error, _money
 
 if TYPE_CHECKING:
     from ._faults import _Fault
@@ -24,6 +25,14 @@ ALL_SCOPES = frozenset({"orders.read", "orders.manage", "sites.read", "business-
 
 # What FakeWix(list_calls=False) refuses: the filter on id and the two list-by-ids calls.
 _LIST_CALLS = ("search_by_id", "transactions", "fulfillments")
+# What FakeWix(leave_out=...) can leave out: fields Wix's SDK types mark optional, that the
+# fake otherwise always writes (RefundTransaction.refundStatus, FulfillmentLineItem.quantity).
+_OPTIONAL_FIELDS = ("refundStatus", "fulfillmentQuantity")
+# How FakeWix(refund_items_shape=...) writes a refund's items: Wix's current details.items,
+# the older details.lineItems alone, or both.
+_REFUND_ITEMS_SHAPES = ("sdk", "legacy", "both")
+# Refund statuses still in flight (RefundStatus in the billing types).
+_IN_FLIGHT = ("PENDING", "SCHEDULED", "STARTED")
 
 
 # A declined payment's part of a new refund: FAILED at once, or PENDING until next listed.
@@ -55,14 +64,21 @@ class _State:
         seed: int | None = 0,
         sticky_fulfilled: bool = False,
         over_refund_status: int = 400,
-        cancel_error_code: str = "ORDER_CANNOT_BE_CANCELED",
+        cancel_error_code: str = CANCEL_REFUSED_CODE,
         refundability_shape: str = "sdk",
         list_reasons: bool = True,
         legacy_payment_status: bool = False,
         list_calls: bool = True,
+        refund_items_shape: str = "sdk",
+        leave_out: Collection[str] = (),
     ) -> None:
         if refundability_shape not in ("sdk", "legacy", "status"):
             raise ValueError(f"refundability_shape={refundability_shape!r}: use 'sdk', 'legacy' or 'status'")
+        if refund_items_shape not in _REFUND_ITEMS_SHAPES:
+            raise ValueError(f"refund_items_shape={refund_items_shape!r}: use 'sdk', 'legacy' or 'both'")
+        unknown = set(leave_out) - set(_OPTIONAL_FIELDS)
+        if unknown:
+            raise ValueError(f"leave_out={sorted(unknown)!r}: the fake can leave out only {list(_OPTIONAL_FIELDS)}")
         self._random = random.Random(seed)
         self.api_key = api_key or "IST.fake-" + uuid.UUID(int=self._random.getrandbits(128)).hex
         self.account_id = account_id or self._new_id()
@@ -78,6 +94,13 @@ class _State:
         self.list_reasons = list_reasons
         self.legacy_payment_status = legacy_payment_status
         self.refused_lists: set[str] = set() if list_calls else set(_LIST_CALLS)
+        self.refund_items_shape = refund_items_shape
+        self.leave_out = frozenset(leave_out)
+        # What a FAILED refund transaction's refundStatusInfo says (both fields are free text
+        # to Wix; the code is at most 10 characters).
+        self.decline_info = {"paymentGatewayReasonCode": "DECLINED", "description": "The provider declined the refund"}
+        # Per refund: each line item's share of the money, for summary.breakdown.
+        self._line_amounts: dict[str, list[tuple[str, Decimal]]] = {}
         # None: refunds succeed; "now": every new refund FAILED; "later": PENDING, then
         # FAILED when the transactions are next read.
         self.decline: str | None = None
@@ -234,10 +257,70 @@ class _State:
                 continue
             if self._listing_lag and self._committed.get(refund["id"], listed_before) > listed_before:
                 continue
-            if not self.list_reasons:
-                refund = {**refund, "details": {k: v for k, v in refund["details"].items() if k != "reason"}}
-            refunds.append(refund)
+            refunds.append(self._refund_view(refund))
         return {"orderId": order_id, "payments": self.payments[order_id], "refunds": refunds}
+
+    def _refund_view(self, refund: dict[str, Any]) -> dict[str, Any]:
+        """One refund as Wix answers it (``Refund`` in the billing types), from what the fake keeps.
+
+        Its ``summary`` follows the transactions' statuses now; a FAILED transaction carries
+        ``refundStatusInfo``; the items are at ``details.items`` (and/or the older
+        ``details.lineItems``, by ``refund_items_shape``); what ``leave_out`` and
+        ``list_reasons`` ask to leave out is left out.
+        """
+        transactions = []
+        for t in refund["transactions"]:
+            shown = dict(t)
+            if t["refundStatus"] == "FAILED":
+                shown.setdefault("refundStatusInfo", dict(self.decline_info))
+            if "refundStatus" in self.leave_out:
+                del shown["refundStatus"]
+            transactions.append(shown)
+        details = {k: v for k, v in refund["details"].items() if k != "items"}
+        items = refund["details"].get("items")
+        if items:
+            if self.refund_items_shape in ("sdk", "both"):
+                details["items"] = items
+            if self.refund_items_shape in ("legacy", "both"):
+                details["lineItems"] = items
+        if not self.list_reasons:
+            details.pop("reason", None)
+        return {**refund, "transactions": transactions, "details": details, "summary": self._refund_summary(refund)}
+
+    def _refund_summary(self, refund: dict[str, Any]) -> dict[str, Any]:
+        def total(statuses: tuple[str, ...] | None) -> Decimal:
+            return sum(
+                (
+                    Decimal(t["amount"]["amount"])
+                    for t in refund["transactions"]
+                    if statuses is None or t["refundStatus"] in statuses
+                ),
+                Decimal(0),
+            )
+
+        in_flight = any(t["refundStatus"] in _IN_FLIGHT for t in refund["transactions"])
+        summary: dict[str, Any] = {
+            "requestedRefund": _money(total(None)),
+            "pendingRefund": _money(total(_IN_FLIGHT)),
+            "refunded": _money(total(("SUCCEEDED",))),
+            "failedRefundAmount": _money(total(("FAILED",))),
+            "pending": in_flight,
+        }
+        lines = self._line_amounts.get(refund["id"])
+        if lines and not in_flight:  # "available only after refund is complete"
+            summary["breakdown"] = {
+                "lineItems": [{"lineItemId": lid, "totalRefundedAmount": _money(amount)} for lid, amount in lines]
+            }
+        return summary
+
+    def _fulfillments_view(self, order_id: str) -> list[dict[str, Any]]:
+        """An order's fulfilments as Wix lists them; ``leave_out`` may null each line's quantity."""
+        if "fulfillmentQuantity" not in self.leave_out:
+            return self.fulfillments[order_id]
+        return [
+            {**f, "lineItems": [{**line, "quantity": None} for line in f["lineItems"]]}
+            for f in self.fulfillments[order_id]
+        ]
 
     def _read_transactions(self, order_id: str) -> dict[str, Any]:
         """One List Transactions answer: pending declines fail now, lagging refunds stay hidden."""
