@@ -33,6 +33,7 @@ import attrs
 from ._batch_file import BatchFileError
 from ._cli_batch import cmd_batch
 from ._cli_demo import cmd_demo
+from ._cli_follow import add_report_options, cmd_status
 from ._cli_output import derived_reference_hint, describe_outcome, describe_plan, error_dict, order_record
 from ._cli_run import (
     EXIT_CREDENTIALS,
@@ -51,7 +52,6 @@ from ._cli_run import (
     request_of,
     say,
 )
-from ._cli_status import cmd_status
 from ._client import DEFAULT_RATE_LIMIT
 from ._errors import WixRefundError
 from ._execute import DEFAULT_GROUP_SIZE, RefundOutcome, refund_order
@@ -71,6 +71,7 @@ examples:
   wix-refunds plan ORDER_ID... [--amount 12.50]
   wix-refunds refund ORDER_ID --amount 12.50 --reason "late delivery" --reference ticket-881
   wix-refunds status ORDER_ID ticket-881                          # where that refund stands
+  wix-refunds status --report orders.report.jsonl --wait         # where every row of a batch stands
   wix-refunds batch orders.csv --report orders.report.jsonl      # asks before it acts
   wix-refunds --json batch orders.csv --report orders.report.jsonl --yes > out.jsonl
   wix-refunds --store shop-eu batch orders.csv --dry-run
@@ -215,10 +216,12 @@ def _parser() -> argparse.ArgumentParser:
         "status",
         "show where a refund made with a reference stands on Wix (no write)",
         "Wix may settle a refund later: PENDING, then SUCCEEDED or FAILED. Exit code 0 once Wix answered;\n"
-        "the state is in the output.\nexample:\n  wix-refunds status ORDER_ID ticket-881 --json",
+        "the state is in the output. With --report: exit 1 when a row failed.\nexamples:\n"
+        "  wix-refunds status ORDER_ID ticket-881 --json\n  wix-refunds status --report r.jsonl --wait",
     )
-    status.add_argument("order_id", metavar="ORDER_ID")
-    status.add_argument("reference", metavar="REFERENCE", help="the reference the refund was made with")
+    status.add_argument("order_id", metavar="ORDER_ID", nargs="?")
+    status.add_argument("reference", metavar="REFERENCE", nargs="?", help="the reference the refund was made with")
+    add_report_options(status)
     command("demo", "refund one order of each kind on a bundled fake Wix", "example:\n  wix-refunds demo --json")
     return parser
 
