@@ -2,7 +2,8 @@
 
 Exit codes:
     0    success, or a confirmation answered no ("Nothing was done.")
-    1    some orders or rows failed or were refused, or Wix could not be reached
+    1    some orders or rows failed or were refused, reconcile found a mismatch, or Wix
+         could not be reached
     2    usage error: bad arguments, a batch file, report or stores file that cannot be
          used, no --yes off a terminal
     3    credentials missing, malformed or refused by Wix
@@ -35,6 +36,7 @@ from ._cli_batch import cmd_batch
 from ._cli_demo import cmd_demo
 from ._cli_follow import add_report_options, cmd_status
 from ._cli_output import derived_reference_hint, describe_outcome, describe_plan, error_dict, order_record
+from ._cli_reconcile import add_reconcile, cmd_reconcile
 from ._cli_run import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
@@ -75,6 +77,7 @@ examples:
   wix-refunds batch orders.csv --report orders.report.jsonl      # asks before it acts
   wix-refunds --json batch orders.csv --report orders.report.jsonl --yes > out.jsonl
   wix-refunds --store shop-eu batch orders.csv --dry-run
+  wix-refunds reconcile --since 2024-06-01                       # the journal against Wix's books
 
 environment variables:
   WIX_API_KEY           the API key (asked for, hidden, on a terminal); never an argument
@@ -89,7 +92,8 @@ environment variables:
 
 exit codes:
   0 success, or a confirmation answered no (nothing was done)
-  1 some orders or rows failed or were refused, or Wix could not be reached (run again: safe)
+  1 some orders or rows failed or were refused, reconcile found a mismatch, or Wix could not
+    be reached (run again: safe)
   2 usage error (arguments, a batch file, report or stores file, no --yes off a terminal)
   3 credentials missing, malformed or refused by Wix
   4 refund refused by the rules (plan, refund)
@@ -222,6 +226,12 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("order_id", metavar="ORDER_ID", nargs="?")
     status.add_argument("reference", metavar="REFERENCE", nargs="?", help="the reference the refund was made with")
     add_report_options(status)
+    reconcile = command(
+        "reconcile",
+        "hold the store's refund journal against Wix's books; exit 1 on a mismatch (no write)",
+        "examples:\n  wix-refunds reconcile --since 2024-06-01\n  wix-refunds reconcile --pending-days 3 --json",
+    )
+    add_reconcile(reconcile)
     command("demo", "refund one order of each kind on a bundled fake Wix", "example:\n  wix-refunds demo --json")
     return parser
 
@@ -385,6 +395,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         "plan": _cmd_plan,
         "refund": _cmd_refund,
         "status": cmd_status,
+        "reconcile": cmd_reconcile,
         "batch": cmd_batch,
         "demo": cmd_demo,
     }
@@ -406,8 +417,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         logging.getLogger("wix_refunds").removeHandler(notices)
         if main_thread:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-    # verify and status print one answer, not a tally of orders.
-    if args.command not in ("verify", "status") or "error" in ctx.summary:
+    # verify, status and reconcile print their own answer, not a tally of orders.
+    if args.command not in ("verify", "status", "reconcile") or "error" in ctx.summary:
         ctx.emit(ctx.tally.record(code, **ctx.summary))
     return code
 
