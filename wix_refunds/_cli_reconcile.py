@@ -61,7 +61,8 @@ def describe_reconcile(report: ReconcileReport) -> list[str]:
         kinds = ", ".join(f"{kind} {n}" for kind, n in report.to_dict()["kinds"].items())
         lines.append(f"{len(report.mismatches)} mismatches in {checked}: {kinds}")
     if report.in_flight:
-        lines.append(f"{report.in_flight} entries may still land on Wix (inside their settle window): not judged yet")
+        entries = "1 entry" if report.in_flight == 1 else f"{report.in_flight} entries"
+        lines.append(f"{entries} may still land on Wix (inside the settle window): not judged yet")
     return lines
 
 

@@ -190,9 +190,8 @@ def _entry_mismatches(
         or not live
     )
     if short:
-        detail = f"{format_money(failed, currency)} failed on Wix, {format_money(live, currency)} did not"
-        if amount is not None:
-            detail += f" of {format_money(amount, currency)} asked"
+        of_asked = "" if amount is None else f" of the {format_money(amount, currency)} asked"
+        detail = f"{format_money(failed, currency)} failed on Wix; {format_money(live, currency)}{of_asked} went back"
         mismatches.append(mismatch(MismatchKind.FAILED, detail))
     if amount is not None and live != amount and not (short and live < amount):
         detail = f"asked {format_money(amount, currency)}, Wix holds {format_money(live, currency)} under the reference"

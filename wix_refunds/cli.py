@@ -229,6 +229,8 @@ def _parser() -> argparse.ArgumentParser:
     reconcile = command(
         "reconcile",
         "hold the store's refund journal against Wix's books; exit 1 on a mismatch (no write)",
+        "Names refunds FAILED or pending too long on Wix, intents that never landed, amounts or items that\n"
+        "differ, and refunds tagged with a reference the journal does not know.\n"
         "examples:\n  wix-refunds reconcile --since 2024-06-01\n  wix-refunds reconcile --pending-days 3 --json",
     )
     add_reconcile(reconcile)
