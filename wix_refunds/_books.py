@@ -119,7 +119,11 @@ def read_books(order_ids: Sequence[str]) -> Reads:
         InvalidRequest: an order ID is malformed (before any call).
         WixRefundError: a read of one order alone failed other than by 404.
     """
-    ids = list({check.lower(): check for check in (_wire.check_id(i, field="order_id") for i in order_ids)}.values())
+    # One read per order, as the first of its spellings names it (GUIDs compare without case).
+    first: dict[str, str] = {}
+    for order_id in order_ids:
+        first.setdefault(_wire.check_id(order_id, field="order_id").lower(), order_id)
+    ids = list(first.values())
     books: dict[str, OrderBooks] = {}
     refused: set[str] = set()
     for start in range(0, len(ids), _more_calls.MAX_LIST_IDS):
