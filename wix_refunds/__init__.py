@@ -58,6 +58,7 @@ from ._orders import (
     TrackingInfo,
 )
 from ._outcome import OutcomeDict
+from ._reconcile import Mismatch, MismatchKind, ReconcileReport, reconcile, reconcile_async
 from ._retry import RetryPolicy
 from ._routing import (
     STANDARD_REFUND_CUTOFF,
@@ -99,6 +100,8 @@ __all__ = [
     "LockUnavailable",
     "MINOR_UNITS",
     "MemoryJournal",
+    "Mismatch",
+    "MismatchKind",
     "Order",
     "OrderLocks",
     "OrderStatus",
@@ -111,6 +114,7 @@ __all__ = [
     "PaymentRefundability",
     "PaymentStatus",
     "PermissionCheck",
+    "ReconcileReport",
     "RefundDeclined",
     "RefundItem",
     "RefundNotSupported",
@@ -150,6 +154,8 @@ __all__ = [
     "format_money",
     "lock_key",
     "new_reference",
+    "reconcile",
+    "reconcile_async",
     "refund_order",
     "refund_order_async",
     "refund_orders_async",

@@ -59,6 +59,7 @@ __all__ = [
     "record_to_text",
     "refuse_in_flight",
     "store_key",
+    "store_order",
 ]
 
 
@@ -239,11 +240,27 @@ class Journal(OrderLocks, Protocol):
         """
         ...
 
+    def store_entries(self, site_id: str, since: float | None = None) -> tuple[JournalEntry, ...]:
+        """Return the entries of every order of one store sent at or after ``since``, oldest first.
+
+        ``since`` is wall-clock seconds since the epoch, as ``sent_at`` (None: every entry).
+        Entries sent at the same time come in order and reference order.
+
+        Raises:
+            JournalError: the journal cannot be read.
+        """
+        ...
+
 
 def store_key(site_id: str, order_id: str) -> tuple[str, str]:
     """Return the key of an order's entries: its site and order IDs, lower-cased."""
     # GUIDs compare without regard to case, as the lock keys do.
     return site_id.lower(), order_id.lower()
+
+
+def store_order(entry: JournalEntry) -> tuple[float, str, str]:
+    """Return where ``entry`` comes in ``store_entries``: by time sent, then order and reference."""
+    return entry.sent_at, entry.order_id.lower(), entry.reference
 
 
 def refuse_in_flight(entries: Sequence[JournalEntry], entry: JournalEntry, seen: frozenset[tuple[str, int]]) -> None:
@@ -321,6 +338,19 @@ class MemoryJournal:
             current = order.get(entry.reference)
             if current is not None and current.attempts == entry.attempts:
                 order[entry.reference] = entry
+
+    def store_entries(self, site_id: str, since: float | None = None) -> tuple[JournalEntry, ...]:
+        """Return the entries of one store sent at or after ``since``, oldest first."""
+        site = site_id.lower()
+        with self._book.guard:
+            found = [
+                entry
+                for (entry_site, _), order in self._book.entries.items()
+                if entry_site == site
+                for entry in order.values()
+                if since is None or entry.sent_at >= since
+            ]
+        return tuple(sorted(found, key=store_order))
 
     def clear(self) -> None:
         """Forget every entry of every MemoryJournal of this process (for tests)."""

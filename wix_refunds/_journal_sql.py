@@ -7,6 +7,7 @@ The statements are written with ``?`` placeholders (SQLite's); ``PostgresJournal
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sqlite3
 import threading
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._errors import JournalError, LockLost
-from ._journal import EntryState, JournalEntry, in_thread, refuse_in_flight, store_key
+from ._journal import EntryState, JournalEntry, in_thread, refuse_in_flight, store_key, store_order
 from ._locks import DEFAULT_WAIT, FileLocks, HeldLock, _check_wait, _Patience, _ThreadLocks
 
 if TYPE_CHECKING:
@@ -54,6 +55,10 @@ _COLUMNS = (
 
 SELECT_ORDER = f"SELECT {_COLUMNS} FROM {TABLE} WHERE site_id = ? AND order_id = ?"
 
+# A store's entries since a time (-Infinity for all). Rows are put in store_order by the
+# caller: PostgreSQL's text order follows its locale, SQLite's the bytes.
+SELECT_STORE = f"SELECT {_COLUMNS} FROM {TABLE} WHERE site_id = ? AND sent_at >= ?"
+
 INTEND = f"""
 INSERT INTO {TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, 'SENT', ?, ?, ?, 1, NULL, NULL, NULL, ?)
 ON CONFLICT (site_id, order_id, reference) DO UPDATE SET
@@ -78,6 +83,16 @@ def entry_of(row: Sequence[Any]) -> JournalEntry:
         raise JournalError(f"a journal entry of order {fields['order_id']} has an unknown state") from None
     sent_at, settle, attempts = float(fields.pop("sent_at")), float(fields.pop("settle")), int(fields.pop("attempts"))
     return JournalEntry(state=state, sent_at=sent_at, settle=settle, attempts=attempts, **fields)
+
+
+def store_params(site_id: str, since: float | None) -> tuple[Any, ...]:
+    """Return the parameters of ``SELECT_STORE``: the store and the earliest ``sent_at`` (None: all)."""
+    return site_id.lower(), -math.inf if since is None else float(since)
+
+
+def store_entries_of(rows: Sequence[Sequence[Any]]) -> tuple[JournalEntry, ...]:
+    """Return the entries of the rows of ``SELECT_STORE``, oldest first."""
+    return tuple(sorted((entry_of(row) for row in rows), key=store_order))
 
 
 def intend_params(entry: JournalEntry, journal: str) -> tuple[Any, ...]:
@@ -351,6 +366,16 @@ class SqliteJournal:
         """
         with self._transaction(durable=False) as execute:
             execute(SETTLE, settle_params(entry))
+
+    def store_entries(self, site_id: str, since: float | None = None) -> tuple[JournalEntry, ...]:
+        """Return the entries of one store sent at or after ``since``, oldest first."""
+        with self._guard:
+            connection = self._connect()
+            try:
+                rows = connection.execute(SELECT_STORE, store_params(site_id, since)).fetchall()
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
+        return store_entries_of(rows)
 
     def close(self) -> None:
         """Close this process's connection to the file (it is opened again when next needed)."""

@@ -36,6 +36,7 @@ import attrs
 import psycopg
 from psycopg import conninfo
 
+from . import _journal_sql
 from ._errors import InvalidRequest, JournalError, LockLost
 from ._journal import JournalEntry, in_thread
 from ._journal_sql import SCHEMA, SELECT_ORDER, SETTLE, entry_of, intend_in, settle_params
@@ -336,6 +337,12 @@ class PostgresJournal:
     def settle(self, entry: JournalEntry) -> None:
         """Record how ``entry``'s write ended."""
         self._statement("recording an outcome", SETTLE, settle_params(entry))
+
+    def store_entries(self, site_id: str, since: float | None = None) -> tuple[JournalEntry, ...]:
+        """Return the entries of one store sent at or after ``since``, oldest first."""
+        params = _journal_sql.store_params(site_id, since)
+        rows, _ = self._statement("reading a store's entries", _journal_sql.SELECT_STORE, params)
+        return _journal_sql.store_entries_of(rows)
 
     # --- the order locks ------------------------------------------------------------
 

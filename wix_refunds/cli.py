@@ -2,7 +2,8 @@
 
 Exit codes:
     0    success, or a confirmation answered no ("Nothing was done.")
-    1    some orders or rows failed or were refused, or Wix could not be reached
+    1    some orders or rows failed or were refused, reconcile found a mismatch, or Wix
+         could not be reached
     2    usage error: bad arguments, a batch file, report or stores file that cannot be
          used, no --yes off a terminal
     3    credentials missing, malformed or refused by Wix
@@ -33,7 +34,9 @@ import attrs
 from ._batch_file import BatchFileError
 from ._cli_batch import cmd_batch
 from ._cli_demo import cmd_demo
+from ._cli_follow import add_report_options, cmd_status
 from ._cli_output import derived_reference_hint, describe_outcome, describe_plan, error_dict, order_record
+from ._cli_reconcile import add_reconcile, cmd_reconcile
 from ._cli_run import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
@@ -51,7 +54,6 @@ from ._cli_run import (
     request_of,
     say,
 )
-from ._cli_status import cmd_status
 from ._client import DEFAULT_RATE_LIMIT
 from ._errors import WixRefundError
 from ._execute import DEFAULT_GROUP_SIZE, RefundOutcome, refund_order
@@ -71,9 +73,11 @@ examples:
   wix-refunds plan ORDER_ID... [--amount 12.50]
   wix-refunds refund ORDER_ID --amount 12.50 --reason "late delivery" --reference ticket-881
   wix-refunds status ORDER_ID ticket-881                          # where that refund stands
+  wix-refunds status --report orders.report.jsonl --wait         # where every row of a batch stands
   wix-refunds batch orders.csv --report orders.report.jsonl      # asks before it acts
   wix-refunds --json batch orders.csv --report orders.report.jsonl --yes > out.jsonl
   wix-refunds --store shop-eu batch orders.csv --dry-run
+  wix-refunds reconcile --since 2024-06-01                       # the journal against Wix's books
 
 environment variables:
   WIX_API_KEY           the API key (asked for, hidden, on a terminal); never an argument
@@ -88,7 +92,8 @@ environment variables:
 
 exit codes:
   0 success, or a confirmation answered no (nothing was done)
-  1 some orders or rows failed or were refused, or Wix could not be reached (run again: safe)
+  1 some orders or rows failed or were refused, reconcile found a mismatch, or Wix could not
+    be reached (run again: safe)
   2 usage error (arguments, a batch file, report or stores file, no --yes off a terminal)
   3 credentials missing, malformed or refused by Wix
   4 refund refused by the rules (plan, refund)
@@ -217,10 +222,20 @@ def _parser() -> argparse.ArgumentParser:
         "status",
         "show where a refund made with a reference stands on Wix (no write)",
         "Wix may settle a refund later: PENDING, then SUCCEEDED or FAILED. Exit code 0 once Wix answered;\n"
-        "the state is in the output.\nexample:\n  wix-refunds status ORDER_ID ticket-881 --json",
+        "the state is in the output. With --report: exit 1 when a row failed.\nexamples:\n"
+        "  wix-refunds status ORDER_ID ticket-881 --json\n  wix-refunds status --report r.jsonl --wait",
     )
-    status.add_argument("order_id", metavar="ORDER_ID")
-    status.add_argument("reference", metavar="REFERENCE", help="the reference the refund was made with")
+    status.add_argument("order_id", metavar="ORDER_ID", nargs="?")
+    status.add_argument("reference", metavar="REFERENCE", nargs="?", help="the reference the refund was made with")
+    add_report_options(status)
+    reconcile = command(
+        "reconcile",
+        "hold the store's refund journal against Wix's books; exit 1 on a mismatch (no write)",
+        "Names refunds FAILED or pending too long on Wix, intents that never landed, amounts or items that\n"
+        "differ, and refunds tagged with a reference the journal does not know.\n"
+        "examples:\n  wix-refunds reconcile --since 2024-06-01\n  wix-refunds reconcile --pending-days 3 --json",
+    )
+    add_reconcile(reconcile)
     command("demo", "refund one order of each kind on a bundled fake Wix", "example:\n  wix-refunds demo --json")
     return parser
 
@@ -384,6 +399,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         "plan": _cmd_plan,
         "refund": _cmd_refund,
         "status": cmd_status,
+        "reconcile": cmd_reconcile,
         "batch": cmd_batch,
         "demo": cmd_demo,
     }
@@ -405,8 +421,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         logging.getLogger("wix_refunds").removeHandler(notices)
         if main_thread:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-    # verify and status print one answer, not a tally of orders.
-    if args.command not in ("verify", "status") or "error" in ctx.summary:
+    # verify, status and reconcile print their own answer, not a tally of orders.
+    if args.command not in ("verify", "status", "reconcile") or "error" in ctx.summary:
         ctx.emit(ctx.tally.record(code, **ctx.summary))
     return code
 
