@@ -35,7 +35,7 @@ def read_order_plainly(data: object) -> Order:
     total = _price(summary, total_key, "order.priceSummary")
     if total < 0:
         raise InvalidOrderData("order.priceSummary.total.amount", f"{total} is negative")
-    items = []
+    items, restocked = [], []
     for index, raw_item in enumerate(_list(order, "lineItems", path)):
         item_path = f"order.lineItems[{index}]"
         item = _obj(raw_item, item_path)
@@ -44,6 +44,10 @@ def read_order_plainly(data: object) -> Order:
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise InvalidOrderData(f"{item_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
         items.append(LineItem(id=line_id, quantity=quantity))
+        # Informative: a line Wix counts restocked (a whole number above 0) is kept as it is.
+        back = item.get("restockQuantity")
+        if isinstance(back, int) and not isinstance(back, bool) and back > 0:
+            restocked.append(LineItem(id=line_id, quantity=back))
     return Order(
         id=_id(order, "id", path),
         number=str(number),
@@ -55,6 +59,7 @@ def read_order_plainly(data: object) -> Order:
         total=total,
         archived=_bool(order, "archived", path),
         line_items=tuple(items),
+        restocked=tuple(restocked),
         raw_status=raw_status,
         raw_payment_status=raw_payment,
         raw_fulfillment_status=raw_fulfillment,

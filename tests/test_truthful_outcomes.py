@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from wix_refunds import OutcomeStatus, RefundDeclined, RefundItem, RefundRequest
+from wix_refunds import (
+    InvalidRequest,
+    MemoryJournal,
+    OutcomeStatus,
+    RefundDeclined,
+    RefundItem,
+    RefundRequest,
+)
 from wix_refunds.testing import FakeWix
 
 from .command import cli, records, write_csv
@@ -131,3 +138,34 @@ def test_the_command_prints_a_pending_refund_as_pending_and_the_batch_counts_it_
     assert summary["statuses"] == {"PENDING": 2}
     assert summary["pending"] == {"USD": "10.00"}
     assert summary["refunded"] == {}
+
+
+def test_items_refunded_and_restocked_come_from_wixs_books_not_the_request() -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="35", line_items=[3])
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    request = RefundRequest(items=(RefundItem(line_item_id=line, quantity=2, restock=1),), reference="ib-1")
+    outcome = run_refund("sync", fake, oid, request)
+    assert outcome.status is OutcomeStatus.COMPLETED
+    assert [(i.id, i.quantity) for i in outcome.items_refunded] == [(line, 2)]
+    assert [(i.id, i.quantity) for i in outcome.items_restocked] == [(line, 1)]
+    again = run_refund("sync", fake, oid, request)
+    assert (again.status, again.items_refunded, again.items_restocked) == (
+        OutcomeStatus.ALREADY_DONE,
+        outcome.items_refunded,
+        outcome.items_restocked,
+    )
+
+
+def test_the_same_reference_with_other_items_is_refused_and_nothing_is_sent() -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="35", line_items=[3, 2])
+    first, second = (line["id"] for line in fake.orders[oid]["lineItems"])
+    run_refund("sync", fake, oid, RefundRequest(items=(RefundItem(line_item_id=first, quantity=1),), reference="io-1"))
+    other = RefundRequest(items=(RefundItem(line_item_id=second, quantity=1),), reference="io-1")
+    with pytest.raises(InvalidRequest, match=r"asking 1 x line .*1\b.* but this request asks 1 x line .*2\b"):
+        run_refund("sync", fake, oid, other)  # the journal names both
+    MemoryJournal().clear()  # a journal that never saw it: Wix's books name the items
+    with pytest.raises(InvalidRequest, match="with the items 1 x"):
+        run_refund("sync", fake, oid, other)
+    assert fake.count_writes("refund", oid) == 1

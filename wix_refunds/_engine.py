@@ -190,11 +190,29 @@ def _declined_total(case: Case) -> Decimal:
     return sum((t.amount for r in tagged for t in r.transactions if t.status is RefundStatus.FAILED), Decimal(0))
 
 
+def _refuse_other_items(case: Case) -> None:
+    """Raise when the first refund of this reference names other lines than the request (like another amount)."""
+    items = case.plan.request.items
+    tagged = [r for r in case.transactions.refunds if reference_of(r.reason) == case.progress.reference]
+    if not items or not tagged or not tagged[0].line_items:
+        return
+    listed = sorted((line.id.lower(), line.quantity) for line in tagged[0].line_items)
+    asked = sorted((i.line_item_id.lower(), i.quantity) for i in items)
+    if listed != asked:
+        shown = ", ".join(f"{n} x {line}" for line, n in listed)
+        raise InvalidRequest(
+            "items",
+            f"reference {case.progress.reference} is already on Wix for order {case.plan.order_id} with the items "
+            f"{shown}, but this request asks others; nothing was sent. Use a new reference for a different refund.",
+        )
+
+
 def _finish_tagged(case: Case) -> Action:
     # This reference is on Wix. Done when what did not fail covers what was asked; a
     # declined part is still owed, and is paid under the same reference (never more).
     order = case.progress.seen.order
     assert order is not None
+    _refuse_other_items(case)
     declined = _declined_total(case)
     if full_refund(case.plan, order):
         if not declined or _may_still_land(case):
@@ -232,6 +250,7 @@ def _items_declined(case: Case) -> bool:
 
 
 def _pay_the_rest_by_item(case: Case) -> Action:
+    _refuse_other_items(case)
     asked = _asked_money(case)
     assert asked is not None
     return _pay_the_rest(case, asked)

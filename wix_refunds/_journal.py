@@ -139,7 +139,9 @@ def describe_asked(asked: str, currency: str) -> str:
     from ._money import format_money
 
     raw = json.loads(asked)
-    parts = ["everything left" if raw["amount"] is None else format_money(Decimal(raw["amount"]), currency)]
+    parts = [] if raw["amount"] is None else [format_money(Decimal(raw["amount"]), currency)]
+    if raw["amount"] is None and not (raw["items"] or raw["shipping"] or raw["fees"]):
+        parts.append("everything left")
     for line, quantity, restock in raw["items"]:
         parts.append(f"{quantity} x line {line}" + (f" (restock {restock})" if restock else ""))
     if raw["shipping"] is not None:

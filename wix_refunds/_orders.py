@@ -135,6 +135,8 @@ class Order:
     total: Decimal
     archived: bool
     line_items: tuple[LineItem, ...] = attrs.field(factory=tuple)
+    #: The lines Wix counts restocked (``lineItems[].restockQuantity`` above 0), with that count.
+    restocked: tuple[LineItem, ...] = attrs.field(factory=tuple)
     raw_status: str = ""
     raw_payment_status: str = ""
     raw_fulfillment_status: str = ""
@@ -191,9 +193,8 @@ class PaymentRecordStatus(_WixEnum):
 
 # Money Wix holds and can give back: captured payments. A declined, pending, authorized
 # (not captured) or voided payment holds nothing to refund.
-_CAPTURED = frozenset(
-    {PaymentRecordStatus.APPROVED, PaymentRecordStatus.PARTIALLY_REFUNDED, PaymentRecordStatus.REFUNDED}
-)
+_P = PaymentRecordStatus
+_CAPTURED = frozenset({_P.APPROVED, _P.PARTIALLY_REFUNDED, _P.REFUNDED})
 
 
 @attrs.frozen(kw_only=True)
@@ -242,11 +243,6 @@ class RefundTransaction:
     def counted(self) -> bool:
         """Return whether this counts as refunded: every status but FAILED (in-flight and unknown ones too)."""
         return self.status is not RefundStatus.FAILED
-
-    @property
-    def settling(self) -> bool:
-        """Return whether Wix or the provider has not settled this part yet (any status but SUCCEEDED and FAILED)."""
-        return self.status is not RefundStatus.SUCCEEDED and self.status is not RefundStatus.FAILED
 
 
 @attrs.frozen(kw_only=True)
@@ -340,6 +336,12 @@ _AMOUNT_BY_DIGITS = {
 _AMOUNTS: dict[str, re.Pattern[str]] = {code: _AMOUNT_BY_DIGITS[digits] for code, digits in MINOR_UNITS.items()}
 
 
+def _restocked(item: Mapping[str, Any], line_id: str, restocked: list[LineItem]) -> None:
+    """Add the line to ``restocked`` if Wix counts units of it restocked (informative: else nothing)."""
+    if isinstance(back := item.get("restockQuantity"), int) and not isinstance(back, bool) and back > 0:
+        restocked.append(LineItem(id=line_id, quantity=back))
+
+
 def parse_order(data: object) -> Order:
     """Return the ``Order`` in a Get Order response (``{"order": {...}}``) or a bare order object.
 
@@ -393,13 +395,15 @@ def parse_order(data: object) -> Order:
     else:
         field = f"order.priceSummary.{total_key}.amount"
         total = check_read_amount(_price(summary, total_key, "order.priceSummary"), field, currency)
-    items = []
+    items: list[LineItem] = []
+    restocked: list[LineItem] = []
     raw_items = order.get("lineItems")
     for index, raw_item in enumerate(raw_items if type(raw_items) is list else _list(order, "lineItems", path)):
         if type(raw_item) is dict:
             line_id, quantity = raw_item.get("id"), raw_item.get("quantity")
             if type(line_id) is str and line_id and type(quantity) is int and quantity >= 0:
                 items.append(LineItem(id=line_id, quantity=quantity))
+                _restocked(raw_item, line_id, restocked)
                 continue
         item_path = f"order.lineItems[{index}]"
         item = _obj(raw_item, item_path)
@@ -408,6 +412,7 @@ def parse_order(data: object) -> Order:
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
             raise InvalidOrderData(f"{item_path}.quantity", f"expected a whole number >= 0, got {quantity!r}")
         items.append(LineItem(id=line_id, quantity=quantity))
+        _restocked(item, line_id, restocked)
     order_id = order.get("id")
     if type(order_id) is not str or _GUID.fullmatch(order_id) is None:
         order_id = _id(order, "id", path)
@@ -427,6 +432,7 @@ def parse_order(data: object) -> Order:
         total=total,
         archived=archived,
         line_items=tuple(items),
+        restocked=tuple(restocked),
         raw_status=raw_status,
         raw_payment_status=raw_payment,
         raw_fulfillment_status=raw_fulfillment,

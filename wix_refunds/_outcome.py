@@ -11,7 +11,7 @@ import attrs
 from ._errors import WixAPIError, WixRefundError
 from ._items import Calculation
 from ._money import format_amount
-from ._orders import Fulfillment, LineItem, OrderStatus, PaymentStatus, RefundRecord, _TextEnum
+from ._orders import Fulfillment, LineItem, Order, OrderStatus, PaymentStatus, RefundRecord, _TextEnum
 from ._retry import is_retryable
 from ._routing import RefundPlan, RefundRequest, RefundRoute
 
@@ -42,28 +42,31 @@ class OutcomeStatus(_TextEnum):
 
 
 def books_of(
-    own: list[RefundRecord], request: RefundRequest
+    own: list[RefundRecord], order: Order | None
 ) -> tuple[Decimal, Decimal, tuple[LineItem, ...], tuple[LineItem, ...]]:
-    """Return what a reference's refunds hold: money moved, money recorded outside Wix, lines refunded, restocked.
+    """Return what a reference's refunds hold on Wix: money moved, recorded outside Wix, lines refunded, restocked.
 
     Money counts every part that did not fail (in-flight parts too: the status says
-    whether they settled). Lines come from Wix's refund records; when Wix's answer leaves
-    them out, the request says what was asked.
+    whether they settled). Lines come from Wix's refund records, never from the request;
+    restocked lines from the order's ``restockQuantity`` (as last read), at most what the
+    reference refunded of each line.
     """
     moved = outside = Decimal(0)
+    refunded: dict[str, int] = {}
     for refund in own:
         for t in refund.transactions:
             if t.counted and t.external:
                 outside += t.amount
             elif t.counted:
                 moved += t.amount
-    refunded = tuple(line for refund in own for line in refund.line_items)
-    if own and not refunded:
-        refunded = tuple(LineItem(id=i.line_item_id, quantity=i.quantity) for i in request.items)
+        if refund.counted:
+            for line in refund.line_items:
+                refunded[line.id] = refunded.get(line.id, 0) + line.quantity
+    back = {} if order is None else {line.id: line.quantity for line in order.restocked}
     restocked = tuple(
-        LineItem(id=i.line_item_id, quantity=i.restock_quantity) for i in request.items if i.restock_quantity
+        LineItem(id=line, quantity=min(back[line], count)) for line, count in refunded.items() if back.get(line)
     )
-    return moved, outside, refunded, restocked if own else ()
+    return moved, outside, tuple(LineItem(id=line, quantity=n) for line, n in refunded.items()), restocked
 
 
 def new_reference() -> str:

@@ -7,6 +7,7 @@ what it asks and differ only where they await.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -45,7 +46,7 @@ from ._errors import (
 from ._failures import FAILURE_KINDS, FAILURE_TEXT
 from ._journal import EntryState, asked_of, record_to_text
 from ._log import log_event
-from ._orders import Fulfillment, Order, RefundRecord
+from ._orders import Fulfillment, Order, RefundRecord, RefundStatus
 from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, books_of, new_reference
 from ._retry import is_retryable
 from ._routing import RefundPlan, RefundRequest, RefundRoute, decide_refund
@@ -349,13 +350,19 @@ class _Run:
         else:
             self.progress = attrs.evolve(self.progress, answer=sent.value.refund)
             refund = sent.value.refund
+            if any(i.restock_quantity for i in self.request.items):
+                # What Wix restocked is on the order: read it again before saying. If that
+                # read fails, the refund still stands; the outcome then names no restock.
+                with contextlib.suppress(WixRefundError):
+                    self._seen(order=(yield _wire.get_order(self.order_id)).value)
             yield self.journal.ended(EntryState.SETTLED, refund_id=refund.id, answer=record_to_text(refund))
             if sent.value.transactions is not None:
                 self._seen(transactions=sent.value.transactions)
 
     def _finished_status(self) -> OutcomeStatus:
         """Return how a finished run ended: PENDING while any part of its refund is unsettled on Wix."""
-        if any(t.settling for refund in self._own_refunds() for t in refund.transactions):
+        settled = (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
+        if any(t.status not in settled for refund in self._own_refunds() for t in refund.transactions):
             return OutcomeStatus.PENDING
         return OutcomeStatus.COMPLETED if self.progress.wrote else OutcomeStatus.ALREADY_DONE
 
@@ -378,7 +385,7 @@ class _Run:
         """Return the outcome of this run so far."""
         order, transactions = self.progress.seen.order, self.progress.seen.transactions
         own = self._own_refunds()
-        moved, outside, refunded_items, restocked = books_of(own, self.request)
+        moved, outside, refunded_items, restocked = books_of(own, order)
         payment_status = None
         if order is not None:
             payment_status = payment_status_after(order, transactions) if transactions else order.payment_status
