@@ -56,14 +56,22 @@ def _ask(call: _wire.WireCall[T]) -> Generator[_wire.WireCall[Any], object, T | 
     return cast("T | WixRefundError", answer)
 
 
-def _shared_failed(call: _wire.WireCall[Any], exc: WixRefundError, refused: set[str]) -> None:
+def shared_read_failed(
+    call: _wire.WireCall[Any],
+    exc: WixRefundError,
+    refused: set[str],
+    *,
+    when_refused: str = "the rest of this read asks for each order alone",
+    when_failed: str = "these orders are read alone",
+) -> None:
+    """Log a read of many orders that failed; a call Wix refuses (400, 404) joins ``refused``, not asked again."""
     api = exc if isinstance(exc, WixAPIError) else None
     status = None if api is None else api.status
     if status in _REFUSED:
         refused.add(call.operation)
-        how, level = "the rest of this read asks for each order alone", logging.WARNING
+        how, level = when_refused, logging.WARNING
     else:
-        how, level = "these orders are read alone", logging.INFO
+        how, level = when_failed, logging.INFO
     log_event(
         level,
         "%s for many orders failed (%s): %s",
@@ -89,7 +97,7 @@ def _currencies(ids: list[str], refused: set[str]) -> Generator[_wire.WireCall[A
             break
         page = yield from _ask(call)
         if isinstance(page, WixRefundError):
-            _shared_failed(call, page, refused)
+            shared_read_failed(call, page, refused)
             break
         found.update((o.id.lower(), o.currency) for o in page.orders if o.id.lower() in wanted)
         if page.next_cursor is None or len(found) == len(wanted):
@@ -107,7 +115,7 @@ def _transactions(
         return {}
     listed = yield from _ask(call)
     if isinstance(listed, WixRefundError):
-        _shared_failed(call, listed, refused)
+        shared_read_failed(call, listed, refused)
         return {}
     return dict(listed)
 

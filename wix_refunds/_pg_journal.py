@@ -99,55 +99,49 @@ class _Pool:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
         """Return a context manager giving a connection inside a transaction, committed as the block ends."""
+        with self._slot():
+            stack = contextlib.ExitStack()
+            connection = self._begin(stack)
+            with self._returning(connection), stack:
+                yield connection
+
+    def statement(self, run: Callable[[psycopg.Connection[Any]], _T]) -> _T:
+        """Return what ``run`` (one statement, autocommitted, safe to repeat) returns on a pooled connection."""
+        with self._slot():
+            while True:
+                connection, idle = self._take()
+                try:
+                    with self._returning(connection):
+                        return run(connection)
+                except psycopg.OperationalError:
+                    # An idle session the server ended since its last use fails on its first
+                    # statement; the statement is safe to repeat on the next one.
+                    if not idle:
+                        raise
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        """Return a context manager holding one of the pool's ``size`` slots while its block runs."""
         if os.getpid() != self._pid:
             # A connection made before a fork belongs to the parent.
             self._idle, self._pid = queue.LifoQueue(), os.getpid()
         if not self._slots.acquire(timeout=self._wait):
             raise JournalError(f"no PostgreSQL connection of the journal's pool was free for {self._wait:g}s")
         try:
-            stack = contextlib.ExitStack()
-            connection = self._begin(stack)
-            try:
-                with stack:
-                    yield connection
-            except BaseException:
-                if connection.broken or connection.closed:
-                    connection.close()
-                else:
-                    self._idle.put(connection)
-                raise
-            self._idle.put(connection)
+            yield
         finally:
             self._slots.release()
 
-    def statement(self, run: Callable[[psycopg.Connection[Any]], _T]) -> _T:
-        """Return what ``run`` (one statement, autocommitted, safe to repeat) returns on a pooled connection."""
-        if os.getpid() != self._pid:
-            self._idle, self._pid = queue.LifoQueue(), os.getpid()
-        if not self._slots.acquire(timeout=self._wait):
-            raise JournalError(f"no PostgreSQL connection of the journal's pool was free for {self._wait:g}s")
+    @contextlib.contextmanager
+    def _returning(self, connection: psycopg.Connection[Any]) -> Iterator[None]:
+        """Return a context manager that gives ``connection`` back to the pool as its block ends, if it lives."""
         try:
-            while True:
-                connection, idle = self._take()
-                try:
-                    result = run(connection)
-                except psycopg.OperationalError:
-                    connection.close()
-                    # An idle session the server ended since its last use fails on its first
-                    # statement; the statement is safe to repeat on the next one.
-                    if not idle:
-                        raise
-                    continue
-                except BaseException:
-                    if connection.broken or connection.closed:
-                        connection.close()
-                    else:
-                        self._idle.put(connection)
-                    raise
-                self._idle.put(connection)
-                return result
+            yield
         finally:
-            self._slots.release()
+            if connection.broken or connection.closed:
+                connection.close()
+            else:
+                self._idle.put(connection)
 
     def _begin(self, stack: contextlib.ExitStack) -> psycopg.Connection[Any]:
         """Return a connection whose transaction ``stack`` has begun (and ends)."""

@@ -18,16 +18,15 @@ logged at INFO.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from . import _more_calls, _wire
+from ._books import shared_read_failed
 from ._client import AsyncWixClient
 from ._engine import Observed, Progress, Read, next_action
-from ._errors import WixAPIError, WixRefundError
-from ._log import log_event
+from ._errors import WixRefundError
 from ._orders import Order
 from ._routing import decide_refund
 from ._run import _Run
@@ -35,7 +34,6 @@ from ._run import _Run
 __all__ = ["SharedReads", "first_read"]
 
 # Wix's status for a refused list call or filter: fall back to reading each order.
-_REFUSED = (400, 404)
 
 
 def first_read(run: _Run, order: Order) -> str | None:
@@ -116,22 +114,11 @@ class SharedReads:
         try:
             return (await self.client.send_counted(call)).value
         except WixRefundError as exc:
-            api = exc if isinstance(exc, WixAPIError) else None
-            status = None if api is None else api.status
-            if status in _REFUSED:
-                self.refused.add(call.operation)
-                how, level = "the rest of this batch reads each order on its own", logging.WARNING
-            else:
-                how, level = "this group's orders are read on their own", logging.INFO
-            log_event(
-                level,
-                "%s for many orders failed (%s): %s",
-                call.operation,
+            shared_read_failed(
+                call,
                 exc,
-                how,
-                step=call.operation,
-                attempt=exc.attempts,
-                request_id=None if api is None else api.request_id,
-                status=status,
+                self.refused,
+                when_refused="the rest of this batch reads each order on its own",
+                when_failed="this group's orders are read on their own",
             )
             return None
