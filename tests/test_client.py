@@ -542,3 +542,13 @@ def test_a_clients_repr_never_shows_the_key(client_class: Any) -> None:
             client.close()
         else:
             asyncio.run(client.aclose())
+
+
+def test_help_shows_each_client_call_as_a_method_with_its_signature_and_answer() -> None:
+    import pydoc
+
+    for client in (WixClient, AsyncWixClient):
+        text = pydoc.render_doc(client, renderer=pydoc.plaintext)  # type: ignore[attr-defined]
+        assert "_Call object" not in text
+        assert "get_order(order_id: 'str') -> 'Order'" in text
+        assert "Return the order ``order_id``." in text

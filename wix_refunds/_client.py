@@ -8,6 +8,7 @@ below differ only where they await, and each convenience method (``get_order``,
 from __future__ import annotations
 
 import functools
+import inspect
 import time
 from collections.abc import Callable, Coroutine
 from types import TracebackType
@@ -51,15 +52,32 @@ class _Call(Generic[P, T]):
         self.build = build
         self.__doc__ = doc
 
+        # What the class shows (help(), a debugger): a method with the call's signature.
+        @functools.wraps(build)
+        def unbound(client: WixClient | AsyncWixClient, /, *args: P.args, **kwargs: P.kwargs) -> Any:
+            return client.send(build(*args, **kwargs))
+
+        unbound.__doc__ = doc
+        # It returns the call's answer (a WireCall[X] is sent, X comes back).
+        signature = inspect.signature(build)
+        answer = signature.return_annotation
+        if isinstance(answer, str) and answer.startswith("WireCall[") and answer.endswith("]"):
+            unbound.__signature__ = signature.replace(return_annotation=answer[len("WireCall[") : -1])  # type: ignore[attr-defined]
+        self.unbound = unbound
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.unbound.__name__ = name
+        self.unbound.__qualname__ = f"{owner.__name__}.{name}"
+
     @overload
-    def __get__(self, client: None, owner: type) -> _Call[P, T]: ...
+    def __get__(self, client: None, owner: type) -> Callable[..., Any]: ...
     @overload
     def __get__(self, client: WixClient, owner: type) -> Callable[P, T]: ...
     @overload
     def __get__(self, client: AsyncWixClient, owner: type) -> Callable[P, Coroutine[Any, Any, T]]: ...
     def __get__(self, client: WixClient | AsyncWixClient | None, owner: type) -> Any:
         if client is None:
-            return self
+            return self.unbound
         build, send = self.build, client.send
 
         @functools.wraps(build)
