@@ -12,7 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from wix_refunds import OutcomeStatus, RefundDeclined, RefundRequest, RetryPolicy, WixOutcomeUnknown
+from wix_refunds import (
+    InvalidRequest,
+    MemoryJournal,
+    OutcomeStatus,
+    RefundDeclined,
+    RefundRequest,
+    RetryPolicy,
+    WixOutcomeUnknown,
+)
 from wix_refunds.testing import FakeWix
 
 from .runner import Crash, ScriptedTransport, run_refund
@@ -101,3 +109,20 @@ def test_a_rerun_after_a_process_died_paying_the_rest_waits_for_that_write() -> 
     fake.settle()
     assert fake.refunded_total(oid) == FORTY, f"Wix holds {fake.refunded_total(oid)} for 40.00 asked"
     assert again.status in (OutcomeStatus.COMPLETED, OutcomeStatus.ALREADY_DONE)
+
+
+def test_another_amount_under_a_twice_declined_reference_is_refused_not_paid_past_the_first_ask() -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="100", payments=[("20", "online"), ("80", "online")])
+    second = fake.payments[oid][1]["id"]
+    fake.decline_payment(second)
+    for _ in range(2):
+        with pytest.raises(RefundDeclined):
+            run_refund("sync", fake, oid, RefundRequest(amount=FORTY, reference="twice-1"))
+    fake.decline_payment(second, "never")
+    MemoryJournal().clear()  # a restarted service: the library's default journal is in memory
+    with pytest.raises(InvalidRequest, match="first asked 40.00 USD"):
+        run_refund("sync", fake, oid, RefundRequest(amount=Decimal("60"), reference="twice-1"))
+    assert fake.refunded_total(oid) == Decimal("20"), f"Wix holds {fake.refunded_total(oid)} for 40.00 asked"
+    again = run_refund("sync", fake, oid, RefundRequest(amount=FORTY, reference="twice-1"))
+    assert (again.status, fake.refunded_total(oid)) == (OutcomeStatus.COMPLETED, FORTY)

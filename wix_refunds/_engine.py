@@ -231,14 +231,18 @@ def _finish_tagged(case: Case) -> Action:
     asked = _asked_money(case)
     assert asked is not None
     found = sum((r.amount for r in case.tagged()), Decimal(0))
-    if found == asked:
+    # The reference's first refund asked all it asks (every part, declined or not): what
+    # declined parts add up to over several attempts is no bound, the first ask is.
+    first = sum((t.amount for t in case.tagged()[0].transactions), Decimal(0))
+    if found == asked == first:
         return Finish()
-    if not found < asked <= found + declined:
+    if not found < asked == first:
         raise InvalidRequest(
             "amount",
             f"reference {case.progress.reference} is already on Wix for order {case.plan.order_id} with "
             f"{format_money(found, order.currency)}"
             + (f" ({format_money(declined, order.currency)} more declined)" if declined else "")
+            + (f", first asked {format_money(first, order.currency)}" if first != found else "")
             + f", but this request asks {format_money(asked, order.currency)}; nothing was sent. "
             "Use a new reference for a different refund.",
         )
