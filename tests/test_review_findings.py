@@ -89,13 +89,14 @@ def test_a_rerun_whose_own_write_never_reaches_wix_is_unknown_not_done() -> None
     assert fake.refunded_total(oid) == Decimal("20")
 
 
-def test_a_late_write_with_a_declined_part_is_declined_not_completed() -> None:
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_late_write_with_a_declined_part_is_declined_not_completed(kind: str) -> None:
     fake = FakeWix()
     oid = fake.add_order(total="50", payments=[("20", "online"), ("30", "online")])
     fake.decline_payment(fake.payments[oid][1]["id"])
     fake.apply_late_next("POST", REFUND, after=0.3)
     with pytest.raises(RefundDeclined):
-        run_refund("sync", fake, oid, RefundRequest(amount=FORTY, reference="late-1"), policy=real_policy())
+        run_refund(kind, fake, oid, RefundRequest(amount=FORTY, reference="late-1"), policy=real_policy())
     assert fake.refunded_total(oid) == Decimal("20")
 
 
