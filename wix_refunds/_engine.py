@@ -34,7 +34,17 @@ from ._orders import (
     RefundRecord,
     RefundStatus,
 )
-from ._refund_writes import Case, check_items_then_price, full_refund, next_write, tagged_refunds, write_amount
+from ._refund_writes import (
+    Case,
+    check_items_then_price,
+    full_refund,
+    landed_attempt,
+    next_write,
+    same_parts,
+    tagged_refunds,
+    unexplained_lookalike,
+    write_amount,
+)
 from ._routing import RefundPlan, RefundRoute
 from ._steps import Action, Cancel, DeleteOne, Failure, Finish, InFlight, Observed, Progress, Read, Refund, Wait
 from ._wire import reference_of
@@ -213,31 +223,53 @@ def _finish_tagged(case: Case) -> Action:
     order = case.progress.seen.order
     assert order is not None
     _refuse_other_items(case)
+    if _may_still_land(case):
+        return _settle_own_write(case)
     declined = _declined_total(case)
     if full_refund(case.plan, order):
-        if not declined or _may_still_land(case):
-            return Finish()
-        return _pay_the_rest(case, None)
+        return _pay_the_rest(case, None) if declined else Finish()
     asked = _asked_money(case)
     assert asked is not None
     found = sum((r.amount for r in case.tagged()), Decimal(0))
-    if found == asked or (found < asked <= found + declined and _may_still_land(case)):
+    # The reference's first refund asked all it asks (every part, declined or not): what
+    # declined parts add up to over several attempts is no bound, the first ask is.
+    first = sum((t.amount for t in case.tagged()[0].transactions), Decimal(0))
+    if found == asked == first:
         return Finish()
-    if not found < asked <= found + declined:
+    if not found < asked == first:
         raise InvalidRequest(
             "amount",
             f"reference {case.progress.reference} is already on Wix for order {case.plan.order_id} with "
             f"{format_money(found, order.currency)}"
             + (f" ({format_money(declined, order.currency)} more declined)" if declined else "")
+            + (f", first asked {format_money(first, order.currency)}" if first != found else "")
             + f", but this request asks {format_money(asked, order.currency)}; nothing was sent. "
             "Use a new reference for a different refund.",
         )
     return _pay_the_rest(case, asked - found)
 
 
+def _settle_own_write(case: Case) -> Action:
+    # This call's write may still land. An earlier attempt's refund under the same tag says
+    # nothing of it (a re-run paying what a declined part left owed): only a tagged refund
+    # new since the write was sent, of the payments and amounts it sent, settles it.
+    sent, before = case.progress.sent, case.progress.before or frozenset()
+    assert sent is not None
+    own = [r for r in case.tagged() if r.id not in before and same_parts(r, sent)]
+    if not own:
+        return _wait_or_give_up(case)
+    declined = next((r for r in own if any(t.status is RefundStatus.FAILED for t in r.transactions)), None)
+    if declined is not None:
+        raise _declined(case, declined)
+    return Finish()
+
+
 def _pay_the_rest(case: Case, owed: Decimal | None) -> Action:
     # What a declined part left owed goes back by amount (or, for a full refund, as
-    # everything left): Wix no longer offers items a declined refund named.
+    # everything left): Wix no longer offers items a declined refund named. Not while a
+    # write the journal holds may still land: a dead process's attempt to pay it, say.
+    if _journal_in_flight(case):
+        return _wait_for_journal(case)
     if case.progress.seen.refundability is None:
         return Read("refundability")
     if owed is None:
@@ -260,9 +292,7 @@ def _may_still_land(case: Case) -> bool:
     return case.progress.unknown_for is not None
 
 
-def unknown_outcome(
-    plan: RefundPlan, progress: Progress, why: str, *, tags_readable: bool = True
-) -> WixOutcomeUnknown:
+def unknown_outcome(plan: RefundPlan, progress: Progress, why: str, *, tags_readable: bool = True) -> WixOutcomeUnknown:
     """Return the error that ends a call whose refund may have landed: it names the reference.
 
     A re-run with the reference is safe only while Wix lists refunds with their reasons
@@ -292,7 +322,7 @@ def _wait_or_give_up(case: Case) -> Action:
     progress = case.progress
     assert progress.unknown_for is not None
     assert progress.sent is not None
-    lookalike = _unexplained_lookalike(case.transactions, progress.sent, progress.before or frozenset())
+    lookalike = unexplained_lookalike(case.transactions, progress.sent, progress.before or frozenset())
     if lookalike is not None:
         why = f"refund {lookalike.id}, which lists no reason, appeared with the same payments and amounts and may be it"
         raise unknown_outcome(case.plan, progress, why, tags_readable=False)
@@ -304,30 +334,13 @@ def _wait_or_give_up(case: Case) -> Action:
     return Wait(min(settle_delay(progress.settle_reads), max(progress.settle - progress.unknown_for, 0.0)))
 
 
-def _unexplained_lookalike(
-    transactions: OrderTransactions, sent: Refund, before: frozenset[str]
-) -> RefundRecord | None:
-    """Return a refund without a reason, new since ``sent`` was sent, that matches it part for part."""
-    wanted = sorted((p.payment_id, p.amount) for p in sent.payment_refunds)
-    for refund in transactions.refunds:
-        if refund.id in before or refund.reason or not refund.counted:
-            continue
-        parts = sorted(
-            (t.payment_id, None if t.payment_id in _whole(sent) else t.amount) for t in refund.transactions if t.counted
-        )
-        if parts == wanted:
-            return refund
-    return None
-
-
-def _whole(sent: Refund) -> frozenset[str]:
-    return frozenset(p.payment_id for p in sent.payment_refunds if p.amount is None)
-
-
 def _waiting_for(case: Case) -> list[InFlight]:
-    """Return the journal's writes that may still land and that no counted tagged refund on Wix shows yet."""
-    landed = {reference_of(r.reason) for r in case.transactions.refunds if r.counted}
-    return [w for w in case.progress.in_flight if w.left > 0 and w.reference not in landed]
+    """Return the journal's writes that may still land and that Wix does not show landed yet (``landed_attempt``)."""
+    return [
+        w
+        for w in case.progress.in_flight
+        if w.left > 0 and landed_attempt(case.transactions, w.reference, w.attempts) is None
+    ]
 
 
 def _journal_in_flight(case: Case) -> bool:

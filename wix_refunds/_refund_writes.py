@@ -20,7 +20,18 @@ from ._split import split_full, split_partial
 from ._steps import Action, Finish, Progress, Read, Refund
 from ._wire import ItemsAsked, customer_reason, reference_of
 
-__all__ = ["Case", "check_items_then_price", "full_refund", "next_write", "tagged_refunds", "write_amount"]
+__all__ = [
+    "Case",
+    "check_items_then_price",
+    "full_refund",
+    "landed_attempt",
+    "next_write",
+    "same_parts",
+    "tagged_refunds",
+    "unexplained_lookalike",
+    "whole_payments",
+    "write_amount",
+]
 
 
 @attrs.frozen
@@ -43,6 +54,20 @@ class Case:
 def tagged_refunds(transactions: OrderTransactions, reference: str) -> list[RefundRecord]:
     """Return the refunds in ``transactions`` whose reason ends with ``reference``'s whole tag."""
     return [r for r in transactions.refunds if reference_of(r.reason) == reference]
+
+
+def landed_attempt(transactions: OrderTransactions, reference: str, attempts: int) -> RefundRecord | None:
+    """Return the refund that shows write number ``attempts`` under ``reference`` landed, or None.
+
+    Each write under a reference makes at most one tagged refund, so an earlier
+    attempt's refund (a declined part paid again) proves nothing of a later one:
+    only as many tagged refunds as writes do, one of them not FAILED. Fewer may
+    mean an earlier write never landed; then the window is waited out.
+    """
+    tagged = tagged_refunds(transactions, reference)
+    if len(tagged) < attempts or not any(r.counted for r in tagged):
+        return None
+    return tagged[-1]
 
 
 def full_refund(plan: RefundPlan, order: Order) -> bool:
@@ -136,3 +161,31 @@ def _refuse_on_top_of_a_lookalike(case: Case, refund: Refund) -> None:
             reference=reference,
             rerun_safe=False,
         )
+
+
+def unexplained_lookalike(transactions: OrderTransactions, sent: Refund, before: frozenset[str]) -> RefundRecord | None:
+    """Return a refund without a reason, new since ``sent`` was sent, that matches it part for part."""
+    wanted = sorted((p.payment_id, p.amount) for p in sent.payment_refunds)
+    for refund in transactions.refunds:
+        if refund.id in before or refund.reason or not refund.counted:
+            continue
+        parts = sorted(
+            (t.payment_id, None if t.payment_id in whole_payments(sent) else t.amount)
+            for t in refund.transactions
+            if t.counted
+        )
+        if parts == wanted:
+            return refund
+    return None
+
+
+def whole_payments(sent: Refund) -> frozenset[str]:
+    """Return the payments ``sent`` refunds whole (stored value: no amount is sent)."""
+    return frozenset(p.payment_id for p in sent.payment_refunds if p.amount is None)
+
+
+def same_parts(refund: RefundRecord, sent: Refund) -> bool:
+    """Return whether ``refund`` has the payments and amounts ``sent`` asked, part for part, FAILED or not."""
+    wanted = sorted((p.payment_id, p.amount) for p in sent.payment_refunds)
+    whole = whole_payments(sent)
+    return sorted((t.payment_id, None if t.payment_id in whole else t.amount) for t in refund.transactions) == wanted

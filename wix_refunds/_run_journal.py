@@ -13,11 +13,11 @@ from typing import Any, Union
 
 import attrs
 
-from ._engine import tagged_refunds
 from ._errors import InvalidRequest
 from ._journal import EntryState, JournalEntry, describe_asked, record_from_text, record_to_text
 from ._log import log_event
 from ._orders import OrderTransactions, RefundRecord
+from ._refund_writes import landed_attempt
 from ._steps import InFlight, Unconfirmed
 
 __all__ = ["Intend", "JournalAsk", "LoadEntries", "Record", "RunJournal"]
@@ -112,7 +112,13 @@ class RunJournal:
         # Wait times count even when a test's sleep does not really sleep.
         since = max(at - then, slept - slept_then)
         in_flight = tuple(
-            InFlight(reference=e.reference, holder=e.holder, age=now - e.sent_at + since, settle=e.settle)
+            InFlight(
+                reference=e.reference,
+                holder=e.holder,
+                age=now - e.sent_at + since,
+                settle=e.settle,
+                attempts=e.attempts,
+            )
             for e in self.others
         )
         unconfirmed = None
@@ -127,7 +133,7 @@ class RunJournal:
             return []
         records = []
         for entry in [e for e in [self.entry, *self.others] if e is not None and e.state is EntryState.SENT]:
-            listed = next((r for r in tagged_refunds(transactions, entry.reference) if r.counted), None)
+            listed = landed_attempt(transactions, entry.reference, entry.attempts)
             if listed is None:
                 continue
             settled = attrs.evolve(entry, state=EntryState.SETTLED, refund_id=listed.id, answer=record_to_text(listed))
@@ -158,4 +164,3 @@ class RunJournal:
         if self.recorded is None or not self.recorded[1].counted:
             return None
         return self.recorded[1]
-

@@ -114,13 +114,15 @@ class InFlight:
     """A write the journal holds that may still land: its reference, who sent it, how long ago.
 
     ``age`` (seconds since it was sent) is measured by the shell; ``settle`` is the
-    window its sender gave it.
+    window its sender gave it; ``attempts`` counts the writes made under the reference.
     """
 
     reference: str
     holder: str
     age: float
     settle: float
+    #: Which write under the reference it is (1 for the first).
+    attempts: int = 1
 
     @property
     def left(self) -> float:
@@ -163,5 +165,3 @@ class Progress:
     refused: Write | None = None
     in_flight: tuple[InFlight, ...] = ()
     unconfirmed: Unconfirmed | None = None
-
-
