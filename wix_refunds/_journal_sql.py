@@ -9,10 +9,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +22,7 @@ from ._locks import DEFAULT_WAIT, FileLocks, HeldLock, _check_wait, _Patience, _
 
 if TYPE_CHECKING:
     import pathlib
+    import sqlite3
 
 __all__ = ["SqliteJournal", "default_journal_path"]
 
@@ -252,7 +251,7 @@ class SqliteJournal:
 
     @contextlib.contextmanager
     def _hold(self, key: str) -> Iterator[HeldLock]:
-        patience, lock = _Patience(key, self.wait), _RowLock(key, uuid.uuid4().hex)
+        patience, lock = _Patience(key, self.wait), _RowLock(key, os.urandom(16).hex())
         with self._threads.hold(key, patience):
             while not self._take(lock, patience):
                 time.sleep(patience.next_delay())
@@ -265,7 +264,7 @@ class SqliteJournal:
     async def _hold_async(self, key: str) -> AsyncIterator[HeldLock]:
         import asyncio
 
-        patience, lock = _Patience(key, self.wait), _RowLock(key, uuid.uuid4().hex)
+        patience, lock = _Patience(key, self.wait), _RowLock(key, os.urandom(16).hex())
         async with self._threads.hold_async(key, patience):
             while not await in_thread(self._take, lock, patience):
                 await asyncio.sleep(patience.next_delay())
@@ -297,6 +296,9 @@ class SqliteJournal:
             execute("DELETE FROM wix_refunds_locks WHERE key = ? AND holder = ?", (lock.key, lock.holder))
 
     def _connect(self) -> sqlite3.Connection:
+        # sqlite3 loads with the first journal opened, not with wix_refunds.
+        import sqlite3
+
         # A connection per process: one made before a fork must not be used after it.
         if self._connection and self._connection[0][0] == os.getpid():
             return self._connection[0][1]
@@ -314,6 +316,8 @@ class SqliteJournal:
 
     @contextlib.contextmanager
     def _transaction(self, *, durable: bool = True) -> Iterator[Callable[[str, tuple[Any, ...]], list[Any]]]:
+        import sqlite3
+
         with self._guard:
             connection = self._connect()
             try:
@@ -337,6 +341,8 @@ class SqliteJournal:
 
     def entries(self, site_id: str, order_id: str) -> tuple[JournalEntry, ...]:
         """Return the entries of one order."""
+        import sqlite3
+
         with self._guard:
             connection = self._connect()
             try:
@@ -369,6 +375,8 @@ class SqliteJournal:
 
     def store_entries(self, site_id: str, since: float | None = None) -> tuple[JournalEntry, ...]:
         """Return the entries of one store sent at or after ``since``, oldest first."""
+        import sqlite3
+
         with self._guard:
             connection = self._connect()
             try:
