@@ -403,7 +403,8 @@ def parse_order(data: object) -> Order:
             line_id, quantity = raw_item.get("id"), raw_item.get("quantity")
             if type(line_id) is str and line_id and type(quantity) is int and quantity >= 0:
                 items.append(LineItem(id=line_id, quantity=quantity))
-                _restocked(raw_item, line_id, restocked)
+                if raw_item.get("restockQuantity"):
+                    _restocked(raw_item, line_id, restocked)
                 continue
         item_path = f"order.lineItems[{index}]"
         item = _obj(raw_item, item_path)
