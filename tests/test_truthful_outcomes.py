@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from wix_refunds import (
@@ -19,6 +20,8 @@ from wix_refunds import (
     RefundDeclined,
     RefundItem,
     RefundRequest,
+    WixClient,
+    reconcile,
 )
 from wix_refunds.testing import FakeWix
 
@@ -169,3 +172,21 @@ def test_the_same_reference_with_other_items_is_refused_and_nothing_is_sent() ->
     with pytest.raises(InvalidRequest, match="with the items 1 x"):
         run_refund("sync", fake, oid, other)
     assert fake.count_writes("refund", oid) == 1
+
+
+def test_reconcile_holds_a_declined_item_refund_paid_again_by_amount_as_matching() -> None:
+    fake = FakeWix()
+    oid = fake.add_order(total="35", line_items=[3])
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    (payment,) = (p["id"] for p in fake.payments[oid])
+    request = RefundRequest(items=(RefundItem(line_item_id=line, quantity=1),), reference="rc-1")
+    journal = MemoryJournal()
+    fake.decline_payment(payment)
+    with pytest.raises(RefundDeclined):
+        run_refund("sync", fake, oid, request, journal=journal)
+    with httpx.Client(transport=fake.transport()) as http:
+        client = WixClient(fake.credentials, base_url=FakeWix.BASE_URL, http_client=http, rate_limit=None)
+        assert [m.kind.value for m in reconcile(client, journal).mismatches] == ["FAILED"]
+        fake.decline_payment(payment, "never")
+        assert run_refund("sync", fake, oid, request, journal=journal).status is OutcomeStatus.COMPLETED
+        assert reconcile(client, journal).mismatches == ()

@@ -146,7 +146,7 @@ def _ago(seconds: float) -> str:
 def _entry_mismatches(
     entry: JournalEntry, book: OrderBooks | None, *, now: float, pending_days: float
 ) -> list[Mismatch] | None:
-    """Return the mismatches of one entry, or None when its write may still land and nothing shows yet."""
+    """Return the mismatches of one entry, or None while a write of its reference may still land."""
     refunds = [] if book is None else tagged_refunds(book.transactions, entry.reference)
     parts = [t for r in refunds for t in r.transactions]
     ids = tuple(r.id for r in refunds)
@@ -170,6 +170,10 @@ def _entry_mismatches(
             return [mismatch(MismatchKind.MISSING_ON_WIX, detail)]
         return []
     assert book is not None
+    if entry.may_land(now):
+        # A write of this reference may still land (a re-payment of a declined part, say):
+        # what Wix holds now is not yet what it will hold.
+        return None
     currency = book.currency
     asked = json.loads(entry.asked)
     money_only = not asked["items"] and asked["shipping"] is None and not asked["fees"]
@@ -184,9 +188,13 @@ def _entry_mismatches(
             pending = sum((t.amount for t in parts if t.status in _IN_FLIGHT), Decimal(0))
             detail = f"{format_money(pending, currency)} pending on Wix for {_ago(now - since)}"
             mismatches.append(mismatch(MismatchKind.PENDING_TOO_LONG, detail))
+    # What the reference asked in money: the amount; for items, what its first refund asked
+    # (Wix's price then); for a full refund, nothing may be left on the payments.
+    full = money_only and asked["amount"] is None
+    owed = amount if amount is not None or full else sum((t.amount for t in refunds[0].transactions), Decimal(0))
     short = bool(failed) and (
-        (amount is not None and live < amount)
-        or (amount is None and any(book.transactions.remaining_for(p) for p in book.transactions.payments))
+        (owed is not None and live < owed)
+        or (full and any(book.transactions.remaining_for(p) for p in book.transactions.payments))
         or not live
     )
     if short:
@@ -197,10 +205,12 @@ def _entry_mismatches(
         detail = f"asked {format_money(amount, currency)}, Wix holds {format_money(live, currency)} under the reference"
         mismatches.append(mismatch(MismatchKind.AMOUNT_DIFFERS, detail))
     asked_items = {line: quantity for line, quantity, _ in asked["items"]}
+    # The items are those of the reference's first refund that names any: a declined item
+    # refund is paid again by amount (Wix no longer offers the items), naming none.
+    first = next((r for r in refunds if r.line_items), None)
     wix_items: Counter[str] = Counter()
-    for refund in refunds:
-        if refund.counted:
-            wix_items.update({line.id.lower(): line.quantity for line in refund.line_items})
+    if first is not None:
+        wix_items.update({line.id.lower(): line.quantity for line in first.line_items})
     if (asked_items or wix_items) and dict(wix_items) != asked_items:
         detail = f"asked {_items(asked_items)}, Wix refunded {_items(wix_items)} under the reference"
         mismatches.append(mismatch(MismatchKind.ITEMS_DIFFER, detail))
