@@ -373,3 +373,29 @@ def test_a_lock_row_whose_pid_now_names_another_process_is_free() -> None:
     assert _alive(os.getpid(), mine)
     if mine is not None:
         assert not _alive(os.getpid(), f"{mine}0")
+
+
+def _open_at(path: str, start: float) -> str:
+    while time.time() < start:
+        pass
+    journal = SqliteJournal(path)
+    try:
+        journal.entries(SITE, ORDER)
+        with journal.hold(KEY):
+            return "ok"
+    except JournalError as exc:
+        return str(exc)
+    finally:
+        journal.close()
+
+
+def test_processes_opening_a_new_sqlite_journal_at_once_all_open_it(tmp_path: pathlib.Path) -> None:
+    # SQLite answers "database is locked" at once, without its busy wait, to one of two
+    # processes turning a new file to WAL together; the journal tries again.
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(8) as pool:
+        for trial in range(12):
+            path, start = str(tmp_path / f"j{trial}.sqlite3"), time.time() + 0.2
+            assert pool.starmap(_open_at, [(path, start)] * 8) == ["ok"] * 8

@@ -180,6 +180,32 @@ def _alive(pid: int, started: str | None) -> bool:
     return started is None or now is None or now == started
 
 
+def _set_up(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute(SCHEMA)
+    connection.execute(_LOCKS_SCHEMA)
+
+
+def _while_locked(step: Callable[[], Any], wait: float) -> Any:
+    """Return ``step()``, tried again while SQLite answers "database is locked" at once, for up to ``wait`` seconds.
+
+    SQLite skips its busy wait where waiting could deadlock: when processes open a new
+    file together and each would turn it to WAL, one is told the file is locked at once.
+    """
+    import sqlite3
+
+    delay, deadline = 0.001, time.monotonic() + wait
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
 @attrs.frozen
 class _RowLock:
     """An order lock held as a row of the journal's file; it lasts while its process lives."""
@@ -305,10 +331,7 @@ class SqliteJournal:
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = FULL")
-            connection.execute(SCHEMA)
-            connection.execute(_LOCKS_SCHEMA)
+            _while_locked(lambda: _set_up(connection), self.wait)
         except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
         self._connection[:] = [(os.getpid(), connection)]
@@ -322,7 +345,7 @@ class SqliteJournal:
             connection = self._connect()
             try:
                 connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-                connection.execute("BEGIN IMMEDIATE")
+                _while_locked(lambda: connection.execute("BEGIN IMMEDIATE"), self.wait)
             except sqlite3.Error as exc:
                 raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
 
