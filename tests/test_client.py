@@ -347,7 +347,7 @@ RETRY_TABLE: list[tuple[str, Any, bool, bool, type[Exception]]] = [
     ("server closed, write", _raise(httpx.RemoteProtocolError), True, False, WixOutcomeUnknown),
     ("write timeout, write", _raise(httpx.WriteTimeout), True, False, WixOutcomeUnknown),
     ("429, read", _status(429), False, True, WixRateLimited),
-    ("429, write", _status(429), True, True, WixRateLimited),
+    ("429, write", _status(429), True, False, WixOutcomeUnknown),
     ("500, read", _status(500), False, True, WixServerError),
     ("503, read", _status(503), False, True, WixServerError),
     ("500, write", _status(500), True, False, WixOutcomeUnknown),

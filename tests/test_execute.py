@@ -355,8 +355,8 @@ def test_fault_on_a_write_still_ends_exactly_once(kind: str, case: str, index: i
     keywords, request, route, _ = CASES[case]
     oid = fake.add_order(**keywords)
     transport = ScriptedTransport(fake, ["ok"] * index + [fault])
-    if fault == "503" and route is RefundRoute.STANDARD_REFUND:
-        # A 5xx after sending leaves a refund's outcome unknown: it is never resent in the
+    if fault in ("503", "429") and route is RefundRoute.STANDARD_REFUND:
+        # A 5xx or a 429 after sending leaves a refund's outcome unknown: it is never resent in the
         # call; after the settle window the call names the reference, and a re-run with it
         # refunds exactly once.
         with pytest.raises(WixOutcomeUnknown) as caught:
@@ -368,7 +368,7 @@ def test_fault_on_a_write_still_ends_exactly_once(kind: str, case: str, index: i
     outcome = run_refund(kind, fake, oid, request, transport=transport)
     assert outcome.status is OutcomeStatus.COMPLETED
     assert_done_exactly_once(fake, oid, route, request)
-    if fault == "lose" or (fault == "503" and route is not RefundRoute.STANDARD_REFUND):
+    if fault == "lose" or (fault in ("503", "429") and route is not RefundRoute.STANDARD_REFUND):
         assert any("re-reading" in s.result for s in outcome.steps)
 
 

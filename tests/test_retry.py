@@ -40,7 +40,7 @@ TABLE = [
     (WixConnectionError("x", request_sent=True), False, True),
     (WixConnectionError("x", request_sent=True), True, False),
     (WixRateLimited("x"), False, True),
-    (WixRateLimited("x"), True, True),
+    (WixRateLimited("x"), True, False),  # a 429 on a write: its outcome is unknown
     (_api(WixServerError, 503), False, True),
     (_api(WixServerError, 500), True, False),
     (_api(WixAPIError, 400), False, False),

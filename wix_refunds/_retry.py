@@ -33,7 +33,7 @@ def is_retryable(exc: BaseException, *, write: bool) -> bool:
 
     Reads retry on network errors, timeouts, 429 and 5xx. A write is resent
     only when Wix surely never received it (connection refused, connect or pool
-    timeout) or answered 429; any other failure leaves its outcome unknown.
+    timeout); any other failure, a 429 included, leaves its outcome unknown.
     The answer is read from ``_error_table.ROWS``.
     """
     meaning = meaning_of(exc)
