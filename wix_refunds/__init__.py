@@ -58,7 +58,7 @@ from ._orders import (
     TrackingInfo,
 )
 from ._outcome import OutcomeDict
-from ._retry import RetryPolicy
+from ._retry import RateLimiter, RetryPolicy
 from ._routing import (
     STANDARD_REFUND_CUTOFF,
     CancelOrder,
@@ -69,6 +69,7 @@ from ._routing import (
     RefundRoute,
     decide_refund,
 )
+from ._shared_limit import RequestLimiter
 from ._version import __version__
 from ._wire import PaymentRefund
 
@@ -111,6 +112,7 @@ __all__ = [
     "PaymentRefundability",
     "PaymentStatus",
     "PermissionCheck",
+    "RateLimiter",
     "RefundDeclined",
     "RefundItem",
     "RefundNotSupported",
@@ -125,6 +127,7 @@ __all__ = [
     "RefundStatusReport",
     "RefundTransaction",
     "Refundability",
+    "RequestLimiter",
     "RetryPolicy",
     "STANDARD_REFUND_CUTOFF",
     "SqliteJournal",

@@ -164,7 +164,9 @@ class RateLimiter:
     """Keeps one client under ``requests`` per ``per`` seconds, shared by threads and tasks.
 
     A sliding window: a request may start once the request ``requests`` places
-    before it started at least ``per`` seconds ago.
+    before it started at least ``per`` seconds ago, and not before a ``hold_off``
+    (Wix's ``Retry-After``) ends. It holds for this process only: processes or hosts
+    that refund one store share a journal's limit instead (``journal.shared_limit``).
     """
 
     def __init__(self, requests: int, per: float, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -177,9 +179,10 @@ class RateLimiter:
         self._lock = threading.Lock()
         #: How many requests have reserved a slot so far (for progress and time-left estimates).
         self.reserved = 0
+        self._not_before = 0.0
 
     def _next_start(self, now: float) -> float:
-        start = now
+        start = max(now, self._not_before)
         if len(self._starts) == self.requests:
             start = max(now, self._starts[0] + self.per)
         if self._starts and start < self._starts[-1]:
@@ -194,6 +197,19 @@ class RateLimiter:
             self._starts.append(start)
             self.reserved += 1
             return start - now
+
+    async def reserve_async(self) -> float:
+        """Return how long to wait before sending, reserving the slot it waits for (``reserve``)."""
+        return self.reserve()
+
+    def hold_off(self, seconds: float) -> None:
+        """Start no request sooner than ``seconds`` from now (Wix asked to wait so long)."""
+        with self._lock:
+            self._not_before = max(self._not_before, self._clock() + seconds)
+
+    async def hold_off_async(self, seconds: float) -> None:
+        """Start no request sooner than ``seconds`` from now (``hold_off``)."""
+        self.hold_off(seconds)
 
     def backlog(self) -> float:
         """Return how long a request reserved now would wait (0.0 under the limit); reserves nothing."""
