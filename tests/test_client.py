@@ -490,7 +490,7 @@ def test_both_clients_wait_what_the_rate_limiter_asks_before_sending(kind: str) 
         asyncio.run(go_async())
     assert len(seen) == 2
     assert len(sleeps) == 1
-    assert 29.0 < sleeps[0] <= 30.0  # the second request waited out the window
+    assert 31.0 < sleeps[0] <= 31.5  # the second request waited out the window (and its GUARD)
 
 
 def test_clients_keep_under_wixs_200_requests_a_minute_by_default() -> None:

@@ -25,7 +25,7 @@ from ._log import log_event
 if TYPE_CHECKING:
     import tenacity
 
-__all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
+__all__ = ["GUARD", "RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
 
 def is_retryable(exc: BaseException, *, write: bool) -> bool:
@@ -160,11 +160,17 @@ class RetryPolicy:
         )
 
 
+#: How much longer than Wix's window a limiter's window is taken: a request that leaves a
+#: little late (a busy host, a slow event loop) then still arrives under Wix's limit, where
+#: a 429 would cost a write its certainty (``_error_table``).
+GUARD = 0.05
+
+
 class RateLimiter:
     """Keeps one client under ``requests`` per ``per`` seconds, shared by threads and tasks.
 
     A sliding window: a request may start once the request ``requests`` places
-    before it started at least ``per`` seconds ago, and not before a ``hold_off``
+    before it started at least ``per`` seconds ago (5 % more: ``GUARD``), and not before a ``hold_off``
     (Wix's ``Retry-After``) ends. It holds for this process only: processes or hosts
     that refund one store share a journal's limit instead (``journal.shared_limit``).
     """
@@ -184,7 +190,7 @@ class RateLimiter:
     def _next_start(self, now: float) -> float:
         start = max(now, self._not_before)
         if len(self._starts) == self.requests:
-            start = max(now, self._starts[0] + self.per)
+            start = max(now, self._starts[0] + self.per * (1 + GUARD))
         if self._starts and start < self._starts[-1]:
             start = self._starts[-1]
         return start

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ._errors import InvalidRequest, JournalError
 from ._log import log_event
-from ._retry import RateLimiter
+from ._retry import GUARD, RateLimiter
 
 if TYPE_CHECKING:
     import pathlib
@@ -61,8 +61,6 @@ __all__ = [
 
 #: Wix's documented limit: 200 requests a minute per site.
 DEFAULT_LIMIT = (200, 60.0)
-#: How much longer than Wix's window the shared window is taken.
-GUARD = 0.05
 
 TABLE = "wix_refunds_rate"
 SCHEMA = f"""
