@@ -378,7 +378,7 @@ RETRY_TABLE: list[tuple[str, Any, bool, bool, type[Exception]]] = [
     ("server closed, write", _raise(httpx.RemoteProtocolError), True, False, WixOutcomeUnknown),
     ("write timeout, write", _raise(httpx.WriteTimeout), True, False, WixOutcomeUnknown),
     ("429, read", _status(429), False, True, WixRateLimited),
-    ("429, write", _status(429), True, True, WixRateLimited),
+    ("429, write", _status(429), True, False, WixOutcomeUnknown),
     ("500, read", _status(500), False, True, WixServerError),
     ("503, read", _status(503), False, True, WixServerError),
     ("500, write", _status(500), True, False, WixOutcomeUnknown),
@@ -521,7 +521,7 @@ def test_both_clients_wait_what_the_rate_limiter_asks_before_sending(kind: str) 
         asyncio.run(go_async())
     assert len(seen) == 2
     assert len(sleeps) == 1
-    assert 29.0 < sleeps[0] <= 30.0  # the second request waited out the window
+    assert 31.0 < sleeps[0] <= 31.5  # the second request waited out the window (and its GUARD)
 
 
 def test_clients_keep_under_wixs_200_requests_a_minute_by_default() -> None:

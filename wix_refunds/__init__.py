@@ -59,7 +59,7 @@ from ._orders import (
 )
 from ._outcome import OutcomeDict
 from ._reconcile import Mismatch, MismatchKind, ReconcileReport, reconcile, reconcile_async
-from ._retry import RetryPolicy
+from ._retry import RateLimiter, RetryPolicy
 from ._routing import (
     STANDARD_REFUND_CUTOFF,
     CancelOrder,
@@ -70,6 +70,7 @@ from ._routing import (
     RefundRoute,
     decide_refund,
 )
+from ._shared_limit import RequestLimiter
 from ._version import __version__
 from ._wire import PaymentRefund
 
@@ -114,6 +115,7 @@ __all__ = [
     "PaymentRefundability",
     "PaymentStatus",
     "PermissionCheck",
+    "RateLimiter",
     "ReconcileReport",
     "RefundDeclined",
     "RefundItem",
@@ -129,6 +131,7 @@ __all__ = [
     "RefundStatusReport",
     "RefundTransaction",
     "Refundability",
+    "RequestLimiter",
     "RetryPolicy",
     "STANDARD_REFUND_CUTOFF",
     "SqliteJournal",

@@ -131,7 +131,7 @@ async def _batch_async(
             )
             say(ctx.out, f"{row.where} " + "\n".join(lines))
 
-    async with AsyncWixClient(credentials, base_url=args.base_url, rate_limit=(args.rate_limit, 60.0)) as client:
+    async with AsyncWixClient(credentials, base_url=args.base_url, rate_limit=ctx.rate_limit(credentials)) as client:
         if not args.dry_run and not args.yes:
             previews: list[tuple[BatchRow, RefundOutcome]] = []
             await _run_rows(

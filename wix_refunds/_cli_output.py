@@ -21,8 +21,8 @@ from ._errors import WixRefundError
 from ._execute import OutcomeStatus, RefundOutcome
 from ._money import format_amount, format_money
 from ._outcome import error_dict as outcome_error_dict
-from ._retry import RateLimiter
 from ._routing import RefundRoute
+from ._shared_limit import RequestLimiter
 
 __all__ = [
     "CANCEL_NOTE",
@@ -308,7 +308,7 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def limit_text(limiter: RateLimiter) -> str:
+def limit_text(limiter: RequestLimiter) -> str:
     """Return a limit as people say it: ``200 requests a minute``."""
     if limiter.per == 60:
         return f"{limiter.requests} requests a minute"
@@ -328,7 +328,7 @@ class Progress:
     """
 
     def __init__(
-        self, total: int, err: TextIO, limiter: RateLimiter | None, *, verb: str = "done", enabled: bool = True
+        self, total: int, err: TextIO, limiter: RequestLimiter | None, *, verb: str = "done", enabled: bool = True
     ) -> None:
         self.total, self.err, self.limiter, self.verb = total, err, limiter, verb
         self.enabled = enabled and total > 0

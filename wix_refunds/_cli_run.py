@@ -22,6 +22,7 @@ from ._execute import OutcomeStatus, RefundOutcome
 from ._journal import Journal
 from ._journal_sql import SqliteJournal, default_journal_path
 from ._routing import RefundRequest
+from ._shared_limit import RequestLimiter, key_fingerprint, shared_limit
 from ._stores import StoreConfigError, load_store
 
 __all__ = [
@@ -128,8 +129,14 @@ class Context:
             say(self.err, text)
 
     def client(self, credentials: WixCredentials) -> WixClient:
-        """Return a synchronous client with the run's base URL and rate limit."""
-        return WixClient(credentials, base_url=self.args.base_url, rate_limit=(self.args.rate_limit, 60.0))
+        """Return a synchronous client with the run's base URL and the store's shared rate limit."""
+        return WixClient(credentials, base_url=self.args.base_url, rate_limit=self.rate_limit(credentials))
+
+    def rate_limit(self, credentials: WixCredentials) -> RequestLimiter:
+        """Return the store's rate limit (``--rate-limit`` a minute), kept in its journal for every run to share."""
+        journal = refund_journal(self.args, credentials.site_id)
+        fingerprint = key_fingerprint(credentials.api_key)
+        return shared_limit(journal, credentials.site_id, fingerprint, (self.args.rate_limit, 60.0))
 
     def confirm(self) -> bool:
         """Ask ``Go ahead? [y/N]`` on standard error; on no, say that nothing was done."""

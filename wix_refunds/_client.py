@@ -20,7 +20,7 @@ import httpx
 from . import _wire
 from ._client_core import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
 from ._client_core import ClientCore, PermissionCheck, Sent, VerifyReport
-from ._errors import WixRefundError
+from ._errors import WixRateLimited, WixRefundError
 from ._orders import PaymentRefundability
 from ._wire import WireCall
 
@@ -132,7 +132,14 @@ class WixClient(_Calls[httpx.Client]):
             response = self._http.request(**self._request_args(call))
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, call) from exc
-        return self._read(call, response)
+        try:
+            return self._read(call, response)
+        except WixRateLimited as exc:
+            # Wix's Retry-After slows every request of the store, not only this one.
+            wait = self._wait_asked(exc)
+            if wait is not None and self.limiter is not None:
+                self.limiter.hold_off(wait)
+            raise
 
     def send_counted(self, call: WireCall[T]) -> Sent:
         """Return the call's parsed answer and its attempt count, retrying by the policy.
@@ -194,14 +201,20 @@ class AsyncWixClient(_Calls[httpx.AsyncClient]):
             await self._http.aclose()
 
     async def _attempt(self, call: WireCall[T]) -> T:
-        delay = self._rate_delay()
+        delay = await self._rate_delay_async()
         if delay > 0:
             await self.retry.async_sleep(delay)
         try:
             response = await self._http.request(**self._request_args(call))
         except httpx.HTTPError as exc:
             raise self._connection_error(exc, call) from exc
-        return self._read(call, response)
+        try:
+            return self._read(call, response)
+        except WixRateLimited as exc:
+            wait = self._wait_asked(exc)
+            if wait is not None and self.limiter is not None:
+                await self.limiter.hold_off_async(wait)
+            raise
 
     async def send_counted(self, call: WireCall[T]) -> Sent:
         """Return the call's parsed answer and its attempt count (see ``WixClient.send_counted``)."""

@@ -32,10 +32,12 @@ from ._errors import (
     WixInvalidResponse,
     WixNotFound,
     WixOutcomeUnknown,
+    WixRateLimited,
     WixRefundError,
 )
 from ._log import log_event
 from ._retry import RateLimiter, RetryPolicy, is_retryable, parse_retry_after
+from ._shared_limit import RequestLimiter
 from ._tracing import span
 from ._version import __version__
 from ._wire import WireCall
@@ -77,6 +79,15 @@ def _without_sniffio_lookups() -> None:
 
     if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+def _limiter_of(rate_limit: tuple[int, float] | RequestLimiter | None) -> RequestLimiter | None:
+    """Return the limiter a client asks before each request: its own for a (requests, seconds) pair."""
+    if rate_limit is None or isinstance(rate_limit, RequestLimiter):
+        return rate_limit
+    if isinstance(rate_limit, tuple) and len(rate_limit) == 2:
+        return RateLimiter(*rate_limit)
+    raise InvalidRequest("rate_limit", "takes (requests, seconds), a limiter (journal.shared_limit(...)) or None")
 
 
 def _random_guid() -> str:
@@ -195,7 +206,7 @@ class ClientCore(Generic[H]):
         base_url: str = _wire.DEFAULT_BASE_URL,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
-        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+        rate_limit: tuple[int, float] | RequestLimiter | None = DEFAULT_RATE_LIMIT,
         http_client: H | None = None,
     ) -> None:
         if not isinstance(credentials, WixCredentials):
@@ -204,7 +215,7 @@ class ClientCore(Generic[H]):
         self.base_url = _check_base_url(base_url)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self.limiter = None if rate_limit is None else RateLimiter(*rate_limit)
+        self.limiter = _limiter_of(rate_limit)
         if self._http_class is httpx.AsyncClient:
             _without_sniffio_lookups()
         self._owns_http = http_client is None
@@ -365,6 +376,14 @@ class ClientCore(Generic[H]):
     def _rate_delay(self) -> float:
         """Return how long to wait before the next request, by the rate limiter (0: none)."""
         return 0.0 if self.limiter is None else self.limiter.reserve()
+
+    async def _rate_delay_async(self) -> float:
+        """Return how long to wait before the next request, by the rate limiter, without blocking the loop."""
+        return 0.0 if self.limiter is None else await self.limiter.reserve_async()
+
+    def _wait_asked(self, exc: WixRateLimited) -> float | None:
+        """Return how long a 429 asks every request of the store to wait, when there is a limiter to tell."""
+        return None if self.limiter is None else exc.retry_after
 
     def _first_failed(self, call: WireCall[Any], exc: WixRefundError) -> _Replay:
         """Raise the final error of a first attempt that may not be retried; else return its replay."""

@@ -13,13 +13,19 @@ import: httpx failures are named by class name.
     403                       WixAuthError            no          no           no
     404                       WixNotFound             no          no           no
     428                       WixPreconditionFailed   no          no           no
-    429                       WixRateLimited          yes         yes          no
+    429                       WixRateLimited          yes         no           yes
     5xx                       WixServerError          yes         no           yes
     other status              WixAPIError             no          no           no
     2xx, unreadable body      WixInvalidResponse      no          no           yes
     payload not as documented InvalidWixData          no          no           yes
     httpx, never sent         WixConnectionError      yes         yes          no
     httpx, maybe sent         WixConnectionError      yes         no           yes
+
+A 429 on a write leaves its outcome unknown: Wix documents 429 as "resource usage was
+exhausted" and says a throttled app's calls "will fail", but nowhere that a 429 is
+answered before any work is done (https://dev.wix.com/docs/rest/articles/getting-started/errors,
+https://dev.wix.com/docs/rest/articles/get-started/rate-limits). So the write is not resent;
+the flow re-reads Wix first, as after any write whose fate is unknown.
 """
 
 from __future__ import annotations
@@ -92,7 +98,7 @@ ROWS: tuple[Meaning, ...] = (
     _row("403", WixAuthError, False, False, False, status=403),
     _row("404", WixNotFound, False, False, False, status=404),
     _row("428", WixPreconditionFailed, False, False, False, status=428),
-    _row("429", WixRateLimited, True, True, False, status=429),
+    _row("429", WixRateLimited, True, False, True, status=429),
     _row("5xx", WixServerError, True, False, True, status=500),
     _row("2xx, unreadable body", WixInvalidResponse, False, False, True),
     _row("other status", WixAPIError, False, False, False),

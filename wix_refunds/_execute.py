@@ -37,6 +37,7 @@ from ._routing import STANDARD_REFUND_CUTOFF, RefundRequest
 from ._run import _Ask
 from ._run import _Run as _Run
 from ._run_journal import Intend, JournalAsk, LoadEntries, Record
+from ._speculate import Together
 from ._wire import WireCall
 
 __all__ = [
@@ -199,6 +200,8 @@ def _answer(client: WixClient, ask: _Ask, port: JournalPort) -> Any:
         return client.retry.sleep(ask.seconds)
     if isinstance(ask, (LoadEntries, Intend, Record)):
         return port.answer(ask)
+    if isinstance(ask, Together):
+        return tuple(_or_failure(client.send_counted, call) for call in ask.calls)
     if isinstance(ask, tuple):
         return tuple(client.send_counted(call) for call in ask)
     return client.send_counted(ask)
@@ -212,11 +215,26 @@ async def _answer_async(client: AsyncWixClient, ask: _Ask, port: JournalPort) ->
         return await in_thread(port.answer, ask)
     if isinstance(ask, tuple):
         return await _side_by_side(client, ask)
+    if isinstance(ask, Together):
+        return await _side_by_side(client, ask.calls, failures=True)
     return await client.send_counted(ask)
 
 
-async def _side_by_side(client: AsyncWixClient, calls: tuple[WireCall[Any], ...]) -> tuple[Any, ...]:
-    """Return the answers of ``calls`` (reads), sent at once, in order; raise the first failure in that order."""
+def _or_failure(send: Callable[[WireCall[Any]], Any], call: WireCall[Any]) -> Any:
+    """Return ``send(call)``, or the Wix failure it raised."""
+    try:
+        return send(call)
+    except WixRefundError as exc:
+        return exc
+
+
+async def _side_by_side(
+    client: AsyncWixClient, calls: tuple[WireCall[Any], ...], *, failures: bool = False
+) -> tuple[Any, ...]:
+    """Return the answers of ``calls`` (reads), sent at once, in order; raise the first failure in that order.
+
+    With ``failures``, a Wix failure is returned in its call's place instead.
+    """
     import asyncio
 
     answers = await asyncio.gather(*(client.send_counted(call) for call in calls), return_exceptions=True)
@@ -224,6 +242,8 @@ async def _side_by_side(client: AsyncWixClient, calls: tuple[WireCall[Any], ...]
     for answer in answers:
         if isinstance(answer, BaseException) and not isinstance(answer, WixRefundError):
             raise answer
+    if failures:
+        return tuple(answers)
     for answer in answers:
         if isinstance(answer, WixRefundError):
             raise answer
@@ -285,11 +305,14 @@ async def refund_order_async(
 ) -> RefundOutcome:
     """Refund one order exactly once (the async twin of ``refund_order``).
 
-    A standard refund reads the order's transactions and refundability at the same
-    time, so three round trips precede its refund instead of four.
+    The order, its transactions and its refundability are read at the same time, so a
+    standard refund takes two round trips (the reads, then the write) for four requests.
+    For an order that takes another route (before the cutoff, to cancel) the other two
+    answers are not used: it costs two reads more, and no write and no round trip more.
     """
+    settle = client.retry.settle
     run = _Run(
-        order_id, request, dry_run=dry_run, cutoff=cutoff, settle=client.retry.settle, context=context, parallel=True
+        order_id, request, dry_run=dry_run, cutoff=cutoff, settle=settle, context=context, parallel=True, speculate=True
     )
     book = journal_of(journal, locks)
     async with book.hold_async(lock_key(client.credentials.site_id, order_id)) as held:

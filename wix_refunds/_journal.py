@@ -42,6 +42,7 @@ from ._errors import JournalError
 from ._locks import HeldLock, InProcessLocks, OrderLocks
 from ._orders import LineItem, RefundRecord, RefundStatus, RefundTransaction
 from ._routing import RefundRequest
+from ._shared_limit import SharesLimit
 
 if TYPE_CHECKING:
     pass
@@ -286,7 +287,7 @@ class _MemoryBook:
 
 
 @attrs.frozen(eq=False)
-class MemoryJournal:
+class MemoryJournal(SharesLimit):
     """A journal in this process's memory: for tests and one-off scripts.
 
     Every instance shares the one table of the process (as ``InProcessLocks``

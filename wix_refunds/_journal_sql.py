@@ -19,6 +19,7 @@ import attrs
 from ._errors import JournalError, LockLost
 from ._journal import EntryState, JournalEntry, in_thread, refuse_in_flight, store_key, store_order
 from ._locks import DEFAULT_WAIT, FileLocks, HeldLock, _check_wait, _Patience, _ThreadLocks
+from ._shared_limit import SharesLimit
 
 if TYPE_CHECKING:
     import pathlib
@@ -221,7 +222,7 @@ class _RowLock:
 
 
 @attrs.frozen(eq=False)
-class SqliteJournal:
+class SqliteJournal(SharesLimit):
     """A journal in one SQLite file, shared by every process and user of the host that points at it.
 
     WAL mode; an intent is fsynced (``synchronous = FULL``) before ``intend()``

@@ -41,6 +41,7 @@ from ._errors import InvalidRequest, JournalError, LockLost
 from ._journal import JournalEntry, in_thread
 from ._journal_sql import SCHEMA, SELECT_ORDER, SETTLE, entry_of, intend_in, settle_params
 from ._locks import DEFAULT_WAIT, HeldLock, _check_wait, _Patience
+from ._shared_limit import SharesLimit
 
 __all__ = ["PostgresJournal"]
 
@@ -195,7 +196,7 @@ class _Lease:
 
 
 @attrs.frozen(eq=False, repr=False)
-class PostgresJournal:
+class PostgresJournal(SharesLimit):
     """The refund journal and order locks in one PostgreSQL database, shared by a fleet.
 
     The tables are created when first used. The password (and ``sslpassword``) never

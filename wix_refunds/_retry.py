@@ -25,7 +25,7 @@ from ._log import log_event
 if TYPE_CHECKING:
     import tenacity
 
-__all__ = ["RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
+__all__ = ["GUARD", "RateLimiter", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
 
 def is_retryable(exc: BaseException, *, write: bool) -> bool:
@@ -33,7 +33,7 @@ def is_retryable(exc: BaseException, *, write: bool) -> bool:
 
     Reads retry on network errors, timeouts, 429 and 5xx. A write is resent
     only when Wix surely never received it (connection refused, connect or pool
-    timeout) or answered 429; any other failure leaves its outcome unknown.
+    timeout); any other failure, a 429 included, leaves its outcome unknown.
     The answer is read from ``_error_table.ROWS``.
     """
     meaning = meaning_of(exc)
@@ -160,11 +160,19 @@ class RetryPolicy:
         )
 
 
+#: How much longer than Wix's window a limiter's window is taken: a request that leaves a
+#: little late (a busy host, a slow event loop) then still arrives under Wix's limit, where
+#: a 429 would cost a write its certainty (``_error_table``).
+GUARD = 0.05
+
+
 class RateLimiter:
     """Keeps one client under ``requests`` per ``per`` seconds, shared by threads and tasks.
 
     A sliding window: a request may start once the request ``requests`` places
-    before it started at least ``per`` seconds ago.
+    before it started at least ``per`` seconds ago (5 % more: ``GUARD``), and not before a ``hold_off``
+    (Wix's ``Retry-After``) ends. It holds for this process only: processes or hosts
+    that refund one store share a journal's limit instead (``journal.shared_limit``).
     """
 
     def __init__(self, requests: int, per: float, *, clock: Callable[[], float] = time.monotonic) -> None:
@@ -177,11 +185,12 @@ class RateLimiter:
         self._lock = threading.Lock()
         #: How many requests have reserved a slot so far (for progress and time-left estimates).
         self.reserved = 0
+        self._not_before = 0.0
 
     def _next_start(self, now: float) -> float:
-        start = now
+        start = max(now, self._not_before)
         if len(self._starts) == self.requests:
-            start = max(now, self._starts[0] + self.per)
+            start = max(now, self._starts[0] + self.per * (1 + GUARD))
         if self._starts and start < self._starts[-1]:
             start = self._starts[-1]
         return start
@@ -194,6 +203,19 @@ class RateLimiter:
             self._starts.append(start)
             self.reserved += 1
             return start - now
+
+    async def reserve_async(self) -> float:
+        """Return how long to wait before sending, reserving the slot it waits for (``reserve``)."""
+        return self.reserve()
+
+    def hold_off(self, seconds: float) -> None:
+        """Start no request sooner than ``seconds`` from now (Wix asked to wait so long)."""
+        with self._lock:
+            self._not_before = max(self._not_before, self._clock() + seconds)
+
+    async def hold_off_async(self, seconds: float) -> None:
+        """Start no request sooner than ``seconds`` from now (``hold_off``)."""
+        self.hold_off(seconds)
 
     def backlog(self) -> float:
         """Return how long a request reserved now would wait (0.0 under the limit); reserves nothing."""

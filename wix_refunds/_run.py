@@ -51,6 +51,7 @@ from ._outcome import OutcomeStatus, RefundOutcome, StepRecord, books_of, new_re
 from ._retry import is_retryable
 from ._routing import RefundPlan, RefundRequest, RefundRoute, decide_refund
 from ._run_journal import JournalAsk, LoadEntries, RunJournal
+from ._speculate import Together, first_reads, speculated
 from ._tracing import Span, span
 from ._wire import ItemsAsked, WireCall
 
@@ -60,8 +61,9 @@ _MAX_ACTIONS = 250
 
 
 # What the flow asks of its driver: send a Wix call, send reads side by side (answered
-# as a tuple in the same order), wait before reading again, or use the journal.
-_Ask = Union[WireCall[Any], tuple[WireCall[Any], ...], Wait, JournalAsk]
+# as a tuple in the same order; ``Together``: each failure is an answer), wait before
+# reading again, or use the journal.
+_Ask = Union[WireCall[Any], tuple[WireCall[Any], ...], Together, Wait, JournalAsk]
 
 # The parts of what a run saw that a batch's shared reads may have filled in.
 _SHARED_PARTS = ("order", "transactions", "fulfillments")
@@ -81,6 +83,7 @@ class _Run:
         context: Any = None,
         clock: Callable[[], float] = time.monotonic,
         parallel: bool = False,
+        speculate: bool = False,
     ) -> None:
         _wire.check_id(order_id, field="order_id")
         self.order_id = order_id
@@ -99,8 +102,9 @@ class _Run:
         self.waited = 0.0
         self.journal = RunJournal(order_id, self.reference, asked_of(self.request))
         self.slept = 0.0
-        # Whether the driver may send two reads at once (the async one).
-        self.parallel = parallel
+        # Whether the driver may send two reads at once (the async one), and whether to read a
+        # standard refund's transactions and refundability with the order, before the route is known.
+        self.parallel, self.speculate = parallel, parallel and speculate
         # What a batch's shared reads showed, when (self.clock), and how long it may be relied on.
         self.shared: Observed | None = None
         self.shared_at = 0.0
@@ -241,14 +245,16 @@ class _Run:
 
     def flow(self) -> Generator[_Ask, Any, RefundOutcome]:
         """Yield the Wix calls (and settle waits) the refund needs; return its outcome."""
-        order = self._shared_order()
+        order, speculative = self._shared_order(), dict[str, Any]()
         if order is None:
-            sent = yield _wire.get_order(self.order_id)
-            order = sent.value
+            # In parallel, a standard refund's other reads go out with the order's (``_speculate``).
+            order, speculative = yield from first_reads(self.order_id, speculate=self.speculate)
         self.plan = decide_refund(order, self.request, cutoff=self.cutoff)
         self._seen(order=order)
         if self.shared is not None:
             self._seen(transactions=self.shared.transactions, fulfillments=self.shared.fulfillments)
+        for what, value in speculated(self.plan, speculative).items():
+            self._saw(what, value)
         if self.plan.route is RefundRoute.STANDARD_REFUND and not self.progress.dry_run:
             entries, now = yield LoadEntries()
             self.journal.load(entries, now, at=self.clock(), slept=self.slept, currency=order.currency)

@@ -138,7 +138,8 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         metavar="N",
         type=_rate_limit,
         default=default(DEFAULT_RATE_LIMIT[0]),
-        help=f"requests a minute to Wix (default: {DEFAULT_RATE_LIMIT[0]}, Wix's limit)",
+        help=f"requests a minute to Wix, shared through the store's journal by every run for the store "
+        f"(default: {DEFAULT_RATE_LIMIT[0]}, Wix's limit)",
     )
     add(
         "--journal",

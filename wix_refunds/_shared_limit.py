@@ -1,0 +1,359 @@
+"""One rate limit per store, kept in the journal's backend and drawn from by every process that refunds it.
+
+Wix counts requests per store (site and key), not per process: three processes each told
+the full limit spend it three times over, and every 429 they draw spends it too. So the
+limit lives where the journal lives, one row per store and key::
+
+    wix_refunds_rate(key, starts, not_before)
+
+``key`` is the site ID and a fingerprint of the API key (a hash: the key is never
+stored); ``starts`` the start times of the requests of the last window (milliseconds,
+oldest first); ``not_before`` the time before which no request of the store may start
+(Wix's ``Retry-After`` on a 429, recorded by whichever process drew it). Each request
+reserves its start in one short transaction: a sliding window like Wix's, so a burst of
+up to the limit goes at once and the rate holds over any window. The window is taken
+5 % longer than Wix's (``GUARD``), so that requests that leave a little late (a busy
+host, a slow event loop) still arrive under the limit.
+
+    MemoryJournal     one limiter per store and key in this process
+    SqliteJournal     a row of the journal's file: the processes of one host
+    PostgresJournal   a row of the journal's database: a fleet (its clock is the database's)
+
+A client asks a ``RequestLimiter`` (``AsyncWixClient(..., rate_limit=journal.shared_limit(
+credentials))``); the in-process ``RateLimiter`` is one too. When the backend cannot be
+reached, a shared limiter falls back to an in-process one and says so once (WARNING).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ._errors import InvalidRequest, JournalError
+from ._log import log_event
+from ._retry import GUARD, RateLimiter
+
+if TYPE_CHECKING:
+    import pathlib
+
+    from ._credentials import WixCredentials
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "GUARD",
+    "RequestLimiter",
+    "SharesLimit",
+    "SqliteLimit",
+    "StoredLimit",
+    "key_fingerprint",
+    "limit_key",
+    "plan_start",
+    "shared_limit",
+]
+
+#: Wix's documented limit: 200 requests a minute per site.
+DEFAULT_LIMIT = (200, 60.0)
+
+TABLE = "wix_refunds_rate"
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    key        TEXT PRIMARY KEY,
+    starts     TEXT NOT NULL,
+    not_before DOUBLE PRECISION NOT NULL
+)
+"""
+_ENSURE = f"INSERT INTO {TABLE} (key, starts, not_before) VALUES (?, '', 0) ON CONFLICT (key) DO NOTHING"
+_SELECT = f"SELECT starts, not_before FROM {TABLE} WHERE key = ?"
+_UPDATE = f"UPDATE {TABLE} SET starts = ?, not_before = ? WHERE key = ?"
+
+_log = logging.getLogger("wix_refunds")
+
+
+@runtime_checkable
+class RequestLimiter(Protocol):
+    """What a client asks before each request, and tells after a 429: ``RateLimiter`` or a shared one."""
+
+    #: The limit: ``requests`` per ``per`` seconds.
+    requests: int
+    per: float
+    #: How many requests this limiter reserved a start for (progress estimates).
+    reserved: int
+
+    def reserve(self) -> float:
+        """Return how long to wait before sending, having reserved that start."""
+        ...
+
+    async def reserve_async(self) -> float:
+        """Return how long to wait before sending, having reserved that start (without blocking the loop)."""
+        ...
+
+    def hold_off(self, seconds: float) -> None:
+        """Start no request of the store sooner than ``seconds`` from now (Wix's ``Retry-After``)."""
+        ...
+
+    async def hold_off_async(self, seconds: float) -> None:
+        """``hold_off`` without blocking the loop."""
+        ...
+
+    def backlog(self) -> float:
+        """Return how long a request reserved now would wait, as far as this process knows."""
+        ...
+
+
+def key_fingerprint(api_key: str) -> str:
+    """Return a fingerprint of an API key that names its limit: a SHA-256 hash, never the key."""
+    return hashlib.sha256(b"wix-refunds rate limit\0" + api_key.encode()).hexdigest()[:32]
+
+
+def limit_key(site_id: str, fingerprint: str) -> str:
+    """Return the row key of a store's limit: its site ID (lower-cased) and key fingerprint."""
+    return f"{site_id.strip().lower()}:{fingerprint}"
+
+
+def check_limit(requests: int, per: float) -> None:
+    """Raise ``InvalidRequest`` unless ``requests >= 1`` and ``per > 0``."""
+    if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1 or not per > 0:
+        raise InvalidRequest("rate_limit", f"takes (requests >= 1, seconds > 0), got ({requests}, {per})")
+
+
+def plan_start(
+    starts: Sequence[float], now: float, not_before: float, requests: int, per: float
+) -> tuple[float, list[float]]:
+    """Return when the next request may start and the starts to keep (the last window's, and it).
+
+    No request starts before ``not_before`` or before the one reserved before it; and
+    within any window of ``per * (1 + GUARD)`` seconds at most ``requests`` start.
+    """
+    window = per * (1 + GUARD)
+    kept = [start for start in starts if start > now - window]
+    start = max(now, not_before, kept[-1] if kept else now)
+    if len(kept) >= requests:
+        start = max(start, kept[-requests] + window)
+    kept.append(start)
+    return start, kept
+
+
+def _decode(text: str) -> list[float]:
+    return [int(part) / 1000 for part in text.split(",") if part]
+
+
+def _encode(starts: Sequence[float]) -> str:
+    # Rounded up to the millisecond: a later start only ever spaces requests more.
+    return ",".join(str(math.ceil(start * 1000)) for start in starts)
+
+
+Execute = Callable[[str, tuple[Any, ...]], list[Any]]
+
+
+def draw_in(
+    execute: Execute, key: str, clock: Callable[[], float], requests: int, per: float, *, lock: str = ""
+) -> float:
+    """Return the wait before the next request of ``key``, its start reserved, in an open transaction."""
+    execute(_ENSURE, (key,))
+    ((starts, not_before),) = execute(_SELECT + lock, (key,))
+    now = clock()
+    start, kept = plan_start(_decode(starts), now, float(not_before), requests, per)
+    execute(_UPDATE, (_encode(kept), float(not_before), key))
+    return start - now
+
+
+def hold_in(execute: Execute, key: str, clock: Callable[[], float], seconds: float, *, lock: str = "") -> None:
+    """Record, in an open transaction, that no request of ``key`` may start sooner than ``seconds`` from now."""
+    execute(_ENSURE, (key,))
+    ((starts, not_before),) = execute(_SELECT + lock, (key,))
+    execute(_UPDATE, (starts, max(float(not_before), clock() + seconds), key))
+
+
+class StoredLimit:
+    """A ``RequestLimiter`` whose window is a row of a database; ``_draw`` and ``_hold`` are the backend's."""
+
+    def __init__(self, where: str, key: str, requests: int, per: float) -> None:
+        check_limit(requests, per)
+        self.where, self.key, self.requests, self.per = where, key, requests, float(per)
+        self.reserved = 0
+        self._until = 0.0
+        self._guard = threading.Lock()
+        # Used only while the backend cannot be reached.
+        self._fallback = RateLimiter(requests, per)
+        self._warned = False
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.where!r}, requests={self.requests}, per={self.per:g})"
+
+    def _draw(self) -> float:
+        raise NotImplementedError
+
+    def _hold(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    def _unreachable(self, exc: JournalError) -> None:
+        if not self._warned:
+            self._warned = True
+            log_event(
+                logging.WARNING,
+                "the shared rate limit in %s cannot be used (%s): this process limits itself alone",
+                self.where,
+                exc,
+            )
+
+    def reserve(self) -> float:
+        """Return how long to wait before sending, having reserved that start in the shared window."""
+        try:
+            wait = max(self._draw(), 0.0)
+        except JournalError as exc:
+            self._unreachable(exc)
+            wait = self._fallback.reserve()
+        with self._guard:
+            self.reserved += 1
+            self._until = max(self._until, time.monotonic() + wait)
+        return wait
+
+    async def reserve_async(self) -> float:
+        """``reserve`` in a worker thread, so the event loop runs on."""
+        import asyncio
+
+        return await asyncio.to_thread(self.reserve)
+
+    def hold_off(self, seconds: float) -> None:
+        """Start no request of the store, in any process sharing the row, sooner than ``seconds`` from now."""
+        self._fallback.hold_off(seconds)
+        try:
+            self._hold(seconds)
+        except JournalError as exc:
+            self._unreachable(exc)
+
+    async def hold_off_async(self, seconds: float) -> None:
+        """``hold_off`` in a worker thread."""
+        import asyncio
+
+        await asyncio.to_thread(self.hold_off, seconds)
+
+    def backlog(self) -> float:
+        """Return how long this process's last reserved start is still ahead (0.0: none)."""
+        with self._guard:
+            return max(self._until - time.monotonic(), 0.0)
+
+
+class SqliteLimit(StoredLimit):
+    """A store's limit as a row of a SQLite journal file: shared by the processes of one host."""
+
+    def __init__(self, path: pathlib.Path, key: str, requests: int, per: float) -> None:
+        super().__init__(f"sqlite:{path}", key, requests, per)
+        self.path = path
+        self._lock = threading.Lock()
+        self._connection: list[tuple[int, sqlite3.Connection]] = []
+
+    def _connect(self) -> sqlite3.Connection:
+        # A connection per process: one made before a fork must not be used after it.
+        if self._connection and self._connection[0][0] == os.getpid():
+            return self._connection[0][1]
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode = WAL")
+            # The window need not survive a power cut: nothing sent then is in flight after it.
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise JournalError(f"cannot open {self.path}: {exc}") from exc
+        self._connection[:] = [(os.getpid(), connection)]
+        return connection
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Execute]:
+        with self._lock:
+            try:
+                connection = self._connect()
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot write {self.path}: {exc}") from exc
+
+            def execute(sql: str, params: tuple[Any, ...]) -> list[Any]:
+                return connection.execute(sql, params).fetchall()
+
+            try:
+                yield execute
+                connection.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise JournalError(f"cannot write {self.path}: {exc}") from exc
+                raise
+
+    def _draw(self) -> float:
+        with self._transaction() as execute:
+            return draw_in(execute, self.key, time.time, self.requests, self.per)
+
+    def _hold(self, seconds: float) -> None:
+        with self._transaction() as execute:
+            hold_in(execute, self.key, time.time, seconds)
+
+
+# One limiter per store, key, limit and place in this process: its clients share it.
+_LIMITERS: dict[tuple[str, str, int, float], RequestLimiter] = {}
+_LIMITERS_GUARD = threading.Lock()
+
+
+def shared_limit(
+    journal: object, site_id: str, fingerprint: str, limit: tuple[int, float] = DEFAULT_LIMIT
+) -> RequestLimiter:
+    """Return the rate limit of a store (site and key fingerprint) kept where ``journal`` keeps its entries.
+
+    Raises:
+        InvalidRequest: the limit is not (requests >= 1, seconds > 0), or ``journal``
+            is not one of the library's journals.
+    """
+    from ._journal import MemoryJournal
+    from ._journal_sql import SqliteJournal
+
+    requests, per = limit
+    check_limit(requests, per)
+    key = limit_key(site_id, fingerprint)
+    make: Callable[[], RequestLimiter]
+    if isinstance(journal, MemoryJournal):
+        where = "memory"
+        make = lambda: RateLimiter(requests, per)  # noqa: E731
+    elif isinstance(journal, SqliteJournal):
+        path = journal.path
+        where = f"sqlite:{path}"
+        make = lambda: SqliteLimit(path, key, requests, per)  # noqa: E731
+    elif type(journal).__name__ == "PostgresJournal" and type(journal).__module__ == "wix_refunds._pg_journal":
+        from ._pg_limit import PostgresLimit
+
+        where = f"postgresql:{id(journal)}"
+        make = lambda: PostgresLimit(journal, key, requests, per)  # type: ignore[arg-type]  # noqa: E731
+    else:
+        raise InvalidRequest("journal", f"{type(journal).__name__} keeps no shared rate limit")
+    with _LIMITERS_GUARD:
+        found = _LIMITERS.get((where, key, requests, float(per)))
+        if found is None:
+            found = _LIMITERS[where, key, requests, float(per)] = make()
+        return found
+
+
+class SharesLimit:
+    """Gives a journal ``shared_limit``: the rate limit of a store, kept in the journal's backend."""
+
+    __slots__ = ()
+
+    def shared_limit(self, credentials: WixCredentials, limit: tuple[int, float] = DEFAULT_LIMIT) -> RequestLimiter:
+        """Return the rate limit of ``credentials``' store (site and key), shared by every user of this journal.
+
+        Pass it as a client's ``rate_limit``: every process (SQLite: of this host;
+        PostgreSQL: of the fleet) whose client draws from it stays, together, under
+        ``limit`` = (requests, seconds), and a 429's ``Retry-After`` slows all of them.
+        Tell each the full limit. The API key is never stored: a hash of it names the row.
+
+        Raises:
+            InvalidRequest: the limit is not (requests >= 1, seconds > 0).
+        """
+        return shared_limit(self, credentials.site_id, key_fingerprint(credentials.api_key), limit)
