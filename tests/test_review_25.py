@@ -127,8 +127,9 @@ def test_the_shared_limit_keeps_no_api_key_and_two_stores_on_one_journal_have_th
 ) -> None:
     journal = SqliteJournal(tmp_path / "journal.sqlite3")
     account = "33333333-3333-3333-3333-333333333333"
-    one = WixCredentials(api_key="KEY-CANARY-one", site_id="11111111-1111-1111-1111-111111111111", account_id=account)
-    two = WixCredentials(api_key="KEY-CANARY-two", site_id="22222222-2222-2222-2222-222222222222", account_id=account)
+    site_one, site_two = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+    one = WixCredentials(api_key="KEY-CANARY-one-" + "x" * 40, site_id=site_one, account_id=account)
+    two = WixCredentials(api_key="KEY-CANARY-two-" + "y" * 40, site_id=site_two, account_id=account)
     first, second = journal.shared_limit(one, (2, 30.0)), journal.shared_limit(two, (2, 30.0))
     assert max(first.reserve() for _ in range(2)) < 0.01
     assert max(second.reserve() for _ in range(2)) < 0.01
