@@ -30,7 +30,8 @@ class ScriptedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     ``writes``, if given, scripts the writes apart from the reads. ``ok`` passes;
     ``refuse`` never reaches Wix; ``503``/``429`` are answered without
-    being applied; ``lose`` is applied and its answer lost; ``crash`` stops the process
+    being applied; ``lose`` is applied and its answer lost; ``applied429`` is applied and
+    answered 429 (Retry-After: 1); ``crash`` stops the process
     before sending; ``crash_after`` stops it after Wix applied the request.
     """
 
@@ -59,6 +60,8 @@ class ScriptedTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             raise httpx.ReadTimeout("lost", request=request)
         if kind == "crash_after":
             raise Crash()
+        if kind == "applied429":
+            return httpx.Response(429, headers={"Retry-After": "1"}, content=b"", request=request)
         return response
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

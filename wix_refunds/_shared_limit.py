@@ -145,6 +145,22 @@ def _decode(text: str) -> list[float]:
     return [int(part) / 1000 for part in text.split(",") if part]
 
 
+def _read_row(starts: Any, not_before: Any, now: float, requests: int) -> tuple[list[float], float, bool]:
+    """Return a row's starts (oldest first) and ``not_before``; a row that cannot be read counts as a full window now.
+
+    A corrupted row must neither stop every request (an error) nor free a burst: its
+    store waits one window, as if ``requests`` had just started, and the row is rewritten.
+    """
+    try:
+        kept, held = sorted(_decode(str(starts))), float(not_before)
+        if math.isfinite(held) and all(math.isfinite(start) for start in kept):
+            return kept, held, True
+    except (TypeError, ValueError):
+        pass
+    log_event(logging.WARNING, "the shared rate limit's row cannot be read: holding its requests back one window")
+    return [now] * requests, now, False
+
+
 def _encode(starts: Sequence[float]) -> str:
     # Rounded up to the millisecond: a later start only ever spaces requests more.
     return ",".join(str(math.ceil(start * 1000)) for start in starts)
@@ -160,8 +176,9 @@ def draw_in(
     execute(_ENSURE, (key,))
     ((starts, not_before),) = execute(_SELECT + lock, (key,))
     now = clock()
-    start, kept = plan_start(_decode(starts), now, float(not_before), requests, per)
-    execute(_UPDATE, (_encode(kept), float(not_before), key))
+    known, held, _ = _read_row(starts, not_before, now, requests)
+    start, kept = plan_start(known, now, held, requests, per)
+    execute(_UPDATE, (_encode(kept), held, key))
     return start - now
 
 
@@ -169,7 +186,9 @@ def hold_in(execute: Execute, key: str, clock: Callable[[], float], seconds: flo
     """Record, in an open transaction, that no request of ``key`` may start sooner than ``seconds`` from now."""
     execute(_ENSURE, (key,))
     ((starts, not_before),) = execute(_SELECT + lock, (key,))
-    execute(_UPDATE, (starts, max(float(not_before), clock() + seconds), key))
+    now = clock()
+    known, held, readable = _read_row(starts, not_before, now, 1)
+    execute(_UPDATE, (starts if readable else _encode(known), max(held, now + seconds), key))
 
 
 class StoredLimit:
