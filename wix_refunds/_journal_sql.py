@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,10 +19,10 @@ from ._errors import JournalError, LockLost
 from ._journal import EntryState, JournalEntry, in_thread, refuse_in_flight, store_key, store_order
 from ._locks import DEFAULT_WAIT, FileLocks, HeldLock, _check_wait, _Patience, _ThreadLocks
 from ._shared_limit import SharesLimit
+from ._sqlite_file import SqliteFile
 
 if TYPE_CHECKING:
     import pathlib
-    import sqlite3
 
 __all__ = ["SqliteJournal", "default_journal_path"]
 
@@ -181,32 +180,6 @@ def _alive(pid: int, started: str | None) -> bool:
     return started is None or now is None or now == started
 
 
-def _set_up(connection: sqlite3.Connection) -> None:
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA synchronous = FULL")
-    connection.execute(SCHEMA)
-    connection.execute(_LOCKS_SCHEMA)
-
-
-def _while_locked(step: Callable[[], Any], wait: float) -> Any:
-    """Return ``step()``, tried again while SQLite answers "database is locked" at once, for up to ``wait`` seconds.
-
-    SQLite skips its busy wait where waiting could deadlock: when processes open a new
-    file together and each would turn it to WAL, one is told the file is locked at once.
-    """
-    import sqlite3
-
-    delay, deadline = 0.001, time.monotonic() + wait
-    while True:
-        try:
-            return step()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
-
-
 @attrs.frozen
 class _RowLock:
     """An order lock held as a row of the journal's file; it lasts while its process lives."""
@@ -246,10 +219,13 @@ class SqliteJournal(SharesLimit):
     lock_dir: pathlib.Path | None = attrs.field(
         default=None, kw_only=True, converter=attrs.converters.optional(_to_path)
     )
-    _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
-    _connection: list[tuple[int, sqlite3.Connection]] = attrs.field(factory=list, init=False, repr=False)
+    _file: SqliteFile = attrs.field(init=False, repr=False)
     # Threads of this process queue here rather than all polling the file.
     _threads: _ThreadLocks = attrs.field(factory=_ThreadLocks, init=False, repr=False)
+
+    @_file.default
+    def _file_of_path(self) -> SqliteFile:
+        return SqliteFile(self.path, (SCHEMA, _LOCKS_SCHEMA), what=f"the journal {self.path}", wait=self.wait)
 
     @property
     def name(self) -> str:
@@ -304,7 +280,7 @@ class SqliteJournal(SharesLimit):
         """Return whether ``lock`` was taken: its row is new, or its last holder's process has ended."""
         try:
             # A lock row need not survive a power cut: its process would not either.
-            with self._transaction(durable=False) as execute:
+            with self._file.transaction(durable=False) as execute:
                 rows = execute("SELECT holder, pid, started FROM wix_refunds_locks WHERE key = ?", (lock.key,))
                 if rows:
                     other, pid, started = rows[0]
@@ -319,61 +295,12 @@ class SqliteJournal(SharesLimit):
             raise patience.unavailable(str(exc)) from None
 
     def _release(self, lock: _RowLock) -> None:
-        with contextlib.suppress(JournalError), self._transaction(durable=False) as execute:
+        with contextlib.suppress(JournalError), self._file.transaction(durable=False) as execute:
             execute("DELETE FROM wix_refunds_locks WHERE key = ? AND holder = ?", (lock.key, lock.holder))
-
-    def _connect(self) -> sqlite3.Connection:
-        # sqlite3 loads with the first journal opened, not with wix_refunds.
-        import sqlite3
-
-        # A connection per process: one made before a fork must not be used after it.
-        if self._connection and self._connection[0][0] == os.getpid():
-            return self._connection[0][1]
-        try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-            _while_locked(lambda: _set_up(connection), self.wait)
-        except (sqlite3.Error, OSError) as exc:
-            raise JournalError(f"cannot open the journal {self.path}: {exc}") from exc
-        self._connection[:] = [(os.getpid(), connection)]
-        return connection
-
-    @contextlib.contextmanager
-    def _transaction(self, *, durable: bool = True) -> Iterator[Callable[[str, tuple[Any, ...]], list[Any]]]:
-        import sqlite3
-
-        with self._guard:
-            connection = self._connect()
-            try:
-                connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-                _while_locked(lambda: connection.execute("BEGIN IMMEDIATE"), self.wait)
-            except sqlite3.Error as exc:
-                raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
-
-            def execute(sql: str, params: tuple[Any, ...]) -> list[Any]:
-                return connection.execute(sql, params).fetchall()
-
-            try:
-                yield execute
-                connection.execute("COMMIT")
-            except BaseException as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    connection.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise JournalError(f"cannot write the journal {self.path}: {exc}") from exc
-                raise
 
     def entries(self, site_id: str, order_id: str) -> tuple[JournalEntry, ...]:
         """Return the entries of one order."""
-        import sqlite3
-
-        with self._guard:
-            connection = self._connect()
-            try:
-                rows = connection.execute(SELECT_ORDER, store_key(site_id, order_id)).fetchall()
-            except sqlite3.Error as exc:
-                raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
-        return tuple(entry_of(row) for row in rows)
+        return tuple(entry_of(row) for row in self._file.read(SELECT_ORDER, store_key(site_id, order_id)))
 
     def intend(self, entry: JournalEntry, held: HeldLock, seen: frozenset[tuple[str, int]]) -> JournalEntry:
         """Record ``entry`` durably (fsynced) before its write leaves; return it as recorded.
@@ -381,7 +308,7 @@ class SqliteJournal(SharesLimit):
         Raises:
             LockLost: ``held`` (a lock row) is no longer this holder's; nothing is recorded.
         """
-        with self._transaction() as execute:
+        with self._file.transaction(durable=True) as execute:
             if isinstance(held, _RowLock) and not execute(
                 "SELECT 1 FROM wix_refunds_locks WHERE key = ? AND holder = ?", (held.key, held.holder)
             ):
@@ -394,24 +321,14 @@ class SqliteJournal(SharesLimit):
         Only an intent must be on disk before the write leaves: an outcome lost to a
         power cut leaves its entry SENT, and the next run waits it out.
         """
-        with self._transaction(durable=False) as execute:
+        with self._file.transaction(durable=False) as execute:
             execute(SETTLE, settle_params(entry))
 
     def store_entries(self, site_id: str, since: float | None = None) -> tuple[JournalEntry, ...]:
         """Return the entries of one store sent at or after ``since``, oldest first."""
-        import sqlite3
-
-        with self._guard:
-            connection = self._connect()
-            try:
-                rows = connection.execute(SELECT_STORE, store_params(site_id, since)).fetchall()
-            except sqlite3.Error as exc:
-                raise JournalError(f"cannot read the journal {self.path}: {exc}") from exc
-        return store_entries_of(rows)
+        return store_entries_of(self._file.read(SELECT_STORE, store_params(site_id, since)))
 
     def close(self) -> None:
         """Close this process's connection to the file (it is opened again when next needed)."""
-        with self._guard:
-            for _, connection in self._connection:
-                connection.close()
-            self._connection.clear()
+        self._file.close()
+

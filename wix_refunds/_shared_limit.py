@@ -30,8 +30,6 @@ import contextlib
 import hashlib
 import logging
 import math
-import os
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ._errors import InvalidRequest, JournalError
 from ._log import log_event
 from ._retry import GUARD, RateLimiter
+from ._sqlite_file import Execute, SqliteFile
 
 if TYPE_CHECKING:
     import pathlib
@@ -166,7 +165,6 @@ def _encode(starts: Sequence[float]) -> str:
     return ",".join(str(math.ceil(start * 1000)) for start in starts)
 
 
-Execute = Callable[[str, tuple[Any, ...]], list[Any]]
 
 
 def draw_in(
@@ -267,46 +265,13 @@ class SqliteLimit(StoredLimit):
     def __init__(self, path: pathlib.Path, key: str, requests: int, per: float) -> None:
         super().__init__(f"sqlite:{path}", key, requests, per)
         self.path = path
-        self._lock = threading.Lock()
-        self._connection: list[tuple[int, sqlite3.Connection]] = []
-
-    def _connect(self) -> sqlite3.Connection:
-        # A connection per process: one made before a fork must not be used after it.
-        if self._connection and self._connection[0][0] == os.getpid():
-            return self._connection[0][1]
-        try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode = WAL")
-            # The window need not survive a power cut: nothing sent then is in flight after it.
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute(SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise JournalError(f"cannot open {self.path}: {exc}") from exc
-        self._connection[:] = [(os.getpid(), connection)]
-        return connection
+        self._file = SqliteFile(path, (SCHEMA,), what=str(path), wait=60.0)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Execute]:
-        with self._lock:
-            try:
-                connection = self._connect()
-                connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise JournalError(f"cannot write {self.path}: {exc}") from exc
-
-            def execute(sql: str, params: tuple[Any, ...]) -> list[Any]:
-                return connection.execute(sql, params).fetchall()
-
-            try:
-                yield execute
-                connection.execute("COMMIT")
-            except BaseException as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    connection.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise JournalError(f"cannot write {self.path}: {exc}") from exc
-                raise
+        # The window need not survive a power cut: nothing sent then is in flight after it.
+        with self._file.transaction(durable=False) as execute:
+            yield execute
 
     def _draw(self) -> float:
         with self._transaction() as execute:
