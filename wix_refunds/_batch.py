@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any, Union
 import attrs
 
 from ._client import AsyncWixClient
+from ._drivers import BatchItem, _drive_async
 from ._errors import WixRefundError
-from ._execute import BatchItem, _drive_async
 from ._journal import Journal
 from ._locks import HeldLock, OrderLocks, lock_key
 from ._log import log_event

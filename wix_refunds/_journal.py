@@ -41,8 +41,9 @@ import attrs
 from ._errors import JournalError
 from ._locks import HeldLock, InProcessLocks, OrderLocks
 from ._orders import LineItem, RefundRecord, RefundStatus, RefundTransaction
+from ._retry import RateLimiter
 from ._routing import RefundRequest
-from ._shared_limit import SharesLimit
+from ._shared_limit import LimitPlace, SharesLimit
 
 if TYPE_CHECKING:
     pass
@@ -354,6 +355,10 @@ class MemoryJournal(SharesLimit):
                 if since is None or entry.sent_at >= since
             ]
         return tuple(sorted(found, key=store_order))
+
+    def _limit_place(self, key: str, requests: int, per: float) -> LimitPlace:
+        """Return where this journal keeps a store's limit: this process (``RateLimiter``)."""
+        return "memory", lambda: RateLimiter(requests, per)
 
     def clear(self) -> None:
         """Forget every entry of every MemoryJournal of this process (for tests)."""

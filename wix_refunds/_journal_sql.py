@@ -18,7 +18,7 @@ import attrs
 from ._errors import JournalError, LockLost
 from ._journal import EntryState, JournalEntry, in_thread, refuse_in_flight, store_key, store_order
 from ._locks import DEFAULT_WAIT, FileLocks, HeldLock, _check_wait, _Patience, _ThreadLocks
-from ._shared_limit import SharesLimit
+from ._shared_limit import LimitPlace, SharesLimit, SqliteLimit
 from ._sqlite_file import SqliteFile
 
 if TYPE_CHECKING:
@@ -327,6 +327,11 @@ class SqliteJournal(SharesLimit):
     def store_entries(self, site_id: str, since: float | None = None) -> tuple[JournalEntry, ...]:
         """Return the entries of one store sent at or after ``since``, oldest first."""
         return store_entries_of(self._file.read(SELECT_STORE, store_params(site_id, since)))
+
+    def _limit_place(self, key: str, requests: int, per: float) -> LimitPlace:
+        """Return where this journal keeps a store's limit: a row of its file."""
+        path = self.path
+        return f"sqlite:{path}", lambda: SqliteLimit(path, key, requests, per)
 
     def close(self) -> None:
         """Close this process's connection to the file (it is opened again when next needed)."""

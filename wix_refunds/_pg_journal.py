@@ -41,7 +41,8 @@ from ._errors import InvalidRequest, JournalError, LockLost
 from ._journal import JournalEntry, in_thread
 from ._journal_sql import SCHEMA, SELECT_ORDER, SETTLE, entry_of, intend_in, settle_params
 from ._locks import DEFAULT_WAIT, HeldLock, _check_wait, _Patience
-from ._shared_limit import SharesLimit
+from ._pg_limit import SCHEMA_LOCK, PostgresLimit
+from ._shared_limit import LimitPlace, SharesLimit
 
 __all__ = ["PostgresJournal"]
 
@@ -59,8 +60,6 @@ CREATE TABLE IF NOT EXISTS {LOCKS_TABLE} (
     expires_at TIMESTAMPTZ NOT NULL
 )
 """
-# Two first users creating the tables at once would collide in PostgreSQL's catalog.
-_SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(7212448118339162405)"
 _TAKE = f"""
 INSERT INTO {LOCKS_TABLE} (key, holder, host, pid, expires_at)
 VALUES (%s, %s, %s, %s, now() + make_interval(secs => %s))
@@ -282,7 +281,7 @@ class PostgresJournal(SharesLimit):
         try:
             with self._pool.transaction() as connection:
                 if not self._ready:
-                    connection.execute(_SCHEMA_LOCK)
+                    connection.execute(SCHEMA_LOCK)
                     connection.execute(SCHEMA)
                     connection.execute(_LOCKS_SCHEMA)
                 yield connection
@@ -431,6 +430,10 @@ class PostgresJournal(SharesLimit):
             return self._try_take(key, holder)
         except JournalError as exc:
             raise patience.unavailable(str(exc)) from None
+
+    def _limit_place(self, key: str, requests: int, per: float) -> LimitPlace:
+        """Return where this journal keeps a store's limit: a row of its database."""
+        return f"postgresql:{id(self)}", lambda: PostgresLimit(self, key, requests, per)
 
     def close(self) -> None:
         """Close the pool's idle connections (they are opened again when next needed)."""

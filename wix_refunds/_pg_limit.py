@@ -8,14 +8,27 @@ waits the difference the database computed, on its own clock.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+from typing import Any, Protocol
 
 from ._shared_limit import SCHEMA, StoredLimit, draw_in, hold_in
 
-if TYPE_CHECKING:
-    from ._pg_journal import PostgresJournal
+__all__ = ["SCHEMA_LOCK", "PostgresLimit"]
 
-__all__ = ["PostgresLimit"]
+# Two first users creating tables at once would collide in PostgreSQL's catalog: each
+# creation holds this transaction lock first (the journal's tables too).
+SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(7212448118339162405)"
+
+
+class _Database(Protocol):
+    """What the limit needs of a ``PostgresJournal``: its name and its pooled transactions."""
+
+    @property
+    def name(self) -> str: ...
+
+    def _transaction(self, doing: str) -> contextlib.AbstractContextManager[Any]: ...
+
+    def _execute(self, connection: Any, sql: str, params: tuple[Any, ...]) -> list[Any]: ...
 
 _CLOCK = "SELECT extract(epoch from clock_timestamp())::float8"
 
@@ -23,19 +36,17 @@ _CLOCK = "SELECT extract(epoch from clock_timestamp())::float8"
 class PostgresLimit(StoredLimit):
     """A store's limit in a ``PostgresJournal``'s database: shared by every host that uses it."""
 
-    def __init__(self, journal: PostgresJournal, key: str, requests: int, per: float) -> None:
+    def __init__(self, journal: _Database, key: str, requests: int, per: float) -> None:
         super().__init__(journal.name, key, requests, per)
         self.journal = journal
         self._ready = False
 
     def _in_transaction(self, doing: str, work: Any) -> Any:
-        from ._pg_journal import _SCHEMA_LOCK
-
         journal = self.journal
         with journal._transaction(doing) as connection:
             if not self._ready:
                 # Two first users creating the table at once would collide in the catalog.
-                connection.execute(_SCHEMA_LOCK)
+                connection.execute(SCHEMA_LOCK)
                 connection.execute(SCHEMA)
 
             def execute(sql: str, params: tuple[Any, ...]) -> list[Any]:

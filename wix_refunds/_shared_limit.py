@@ -49,6 +49,7 @@ __all__ = [
     "DEFAULT_LIMIT",
     "GUARD",
     "RequestLimiter",
+    "LimitPlace",
     "SharesLimit",
     "SqliteLimit",
     "StoredLimit",
@@ -292,31 +293,20 @@ def shared_limit(
 ) -> RequestLimiter:
     """Return the rate limit of a store (site and key fingerprint) kept where ``journal`` keeps its entries.
 
+    Each journal says where (``_limit_place``): a name for the place, and how to make its
+    limiter; one limiter per place, store and limit is made in a process.
+
     Raises:
         InvalidRequest: the limit is not (requests >= 1, seconds > 0), or ``journal``
             is not one of the library's journals.
     """
-    from ._journal import MemoryJournal
-    from ._journal_sql import SqliteJournal
-
     requests, per = limit
     check_limit(requests, per)
     key = limit_key(site_id, fingerprint)
-    make: Callable[[], RequestLimiter]
-    if isinstance(journal, MemoryJournal):
-        where = "memory"
-        make = lambda: RateLimiter(requests, per)  # noqa: E731
-    elif isinstance(journal, SqliteJournal):
-        path = journal.path
-        where = f"sqlite:{path}"
-        make = lambda: SqliteLimit(path, key, requests, per)  # noqa: E731
-    elif type(journal).__name__ == "PostgresJournal" and type(journal).__module__ == "wix_refunds._pg_journal":
-        from ._pg_limit import PostgresLimit
-
-        where = f"postgresql:{id(journal)}"
-        make = lambda: PostgresLimit(journal, key, requests, per)  # type: ignore[arg-type]  # noqa: E731
-    else:
+    place = getattr(journal, "_limit_place", None)
+    if place is None:
         raise InvalidRequest("journal", f"{type(journal).__name__} keeps no shared rate limit")
+    where, make = place(key, requests, per)
     with _LIMITERS_GUARD:
         found = _LIMITERS.get((where, key, requests, float(per)))
         if found is None:
@@ -324,8 +314,15 @@ def shared_limit(
         return found
 
 
+# Where a journal keeps a store's limit: a name for the place, and how to make its limiter.
+LimitPlace = tuple[str, Callable[[], RequestLimiter]]
+
+
 class SharesLimit:
-    """Gives a journal ``shared_limit``: the rate limit of a store, kept in the journal's backend."""
+    """Gives a journal ``shared_limit``: the rate limit of a store, kept in the journal's backend.
+
+    A journal says where with ``_limit_place(key, requests, per)``.
+    """
 
     __slots__ = ()
 
