@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import pty
@@ -10,9 +12,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from wix_refunds.cli import main
 from wix_refunds.testing import FakeWix
 
 CANARY = "IST.CANARY-cli-key-must-never-be-printed-42"
@@ -39,16 +43,58 @@ def env_for(fake: FakeWix, **changes: str | None) -> dict[str, str]:
 def cli(
     fake: FakeWix, base_url: str | None, *args: str, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the command to its end; the key never appears in what it prints."""
-    command = [sys.executable, "-m", "wix_refunds", *args]
-    if base_url is not None:
-        command += ["--base-url", base_url]
-    result = subprocess.run(
-        command, input=stdin, capture_output=True, text=True, env=env or env_for(fake), timeout=60, check=False
-    )
+    """Run the command to its end; the key never appears in what it prints.
+
+    It runs in this process (``main()`` with this environment and standard input), which
+    tests the same code as ``python -m wix_refunds`` without a new interpreter each time;
+    ``-v`` runs in a process of its own, since it sets up the logging of the process.
+    """
+    arguments = [*args, *(["--base-url", base_url] if base_url is not None else [])]
+    if any(a in ("-v", "-vv", "--verbose") for a in arguments):
+        return cli_process(arguments, stdin=stdin, env=env or env_for(fake))
+    out, err = io.StringIO(), io.StringIO()
+    with _environment(env or env_for(fake)), _stdin(stdin):
+        try:
+            code = main(arguments, out=out, err=err)
+        except SystemExit:
+            # argparse printed a usage error or the help to this process's own streams,
+            # before anything ran: run it again as a process, which shows what a person sees.
+            return cli_process(arguments, stdin=stdin, env=env or env_for(fake))
+    result = subprocess.CompletedProcess(["wix-refunds", *arguments], code, out.getvalue(), err.getvalue())
     assert CANARY not in result.stdout
     assert CANARY not in result.stderr
     return result
+
+
+def cli_process(arguments: list[str], *, stdin: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the command as a process of its own, to its end."""
+    command = [sys.executable, "-m", "wix_refunds", *arguments]
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert CANARY not in result.stdout
+    assert CANARY not in result.stderr
+    return result
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def _stdin(text: str) -> Iterator[None]:
+    saved = sys.stdin
+    sys.stdin = io.StringIO(text)
+    try:
+        yield
+    finally:
+        sys.stdin = saved
 
 
 def start(fake: FakeWix, served: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

@@ -37,6 +37,9 @@ def test_each_order_is_read_alone_when_wix_refuses_the_list_calls_and_the_same_b
         oid = fake.add_order(total="30")
         fake.add_foreign_refund(oid, 3, reason="[ref:r-1]")
     [oid] = list(alone.orders)
+    # Each fake stamps its refund with its own clock: one instant for both, or a tick apart
+    # between the two calls above would tell the books apart.
+    alone.refunds[oid][0]["createdDate"] = shared.refunds[oid][0]["createdDate"]
     assert _read(alone, [oid]) == _read(shared, [oid])
     assert [r.method + " " + r.path for r in alone.requests if r.path not in (SEARCH, LIST_BY_IDS)] == [
         f"GET /ecom/v1/orders/{oid}",

@@ -43,6 +43,7 @@ __all__ = [
     "exit_code_for",
     "JournalNotices",
     "interrupted",
+    "close_journal",
     "refund_journal",
     "request_of",
     "say",
@@ -201,7 +202,10 @@ def _journal_named(where: str) -> Journal:
 
 
 def refund_journal(args: argparse.Namespace, site_id: str) -> Journal:
-    """Return the store's refund journal, the one every run for the store must share.
+    """Return the store's refund journal, the one every run for the store must share (one per command).
+
+    The command opens it once (its rows, its order locks and its rate limit) and closes it
+    as it ends (``close_journal``).
 
     ``--journal`` or ``$WIX_REFUNDS_JOURNAL`` (a file or a PostgreSQL DSN); ``--lock-dsn`` or
     ``$WIX_REFUNDS_LOCK_DSN`` (PostgreSQL, the older name); the store's ``journal`` in the
@@ -210,6 +214,23 @@ def refund_journal(args: argparse.Namespace, site_id: str) -> Journal:
     Raises:
         UsageError: the stores file names another journal for the store than the one asked for.
     """
+    opened: tuple[str, Journal] | None = getattr(args, "journal_in_use", None)
+    if opened is not None and opened[0] == site_id:
+        return opened[1]
+    journal = _journal_of_store(args, site_id)
+    args.journal_in_use = (site_id, journal)
+    return journal
+
+
+def close_journal(args: argparse.Namespace) -> None:
+    """Close the journal the command opened, if any (its connections; a PostgreSQL pool)."""
+    opened: tuple[str, Journal] | None = getattr(args, "journal_in_use", None)
+    close = getattr(opened[1], "close", None) if opened is not None else None
+    if close is not None:
+        close()
+
+
+def _journal_of_store(args: argparse.Namespace, site_id: str) -> Journal:
     env = os.environ
     asked = (
         args.journal

@@ -47,6 +47,7 @@ from ._cli_run import (
     CredentialsMissing,
     JournalNotices,
     UsageError,
+    close_journal,
     credentials,
     exit_code_for,
     interrupted,
@@ -419,6 +420,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         ctx.summary["error"] = error_dict(exc)
         say(ctx.err, f"wix-refunds: {exc}")
     finally:
+        close_journal(args)
         logging.getLogger("wix_refunds").removeHandler(notices)
         if main_thread:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
