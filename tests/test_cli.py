@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pathlib
@@ -13,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from wix_refunds import RefundRequest
+import wix_refunds._client_core
+from wix_refunds import RefundRequest, RetryPolicy
 from wix_refunds._references import derive_reference
 from wix_refunds.testing import FakeWix
 
@@ -73,8 +75,13 @@ def test_verify_of_a_wrong_key_says_the_key_is_wrong_once(fake: FakeWix, served:
     assert "tick" not in result.stdout
 
 
-def test_verify_of_an_unreachable_host_exits_1(fake: FakeWix) -> None:
+def test_verify_of_an_unreachable_host_exits_1(fake: FakeWix, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The command's retries wait on a clock of the test's: their backoff is not slept through.
+    waits: list[float] = []
+    policy = functools.partial(RetryPolicy, sleep=waits.append)
+    monkeypatch.setattr(wix_refunds._client_core, "RetryPolicy", policy)
     result = cli(fake, "http://127.0.0.1:9", "verify")
+    assert waits, "the command gave up without retrying"
     assert result.returncode == 1
     assert "could not check" in result.stdout
 
