@@ -53,7 +53,7 @@ def apply_break(name: str | None) -> None:
     global _broken
     _broken = name
     if name == "settle":
-        from wix_refunds import _engine, _failures
+        from wix_refunds.core import _engine, _failures
 
         _failures._ON_FAILURE[(_engine.Refund, "unknown")] = "all"
         _engine._REFUND_STEPS = tuple(row for row in _engine._REFUND_STEPS if row[2] is not _engine._wait_or_give_up)

@@ -71,7 +71,7 @@ def postgres_journal() -> Iterator[Journal | None]:
     """Yield a PostgresJournal on a server of this benchmark's own, or None (saying why) without one."""
     try:
         from tests import pg_server
-        from wix_refunds.postgres import PostgresJournal
+        from wix_refunds.journal.postgres import PostgresJournal
     except ImportError as exc:
         print(f"PostgreSQL skipped: {exc}")
         yield None

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import compare, machine
 
-from wix_refunds import Order, RefundRequest, decide_refund
+from wix_refunds import RefundRequest, decide_refund, parse_order
 from wix_refunds.testing import FakeWix
 
 
@@ -73,7 +73,7 @@ def main() -> None:
 
     def route() -> None:
         for data in parsed:
-            decide_refund(Order.from_wix(data), request)
+            decide_refund(parse_order(data), request)
 
     route_s, load_s = compare(route, load, number=2000, rounds=7)
     sizes = ", ".join(f"{len(t)} B" for t in texts)

@@ -50,7 +50,7 @@ async def _work(info: dict[str, Any], mode: str, target: str, ids: list[str], li
 
         journal = SqliteJournal(target)
     elif mode == "postgres":
-        from wix_refunds.postgres import PostgresJournal
+        from wix_refunds.journal.postgres import PostgresJournal
 
         journal = PostgresJournal(target)
     if journal is not None:

@@ -37,7 +37,7 @@ from wix_refunds import (
     refund_order_async,
     refund_status_async,
 )
-from wix_refunds._log import FIELDS
+from wix_refunds.client._log import FIELDS
 
 
 class JsonLines(logging.Formatter):
@@ -53,7 +53,7 @@ def journal() -> Journal:
     """Return the fleet's PostgreSQL journal when a DSN is set, else a SQLite file (one host: the demo)."""
     dsn = os.environ.get("WIX_REFUNDS_JOURNAL")
     if dsn:
-        from wix_refunds.postgres import PostgresJournal
+        from wix_refunds.journal.postgres import PostgresJournal
 
         return PostgresJournal(dsn)
     return SqliteJournal(os.path.join(tempfile.mkdtemp(prefix="order-service-"), "refunds.sqlite3"))

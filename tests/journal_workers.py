@@ -22,7 +22,7 @@ import time
 from decimal import Decimal
 
 from wix_refunds import EntryState, Journal, JournalEntry, RefundRequest, lock_key
-from wix_refunds._journal import asked_of
+from wix_refunds.journal._journal import asked_of
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 AMOUNT = Decimal("10")
@@ -40,7 +40,7 @@ def journal_of(kind: str, target: str) -> Journal:
 
         return SqliteJournal(target)
     assert kind == "postgres", kind
-    from wix_refunds.postgres import PostgresJournal
+    from wix_refunds.journal.postgres import PostgresJournal
 
     return PostgresJournal(target)
 

@@ -23,7 +23,7 @@ from .journal_workers import ROOT, journal_of
 def read(base_url: str, kind: str, target: str, gate: str, order_id: str, count: int, limit: tuple[int, float]) -> None:
     """Wait at the gate, then read ``order_id`` ``count`` times under the journal's shared limit."""
     from wix_refunds import RetryPolicy, WixClient, WixCredentials
-    from wix_refunds._wire import get_order
+    from wix_refunds.wix._wire import get_order
 
     credentials = WixCredentials(
         api_key=os.environ["WIX_API_KEY"], account_id=os.environ["WIX_ACCOUNT_ID"], site_id=os.environ["WIX_SITE_ID"]

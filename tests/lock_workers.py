@@ -51,7 +51,7 @@ def _locker(kind: str, target: str) -> Any:
 
         return FileLocks(target, wait=60).hold
     if kind == "postgres":
-        from wix_refunds.postgres import PostgresLocks
+        from wix_refunds.journal.postgres import PostgresLocks
 
         return PostgresLocks(target, wait=60).hold
     assert kind == "none", kind

@@ -27,11 +27,11 @@ from wix_refunds import (
     RefundRequest,
     RefundRoute,
     WixOutcomeUnknown,
-    _wire,
     lock_key,
     refund_orders_async,
 )
 from wix_refunds.testing import FakeWix
+from wix_refunds.wix import _wire
 
 from .clients import Sleeps, fast_policy
 from .runner import Crash, ScriptedTransport

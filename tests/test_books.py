@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from wix_refunds import AsyncWixClient, InvalidRequest, WixAuthError, WixClient
-from wix_refunds._books import OrderBooks, books_of, books_of_async
+from wix_refunds.run._books import OrderBooks, books_of, books_of_async
 from wix_refunds.testing import FakeWix
 
 SEARCH, LIST_BY_IDS = "/ecom/v1/orders/search", "/ecom/v1/payments/list-by-ids"

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-import wix_refunds._client_core
+import wix_refunds.client._client_core
 from wix_refunds import RefundRequest, RetryPolicy
-from wix_refunds._references import derive_reference
+from wix_refunds.core._references import derive_reference
 from wix_refunds.testing import FakeWix
 
 from .command import OLD, cli, env_for, records, run_on_terminal, start
@@ -79,7 +79,7 @@ def test_verify_of_an_unreachable_host_exits_1(fake: FakeWix, monkeypatch: pytes
     # The command's retries wait on a clock of the test's: their backoff is not slept through.
     waits: list[float] = []
     policy = functools.partial(RetryPolicy, sleep=waits.append)
-    monkeypatch.setattr(wix_refunds._client_core, "RetryPolicy", policy)
+    monkeypatch.setattr(wix_refunds.client._client_core, "RetryPolicy", policy)
     result = cli(fake, "http://127.0.0.1:9", "verify")
     assert waits, "the command gave up without retrying"
     assert result.returncode == 1

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from wix_refunds import RefundRequest
-from wix_refunds._references import derive_reference
+from wix_refunds.core._references import derive_reference
 from wix_refunds.testing import FakeWix
 
 from .command import OLD, cli, records, run_on_terminal, start, write_csv

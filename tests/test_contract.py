@@ -23,8 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from wix_refunds import ALL_LEFT, FeeRefund, RefundItem, RefundRequest, WixClient, _more_calls, _wire, refund_order
+from wix_refunds import ALL_LEFT, FeeRefund, RefundItem, RefundRequest, WixClient, refund_order
 from wix_refunds.testing import FakeWix
+from wix_refunds.wix import _more_calls, _wire
 
 from .contract import SCHEMAS, fixture, fixture_bytes, fixture_names, schema, schema_errors, shape, validate
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from wix_refunds import InvalidOrderData
-from wix_refunds._dates import format_instant, parse_timestamp
+from wix_refunds.core._dates import format_instant, parse_timestamp
 
 UTC = timezone.utc
 

@@ -29,8 +29,9 @@ from wix_refunds import (
     WixOutcomeUnknown,
     WixPreconditionFailed,
     decide_refund,
+    parse_order,
 )
-from wix_refunds._engine import (
+from wix_refunds.core._engine import (
     Cancel,
     DeleteOne,
     Failure,
@@ -45,7 +46,7 @@ from wix_refunds._engine import (
     payment_status_after,
     settle_delay,
 )
-from wix_refunds._wire import PaymentRefund
+from wix_refunds.core._steps import PaymentRefund
 
 from .factories import ORDER_ID, order_json
 
@@ -64,7 +65,7 @@ OLD = "2024-03-01T10:00:00Z"
 
 
 def order(**changes: object) -> Order:
-    return Order.from_wix(order_json(**changes))
+    return parse_order(order_json(**changes))
 
 
 def transactions(*refunded: tuple[str, str, str], reason: str | None = None) -> OrderTransactions:

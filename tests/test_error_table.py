@@ -11,10 +11,10 @@ from wix_refunds import (
     WixPreconditionFailed,
     WixRateLimited,
     WixServerError,
-    _more_calls,
-    _wire,
 )
-from wix_refunds._error_table import ROWS, error_from_response, meaning_of, status_error
+from wix_refunds.core._failures import ROWS, meaning_of, status_error
+from wix_refunds.wix import _more_calls, _wire
+from wix_refunds.wix._errors import error_from_response
 
 
 @pytest.mark.parametrize(

@@ -244,7 +244,7 @@ def test_a_lost_postgres_session_stops_the_refund_before_its_write(postgres: Any
     import psycopg
 
     from wix_refunds import LockLost, MemoryJournal
-    from wix_refunds.postgres import PostgresLocks
+    from wix_refunds.journal.postgres import PostgresLocks
 
     fake = FakeWix()
     oid = fake.add_order(total="100")

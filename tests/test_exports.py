@@ -15,4 +15,4 @@ def test_every_public_name_is_defined_in_a_private_module_or_the_package() -> No
         if name == "__version__":
             continue
         module = getattr(getattr(wix_refunds, name), "__module__", "wix_refunds")
-        assert module == "wix_refunds" or module.split(".")[1].startswith("_"), (name, module)
+        assert module == "wix_refunds" or module.split(".")[-1].startswith("_"), (name, module)

@@ -17,6 +17,7 @@ from wix_refunds import (
     RefundRequest,
     RefundRoute,
     decide_refund,
+    parse_order,
 )
 from wix_refunds.testing import FakeWix
 
@@ -200,11 +201,10 @@ def test_the_plan_names_each_line_restock_shipping_and_fee() -> None:
 
 
 def test_decide_refund_keeps_items_on_the_plan() -> None:
-    from wix_refunds import Order
 
     from .factories import order_json
 
-    order = Order.from_wix(order_json())
+    order = parse_order(order_json())
     plan = decide_refund(order, RefundRequest(items=[RefundItem(line_item_id=LINE1, quantity=1)]))
     assert plan.steps[0].items[0].line_item_id == LINE1  # type: ignore[union-attr]
 

@@ -33,7 +33,7 @@ from wix_refunds import (
     SqliteJournal,
     lock_key,
 )
-from wix_refunds._journal import asked_of
+from wix_refunds.journal._journal import asked_of
 from wix_refunds.testing import FakeWix
 
 from .clients import Sleeps
@@ -89,7 +89,7 @@ def open_backend(kind: str, request: pytest.FixtureRequest, tmp_path: pathlib.Pa
     if kind == "sqlite":
         path = tmp_path / "journal.sqlite3"
         return Backend(kind, str(path), lambda wait: SqliteJournal(path, wait=wait))
-    from wix_refunds.postgres import PostgresJournal
+    from wix_refunds.journal.postgres import PostgresJournal
 
     dsn = fresh_postgres(request)
     return Backend(kind, dsn, lambda wait: PostgresJournal(dsn, wait=wait))
@@ -367,7 +367,7 @@ def test_four_processes_refunding_the_same_orders_through_one_sqlite_journal_ref
 
 def test_a_lock_row_whose_pid_now_names_another_process_is_free() -> None:
     # A PID is reused once its process ends: the start time tells the holder from a newcomer.
-    from wix_refunds._journal_sql import _alive, _start_time
+    from wix_refunds.journal._journal_sql import _alive, _start_time
 
     mine = _start_time(os.getpid())
     assert _alive(os.getpid(), mine)

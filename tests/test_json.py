@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from wix_refunds import InvalidWixData, RefundItem, RefundRequest
-from wix_refunds._json import _decimal
 from wix_refunds.testing import FakeWix
+from wix_refunds.wix._json import _decimal
 
 from .runner import run_refund
 

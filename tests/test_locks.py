@@ -302,7 +302,7 @@ def test_a_lock_folder_that_cannot_be_made_refuses_the_lock(tmp_path: pathlib.Pa
 
 
 def test_file_locks_refuse_to_start_without_fcntl(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
-    monkeypatch.setattr("wix_refunds._locks._HAS_FLOCK", False)
+    monkeypatch.setattr("wix_refunds.journal._locks._HAS_FLOCK", False)
     with pytest.raises(NotImplementedError, match="Windows"):
         FileLocks(tmp_path)
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import wix_refunds._money as money
+import wix_refunds.core._money as money
 from wix_refunds import InvalidRequest
-from wix_refunds._money import (
+from wix_refunds.core._money import (
     MINOR_UNITS,
     check_amount,
     format_amount,

@@ -19,12 +19,12 @@ from wix_refunds import (
     RefundRequest,
     RefundStatus,
     WixClient,
-    _wire,
     refund_status,
 )
-from wix_refunds._follow import RefundState
-from wix_refunds._orders import MISSING_REFUND_STATUS
+from wix_refunds.core._orders import MISSING_REFUND_STATUS
+from wix_refunds.run._follow import RefundState
 from wix_refunds.testing import FakeWix
+from wix_refunds.wix import _wire
 
 from .runner import run_refund
 

@@ -46,7 +46,7 @@ if not in_ci():
 
 import psycopg
 
-from wix_refunds.postgres import PostgresJournal
+from wix_refunds.journal.postgres import PostgresJournal
 
 PASSWORD = "pw-CANARY-pg-journal-never-shown-9"
 REFUND = "/ecom/v1/order-billing/refund-payments"

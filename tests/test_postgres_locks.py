@@ -24,7 +24,7 @@ if not in_ci():
 
 import psycopg
 
-from wix_refunds.postgres import PostgresLocks, advisory_lock_id
+from wix_refunds.journal.postgres import PostgresLocks, advisory_lock_id
 
 from .lock_workers import Overlap, count_in_processes
 
@@ -357,6 +357,6 @@ def test_importing_wix_refunds_leaves_psycopg_unloaded() -> None:
 
 def test_without_psycopg_the_postgres_module_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "psycopg", None)
-    monkeypatch.delitem(sys.modules, "wix_refunds.postgres")
+    monkeypatch.delitem(sys.modules, "wix_refunds.journal.postgres")
     with pytest.raises(ImportError, match=r"pip install 'wix-refunds\[postgres\]'"):
-        importlib.import_module("wix_refunds.postgres")
+        importlib.import_module("wix_refunds.journal.postgres")

@@ -32,7 +32,7 @@ from wix_refunds import (
     reconcile,
     reconcile_async,
 )
-from wix_refunds._journal import asked_of
+from wix_refunds.journal._journal import asked_of
 from wix_refunds.testing import FakeWix
 
 from .test_journal import ORDER, SITE, Backend, entry, open_backend, record

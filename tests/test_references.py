@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from wix_refunds import ALL_LEFT, FeeRefund, RefundItem, RefundRequest
-from wix_refunds._references import derive_reference
+from wix_refunds.core._references import derive_reference
 
 A = "3f2a6c1e-8b1d-4c55-9a3e-2d6f0b7c9e41"
 B = "0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd"

@@ -19,7 +19,8 @@ from wix_refunds import (
     WixRateLimited,
     WixServerError,
 )
-from wix_refunds._retry import RateLimiter, is_retryable, parse_retry_after
+from wix_refunds.client._retry import RateLimiter, parse_retry_after
+from wix_refunds.core._failures import is_retryable
 from wix_refunds.testing import FakeWix
 
 from .clients import Sleeps, fast_policy, recording, run_call

@@ -21,7 +21,7 @@ from wix_refunds import (
     WixOutcomeUnknown,
     refund_orders_async,
 )
-from wix_refunds._shared_limit import SqliteLimit
+from wix_refunds.journal._shared_limit import SqliteLimit
 from wix_refunds.testing import FakeWix
 
 from .runner import ScriptedTransport, run_refund

@@ -25,7 +25,7 @@ from wix_refunds import (
     refund_status,
     refund_status_async,
 )
-from wix_refunds._log import FIELDS
+from wix_refunds.client._log import FIELDS
 from wix_refunds.testing import FakeWix
 
 from .clients import CREDENTIALS, Sleeps, fast_policy

@@ -11,14 +11,15 @@ import attrs
 import httpx
 import pytest
 
-from wix_refunds import OutcomeStatus, RefundNotSupported, RefundRequest, WixClient, _wire
-from wix_refunds._engine import Observed
-from wix_refunds._execute import _Run
-from wix_refunds._journal import EntryState, JournalEntry
-from wix_refunds._routing import STANDARD_REFUND_CUTOFF
-from wix_refunds._run_journal import Intend, LoadEntries
-from wix_refunds._shared import first_read
+from wix_refunds import OutcomeStatus, RefundNotSupported, RefundRequest, WixClient
+from wix_refunds.core._engine import Observed
+from wix_refunds.core._routing import STANDARD_REFUND_CUTOFF
+from wix_refunds.journal._journal import EntryState, JournalEntry
+from wix_refunds.run._execute import _Run
+from wix_refunds.run._run_journal import Intend, LoadEntries
+from wix_refunds.run._shared import first_read
 from wix_refunds.testing import FakeWix
+from wix_refunds.wix import _wire
 
 from .runner import run_refund
 from .test_batch import FULFILLMENTS, SEARCH, TRANSACTIONS, batch, counts, mixed

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wix_refunds import AsyncWixClient, InvalidRequest, MemoryJournal, RetryPolicy, SqliteJournal, WixClient
-from wix_refunds._retry import RateLimiter
-from wix_refunds._shared_limit import GUARD, RequestLimiter, SqliteLimit, key_fingerprint, limit_key, plan_start
+from wix_refunds.client._retry import RateLimiter, RequestLimiter
+from wix_refunds.journal._shared_limit import GUARD, SqliteLimit, key_fingerprint, limit_key, plan_start
 from wix_refunds.testing import FakeWix
 
 from .limit_workers import start_readers
@@ -182,7 +182,7 @@ def test_three_hosts_on_one_postgres_journal_draw_no_429(
 
 
 def test_postgres_limit_is_one_window_for_every_host_and_takes_retry_after(postgres: PgServer, fake: FakeWix) -> None:
-    from wix_refunds.postgres import PostgresJournal
+    from wix_refunds.journal.postgres import PostgresJournal
 
     dsn = new_database(postgres)
     hosts = [PostgresJournal(dsn), PostgresJournal(dsn)]

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from wix_refunds import (
-    Order,
     OrderTransactions,
     Payment,
     PaymentRecordStatus,
@@ -20,12 +19,13 @@ from wix_refunds import (
     RefundStatus,
     RefundTransaction,
     decide_refund,
+    parse_order,
 )
-from wix_refunds._split import split_full, split_partial
+from wix_refunds.core._split import split_full, split_partial
 
 from .factories import ORDER_ID, order_json
 
-ORDER = Order.from_wix(order_json())
+ORDER = parse_order(order_json())
 NUMBER = ORDER.number
 P1 = "17e0aa3c-0398-4ca8-aa7e-9d498c778ea6"
 P2 = "a0116be5-ab0c-4681-88f8-e3d0d3290a4c"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wix_refunds._stores import StoreConfigError, load_store, parse_small_toml
+from wix_refunds.cli._stores import StoreConfigError, load_store, parse_small_toml
 
 ACCOUNT = "3f2a6c1e-8b1d-4c55-9a3e-2d6f0b7c9e41"
 SITE = "0c87cd5d-4059-4e86-8f6e-d185b1e4a1bd"

@@ -2,9 +2,11 @@
 
 import logging as _logging
 
-from ._client import AsyncWixClient, PermissionCheck, VerifyReport, WixClient
-from ._credentials import WixCredentials
-from ._errors import (
+from ._version import __version__
+from .client._client import AsyncWixClient, PermissionCheck, VerifyReport, WixClient
+from .client._credentials import WixCredentials
+from .client._retry import RateLimiter, RequestLimiter, RetryPolicy
+from .core._errors import (
     InvalidCredentials,
     InvalidOrderData,
     InvalidRequest,
@@ -25,22 +27,9 @@ from ._errors import (
     WixRefundError,
     WixServerError,
 )
-from ._execute import (
-    OutcomeStatus,
-    RefundOutcome,
-    StepRecord,
-    new_reference,
-    refund_order,
-    refund_order_async,
-    refund_orders_async,
-)
-from ._follow import RefundState, RefundStatusReport, refund_status, refund_status_async
-from ._items import ALL_LEFT, FeeRefund, RefundItem
-from ._journal import EntryState, Journal, JournalEntry, MemoryJournal
-from ._journal_sql import SqliteJournal, default_journal_path
-from ._locks import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key
-from ._money import MINOR_UNITS, format_money
-from ._orders import (
+from .core._items import ALL_LEFT, FeeRefund, RefundItem
+from .core._money import MINOR_UNITS, format_money
+from .core._orders import (
     Fulfillment,
     FulfillmentStatus,
     LineItem,
@@ -57,10 +46,9 @@ from ._orders import (
     RefundTransaction,
     TrackingInfo,
 )
-from ._outcome import OutcomeDict
-from ._reconcile import Mismatch, MismatchKind, ReconcileReport, reconcile, reconcile_async
-from ._retry import RateLimiter, RetryPolicy
-from ._routing import (
+from .core._outcome import OutcomeDict
+from .core._references import new_reference
+from .core._routing import (
     STANDARD_REFUND_CUTOFF,
     CancelOrder,
     DeleteFulfillments,
@@ -70,9 +58,21 @@ from ._routing import (
     RefundRoute,
     decide_refund,
 )
-from ._shared_limit import RequestLimiter
-from ._version import __version__
-from ._wire import PaymentRefund
+from .core._steps import PaymentRefund
+from .journal._journal import EntryState, Journal, JournalEntry, MemoryJournal
+from .journal._journal_sql import SqliteJournal, default_journal_path
+from .journal._locks import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key
+from .run._execute import (
+    OutcomeStatus,
+    RefundOutcome,
+    StepRecord,
+    refund_order,
+    refund_order_async,
+    refund_orders_async,
+)
+from .run._follow import RefundState, RefundStatusReport, refund_status, refund_status_async
+from .run._reconcile import Mismatch, MismatchKind, ReconcileReport, reconcile, reconcile_async
+from .wix._read import parse_order
 
 # A library logs; the application decides where logs go.
 _logging.getLogger("wix_refunds").addHandler(_logging.NullHandler())
@@ -157,6 +157,7 @@ __all__ = [
     "format_money",
     "lock_key",
     "new_reference",
+    "parse_order",
     "reconcile",
     "reconcile_async",
     "refund_order",

@@ -8,7 +8,6 @@ one payment's part of a refund declined while the others succeed (``decline_paym
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import json
 import re
 import threading
@@ -16,28 +15,9 @@ import time
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
 from ._answers import _Answer, _app_error, _dec, _Error
 from ._routes import _Routes
-from ._state import LoggedRequest
-
-
-@attrs.define
-class _Fault:
-    method: str
-    path: str
-    kind: str
-    remaining: int | None
-    status: int = 503
-    retry_after: str | None = None
-    html: bool = False
-    delay: float = 0.0
-    amount: Decimal | None = None
-    reads: int = 0
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method in ("*", method)) and fnmatch.fnmatchcase(path, self.path)
+from ._state import LoggedRequest, _Fault
 
 
 def _order_of(path: str, body: Any) -> str | None:

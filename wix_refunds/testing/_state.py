@@ -10,16 +10,13 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from .._credentials import WixCredentials
-from .._routing import STANDARD_REFUND_CUTOFF
+from ..client._credentials import WixCredentials
+from ..core._routing import STANDARD_REFUND_CUTOFF
 from ._answers import CANCEL_REFUSED_CODE, _app_error, _money
-
-if TYPE_CHECKING:
-    from ._faults import _Fault
 
 ALL_SCOPES = frozenset({"orders.read", "orders.manage", "sites.read", "business-info.read", "currencies.manage"})
 
@@ -366,3 +363,20 @@ class _State:
             (refund["id"], pid) for pid, _, _ in parts if self.declined_payments.get(pid) == "later"
         )
         return refund
+
+
+@attrs.define
+class _Fault:
+    method: str
+    path: str
+    kind: str
+    remaining: int | None
+    status: int = 503
+    retry_after: str | None = None
+    html: bool = False
+    delay: float = 0.0
+    amount: Decimal | None = None
+    reads: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method in ("*", method)) and fnmatch.fnmatchcase(path, self.path)
