@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from wix_refunds import (
     AsyncWixClient,
-    FileLocks,
     Journal,
     MemoryJournal,
     RefundOutcome,
@@ -34,6 +33,7 @@ from wix_refunds import (
     refund_order,
     refund_order_async,
 )
+from wix_refunds.journal import FileLocks
 
 # Real waits, kept short: a late write lands within 0.3 s, before the first settle re-read (0.5 s).
 REAL_POLICY = {"backoff": 0.01, "max_backoff": 0.05, "max_retry_after": 0.05, "settle": 1.0}

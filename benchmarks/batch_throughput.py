@@ -51,7 +51,8 @@ def _ids(path: str) -> Iterator[tuple[str, None]]:
 async def _client(info: dict[str, Any]) -> dict[str, object]:
     import httpx
 
-    from wix_refunds import AsyncWixClient, RetryPolicy, WixCredentials, WixRateLimited, refund_orders_async
+    from wix_refunds import AsyncWixClient, RetryPolicy, WixCredentials, refund_orders_async
+    from wix_refunds.core import WixRateLimited
     from wix_refunds.run._execute import DEFAULT_MAX_AGE
 
     credentials = WixCredentials(api_key=info["api_key"], account_id=info["account_id"], site_id=info["site_id"])

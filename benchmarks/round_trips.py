@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import machine
 
 from wix_refunds import AsyncWixClient, RefundRequest, WixClient, refund_order, refund_order_async
-from wix_refunds.core._routing import STANDARD_REFUND_CUTOFF
-from wix_refunds.journal._locks import lock_key
+from wix_refunds.core import STANDARD_REFUND_CUTOFF
+from wix_refunds.journal import lock_key
 from wix_refunds.run._drivers import _drive_async, journal_of
 from wix_refunds.run._run import _Run
 from wix_refunds.testing import FakeWix

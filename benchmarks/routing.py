@@ -13,8 +13,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import compare, machine
 
-from wix_refunds import RefundRequest, decide_refund, parse_order
+from wix_refunds import RefundRequest
+from wix_refunds.core import decide_refund
 from wix_refunds.testing import FakeWix
+from wix_refunds.wix import parse_order
 
 
 def order_texts() -> list[str]:

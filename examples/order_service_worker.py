@@ -37,7 +37,7 @@ from wix_refunds import (
     refund_order_async,
     refund_status_async,
 )
-from wix_refunds.client._log import FIELDS
+from wix_refunds.client import LOG_FIELDS
 
 
 class JsonLines(logging.Formatter):
@@ -45,7 +45,7 @@ class JsonLines(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {"level": record.levelname, "logger": record.name, "message": record.getMessage()}
-        data.update({name: getattr(record, name, None) for name in FIELDS})
+        data.update({name: getattr(record, name, None) for name in LOG_FIELDS})
         return json.dumps(data)
 
 

@@ -21,7 +21,8 @@ import sys
 import time
 from decimal import Decimal
 
-from wix_refunds import EntryState, Journal, JournalEntry, RefundRequest, lock_key
+from wix_refunds import Journal, RefundRequest
+from wix_refunds.journal import EntryState, JournalEntry, lock_key
 from wix_refunds.journal._journal import asked_of
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

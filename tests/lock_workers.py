@@ -47,7 +47,7 @@ class Overlap:
 
 def _locker(kind: str, target: str) -> Any:
     if kind == "file":
-        from wix_refunds import FileLocks
+        from wix_refunds.journal import FileLocks
 
         return FileLocks(target, wait=60).hold
     if kind == "postgres":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from wix_refunds import FulfillmentStatus, InvalidOrderData, LineItem, Order, OrderStatus, PaymentStatus
+from wix_refunds.core import FulfillmentStatus, InvalidOrderData, LineItem, Order, OrderStatus, PaymentStatus
 from wix_refunds.core._dates import parse_timestamp
 from wix_refunds.wix._json import _bool, _enum_text, _get, _id, _kind, _list, _obj, _price, _str
 

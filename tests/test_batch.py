@@ -17,19 +17,16 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from wix_refunds import (
     AsyncWixClient,
-    FileLocks,
-    InProcessLocks,
     InvalidRequest,
     LockUnavailable,
-    OrderLocks,
     OutcomeStatus,
     RefundOutcome,
     RefundRequest,
     RefundRoute,
     WixOutcomeUnknown,
-    lock_key,
     refund_orders_async,
 )
+from wix_refunds.journal import FileLocks, InProcessLocks, OrderLocks, lock_key
 from wix_refunds.testing import FakeWix
 from wix_refunds.wix import _wire
 

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from wix_refunds import EntryState, RefundItem, RefundRequest, SqliteJournal
+from wix_refunds import RefundItem, RefundRequest, SqliteJournal
+from wix_refunds.journal import EntryState
 from wix_refunds.testing import FakeWix
 
 from .command import cli, env_for, records, write_csv

@@ -12,19 +12,21 @@ import pytest
 
 from wix_refunds import (
     AsyncWixClient,
-    InvalidOrderData,
     InvalidRequest,
+    WixAPIError,
+    WixAuthError,
+    WixClient,
+    WixNotFound,
+    WixOutcomeUnknown,
+)
+from wix_refunds.core import (
+    InvalidOrderData,
     Order,
     OrderTransactions,
     PaymentRefund,
     Refundability,
-    WixAPIError,
-    WixAuthError,
-    WixClient,
     WixConnectionError,
     WixInvalidResponse,
-    WixNotFound,
-    WixOutcomeUnknown,
     WixPreconditionFailed,
     WixRateLimited,
     WixServerError,

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from wix_refunds import InvalidOrderData
+from wix_refunds.core import InvalidOrderData
 from wix_refunds.core._dates import format_instant, parse_timestamp
 
 UTC = timezone.utc

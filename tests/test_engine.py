@@ -9,27 +9,29 @@ import attrs
 import pytest
 
 from wix_refunds import (
-    Fulfillment,
     InvalidRequest,
+    RefundDeclined,
+    RefundNotSupported,
+    RefundRequest,
+    RefundRoute,
+    WixNotFound,
+    WixOutcomeUnknown,
+)
+from wix_refunds.core import (
+    Fulfillment,
     Order,
     OrderTransactions,
     Payment,
     PaymentRecordStatus,
+    PaymentRefund,
     PaymentRefundability,
     PaymentStatus,
     Refundability,
-    RefundDeclined,
-    RefundNotSupported,
     RefundRecord,
-    RefundRequest,
-    RefundRoute,
     RefundStatus,
     RefundTransaction,
-    WixNotFound,
-    WixOutcomeUnknown,
     WixPreconditionFailed,
     decide_refund,
-    parse_order,
 )
 from wix_refunds.core._engine import (
     Cancel,
@@ -46,7 +48,7 @@ from wix_refunds.core._engine import (
     payment_status_after,
     settle_delay,
 )
-from wix_refunds.core._steps import PaymentRefund
+from wix_refunds.wix import parse_order
 
 from .factories import ORDER_ID, order_json
 

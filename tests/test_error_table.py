@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from wix_refunds import (
-    WixAPIError,
-    WixAuthError,
+from wix_refunds import WixAPIError, WixAuthError, WixNotFound
+from wix_refunds.core import (
     WixConnectionError,
     WixInvalidResponse,
-    WixNotFound,
     WixPreconditionFailed,
     WixRateLimited,
     WixServerError,

@@ -243,7 +243,8 @@ def test_a_refund_wix_holds_in_flight_counts_and_is_never_sent_twice(status: str
 def test_a_lost_postgres_session_stops_the_refund_before_its_write(postgres: Any) -> None:
     import psycopg
 
-    from wix_refunds import LockLost, MemoryJournal
+    from wix_refunds import MemoryJournal
+    from wix_refunds.core import LockLost
     from wix_refunds.journal.postgres import PostgresLocks
 
     fake = FakeWix()

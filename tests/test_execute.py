@@ -16,22 +16,19 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from wix_refunds import (
     AsyncWixClient,
     InvalidRequest,
-    OrderStatus,
     OutcomeStatus,
-    PaymentStatus,
     RefundNotSupported,
     RefundRequest,
     RefundRoute,
     WixClient,
-    WixInvalidResponse,
     WixNotFound,
     WixOutcomeUnknown,
-    WixPreconditionFailed,
     WixRefundError,
     refund_order,
     refund_order_async,
     refund_orders_async,
 )
+from wix_refunds.core import OrderStatus, PaymentStatus, WixInvalidResponse, WixPreconditionFailed
 from wix_refunds.testing import FakeWix
 
 from .clients import Sleeps, fast_policy

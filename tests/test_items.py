@@ -16,10 +16,10 @@ from wix_refunds import (
     RefundNotSupported,
     RefundRequest,
     RefundRoute,
-    decide_refund,
-    parse_order,
 )
+from wix_refunds.core import decide_refund
 from wix_refunds.testing import FakeWix
+from wix_refunds.wix import parse_order
 
 from .runner import ScriptedTransport, run_refund
 

@@ -20,19 +20,9 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from wix_refunds import (
-    EntryState,
-    InProcessLocks,
-    Journal,
-    JournalEntry,
-    JournalError,
-    LockUnavailable,
-    MemoryJournal,
-    OutcomeStatus,
-    RefundRequest,
-    SqliteJournal,
-    lock_key,
-)
+from wix_refunds import Journal, LockUnavailable, MemoryJournal, OutcomeStatus, RefundRequest, SqliteJournal
+from wix_refunds.core import JournalError
+from wix_refunds.journal import EntryState, InProcessLocks, JournalEntry, lock_key
 from wix_refunds.journal._journal import asked_of
 from wix_refunds.testing import FakeWix
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from wix_refunds import InvalidWixData, RefundItem, RefundRequest
+from wix_refunds import RefundItem, RefundRequest
+from wix_refunds.core import InvalidWixData
 from wix_refunds.testing import FakeWix
 from wix_refunds.wix._json import _decimal
 

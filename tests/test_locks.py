@@ -12,16 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-from wix_refunds import (
-    FileLocks,
-    HeldLock,
-    InProcessLocks,
-    InvalidRequest,
-    LockUnavailable,
-    OrderLocks,
-    default_lock_dir,
-    lock_key,
-)
+from wix_refunds import InvalidRequest, LockUnavailable
+from wix_refunds.journal import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key
 
 from .lock_workers import Overlap, count_in_processes
 

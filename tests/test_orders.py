@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wix_refunds import FulfillmentStatus, InvalidOrderData, Order, OrderStatus, PaymentStatus, parse_order
+from wix_refunds.core import FulfillmentStatus, InvalidOrderData, Order, OrderStatus, PaymentStatus
+from wix_refunds.wix import parse_order
 
 from .factories import ORDER_ID, order_json
 from .reference_reader import read_order_plainly

@@ -12,17 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from wix_refunds import (
-    InvalidOrderData,
-    OutcomeStatus,
-    RefundItem,
-    RefundRequest,
-    RefundStatus,
-    WixClient,
-    refund_status,
-)
+from wix_refunds import OutcomeStatus, RefundItem, RefundRequest, RefundState, WixClient, refund_status
+from wix_refunds.core import InvalidOrderData, RefundStatus
 from wix_refunds.core._orders import MISSING_REFUND_STATUS
-from wix_refunds.run._follow import RefundState
 from wix_refunds.testing import FakeWix
 from wix_refunds.wix import _wire
 

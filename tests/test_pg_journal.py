@@ -22,18 +22,16 @@ import pytest
 
 from wix_refunds import (
     AsyncWixClient,
-    EntryState,
-    JournalError,
-    LockLost,
     LockUnavailable,
     OutcomeStatus,
     RefundOutcome,
     RefundRequest,
     RetryPolicy,
-    lock_key,
     refund_order_async,
     refund_orders_async,
 )
+from wix_refunds.core import JournalError, LockLost
+from wix_refunds.journal import EntryState, lock_key
 from wix_refunds.testing import FakeWix
 
 from . import pg_server

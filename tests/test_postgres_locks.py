@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from wix_refunds import HeldLock, InvalidRequest, LockLost, LockUnavailable, OrderLocks, lock_key
+from wix_refunds import InvalidRequest, LockUnavailable
+from wix_refunds.core import LockLost
+from wix_refunds.journal import HeldLock, OrderLocks, lock_key
 
 from .pg_server import PgServer, in_ci
 

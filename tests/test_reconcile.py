@@ -20,10 +20,8 @@ import pytest
 
 from wix_refunds import (
     AsyncWixClient,
-    EntryState,
     InvalidRequest,
     Journal,
-    JournalEntry,
     MemoryJournal,
     MismatchKind,
     ReconcileReport,
@@ -32,6 +30,7 @@ from wix_refunds import (
     reconcile,
     reconcile_async,
 )
+from wix_refunds.journal import EntryState, JournalEntry
 from wix_refunds.journal._journal import asked_of
 from wix_refunds.testing import FakeWix
 

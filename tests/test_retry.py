@@ -10,16 +10,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from wix_refunds import (
-    RefundRequest,
-    RetryPolicy,
-    WixAPIError,
-    WixConnectionError,
-    WixOutcomeUnknown,
-    WixRateLimited,
-    WixServerError,
-)
+from wix_refunds import RefundRequest, RetryPolicy, WixAPIError, WixOutcomeUnknown
 from wix_refunds.client._retry import RateLimiter, parse_retry_after
+from wix_refunds.core import WixConnectionError, WixRateLimited, WixServerError
 from wix_refunds.core._failures import is_retryable
 from wix_refunds.testing import FakeWix
 

@@ -9,24 +9,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wix_refunds import (
+from wix_refunds import InvalidRequest, RefundItem, RefundNotSupported, RefundRequest, RefundRoute
+from wix_refunds.core import (
     STANDARD_REFUND_CUTOFF,
     CancelOrder,
     DeleteFulfillments,
     FulfillmentStatus,
-    InvalidRequest,
     Order,
     OrderStatus,
     PaymentStatus,
-    RefundItem,
-    RefundNotSupported,
     RefundPayments,
     RefundPlan,
-    RefundRequest,
-    RefundRoute,
     decide_refund,
-    parse_order,
 )
+from wix_refunds.wix import parse_order
 
 from .factories import order_json
 

@@ -25,7 +25,7 @@ from wix_refunds import (
     refund_status,
     refund_status_async,
 )
-from wix_refunds.client._log import FIELDS
+from wix_refunds.client import LOG_FIELDS
 from wix_refunds.testing import FakeWix
 
 from .clients import CREDENTIALS, Sleeps, fast_policy
@@ -103,7 +103,7 @@ def test_every_log_record_carries_the_fields_a_service_indexes(caplog: pytest.Lo
     records = [r for r in caplog.records if r.name == "wix_refunds"]
     assert records
     for record in records:
-        for name in FIELDS:
+        for name in LOG_FIELDS:
             assert hasattr(record, name), (name, record.getMessage())
     retry = next(r.__dict__ for r in records if r.levelno == logging.WARNING)
     assert (retry["order_id"], retry["step"], retry["attempt"], retry["status"]) == (oid, "list_transactions", 1, 503)

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from wix_refunds import OutcomeStatus, RefundNotSupported, RefundRequest, WixClient
+from wix_refunds.core import STANDARD_REFUND_CUTOFF
 from wix_refunds.core._engine import Observed
-from wix_refunds.core._routing import STANDARD_REFUND_CUTOFF
-from wix_refunds.journal._journal import EntryState, JournalEntry
+from wix_refunds.journal import EntryState, JournalEntry
 from wix_refunds.run._execute import _Run
 from wix_refunds.run._run_journal import Intend, LoadEntries
 from wix_refunds.run._shared import first_read

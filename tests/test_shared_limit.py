@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wix_refunds import AsyncWixClient, InvalidRequest, MemoryJournal, RetryPolicy, SqliteJournal, WixClient
-from wix_refunds.client._retry import RateLimiter, RequestLimiter
+from wix_refunds.client import RateLimiter, RequestLimiter
 from wix_refunds.journal._shared_limit import GUARD, SqliteLimit, key_fingerprint, limit_key, plan_start
 from wix_refunds.testing import FakeWix
 

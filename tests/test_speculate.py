@@ -22,10 +22,10 @@ from wix_refunds import (
     RefundRoute,
     WixClient,
     WixNotFound,
-    WixServerError,
     refund_order,
     refund_order_async,
 )
+from wix_refunds.core import WixServerError
 from wix_refunds.testing import FakeWix
 
 from .clients import Sleeps, fast_policy

@@ -6,22 +6,21 @@ from decimal import Decimal
 
 import pytest
 
-from wix_refunds import (
+from wix_refunds import RefundNotSupported, RefundRequest
+from wix_refunds.core import (
     OrderTransactions,
     Payment,
     PaymentRecordStatus,
     PaymentRefundability,
     Refundability,
-    RefundNotSupported,
     RefundPlan,
     RefundRecord,
-    RefundRequest,
     RefundStatus,
     RefundTransaction,
     decide_refund,
-    parse_order,
 )
 from wix_refunds.core._split import split_full, split_partial
+from wix_refunds.wix import parse_order
 
 from .factories import ORDER_ID, order_json
 

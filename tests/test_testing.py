@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from wix_refunds import PaymentRefund, Refundability, WixClient, WixOutcomeUnknown
+from wix_refunds import WixClient, WixOutcomeUnknown
+from wix_refunds.core import PaymentRefund, Refundability
 from wix_refunds.testing import FakeWix
 from wix_refunds.testing._answers import CANCEL_REFUSED_CODE, UNKNOWN_RESOURCE_CODE
 

@@ -1,163 +1,92 @@
-"""Refund Wix store orders correctly, exactly once, whatever the network does."""
+"""Refund Wix store orders correctly, exactly once, whatever the network does.
+
+The names a service or a refund script needs are here. Everything else public lives in
+its layer: ``wix_refunds.core`` (orders, plans, the rules, every exception),
+``wix_refunds.wix`` (reading Wix's JSON), ``wix_refunds.client`` (limiters, log fields),
+``wix_refunds.journal`` (locks, journal entries; ``wix_refunds.journal.postgres`` for a
+fleet), ``wix_refunds.run``, ``wix_refunds.testing`` (FakeWix) and ``wix_refunds.cli``.
+"""
 
 import logging as _logging
 
 from ._version import __version__
-from .client._client import AsyncWixClient, PermissionCheck, VerifyReport, WixClient
-from .client._credentials import WixCredentials
-from .client._retry import RateLimiter, RequestLimiter, RetryPolicy
-from .core._errors import (
+from .client import AsyncWixClient, RetryPolicy, WixClient, WixCredentials
+from .core import (
+    ALL_LEFT,
+    FeeRefund,
     InvalidCredentials,
-    InvalidOrderData,
     InvalidRequest,
-    InvalidWixData,
-    JournalError,
-    LockLost,
     LockUnavailable,
+    OutcomeDict,
+    OutcomeStatus,
     RefundDeclined,
+    RefundItem,
     RefundNotSupported,
-    WixAPIError,
-    WixAuthError,
-    WixConnectionError,
-    WixInvalidResponse,
-    WixNotFound,
-    WixOutcomeUnknown,
-    WixPreconditionFailed,
-    WixRateLimited,
-    WixRefundError,
-    WixServerError,
-)
-from .core._items import ALL_LEFT, FeeRefund, RefundItem
-from .core._money import MINOR_UNITS, format_money
-from .core._orders import (
-    Fulfillment,
-    FulfillmentStatus,
-    LineItem,
-    Order,
-    OrderStatus,
-    OrderTransactions,
-    Payment,
-    PaymentRecordStatus,
-    PaymentRefundability,
-    PaymentStatus,
-    Refundability,
-    RefundRecord,
-    RefundStatus,
-    RefundTransaction,
-    TrackingInfo,
-)
-from .core._outcome import OutcomeDict
-from .core._references import new_reference
-from .core._routing import (
-    STANDARD_REFUND_CUTOFF,
-    CancelOrder,
-    DeleteFulfillments,
-    RefundPayments,
-    RefundPlan,
+    RefundOutcome,
     RefundRequest,
     RefundRoute,
-    decide_refund,
+    WixAPIError,
+    WixAuthError,
+    WixNotFound,
+    WixOutcomeUnknown,
+    WixRefundError,
+    new_reference,
 )
-from .core._steps import PaymentRefund
-from .journal._journal import EntryState, Journal, JournalEntry, MemoryJournal
-from .journal._journal_sql import SqliteJournal, default_journal_path
-from .journal._locks import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key
-from .run._execute import (
-    OutcomeStatus,
-    RefundOutcome,
-    StepRecord,
+from .journal import Journal, MemoryJournal, SqliteJournal
+from .run import (
+    Mismatch,
+    MismatchKind,
+    ReconcileReport,
+    RefundState,
+    RefundStatusReport,
+    reconcile,
+    reconcile_async,
     refund_order,
     refund_order_async,
     refund_orders_async,
+    refund_status,
+    refund_status_async,
 )
-from .run._follow import RefundState, RefundStatusReport, refund_status, refund_status_async
-from .run._reconcile import Mismatch, MismatchKind, ReconcileReport, reconcile, reconcile_async
-from .wix._read import parse_order
 
 # A library logs; the application decides where logs go.
 _logging.getLogger("wix_refunds").addHandler(_logging.NullHandler())
 
+# What an order service or a refund script uses: the clients and their settings, the calls
+# (one order, a batch, status, reconcile), the request, the results, the journals, and the
+# errors a caller handles apart; at most 40 (tests/test_exports.py).
 __all__ = [
     "ALL_LEFT",
     "AsyncWixClient",
-    "CancelOrder",
-    "DeleteFulfillments",
-    "EntryState",
     "FeeRefund",
-    "FileLocks",
-    "Fulfillment",
-    "FulfillmentStatus",
-    "HeldLock",
-    "InProcessLocks",
     "InvalidCredentials",
-    "InvalidOrderData",
     "InvalidRequest",
-    "InvalidWixData",
     "Journal",
-    "JournalEntry",
-    "JournalError",
-    "LineItem",
-    "LockLost",
     "LockUnavailable",
-    "MINOR_UNITS",
     "MemoryJournal",
     "Mismatch",
     "MismatchKind",
-    "Order",
-    "OrderLocks",
-    "OrderStatus",
-    "OrderTransactions",
     "OutcomeDict",
     "OutcomeStatus",
-    "Payment",
-    "PaymentRecordStatus",
-    "PaymentRefund",
-    "PaymentRefundability",
-    "PaymentStatus",
-    "PermissionCheck",
-    "RateLimiter",
     "ReconcileReport",
     "RefundDeclined",
     "RefundItem",
     "RefundNotSupported",
     "RefundOutcome",
-    "RefundPayments",
-    "RefundPlan",
-    "RefundRecord",
     "RefundRequest",
     "RefundRoute",
     "RefundState",
-    "RefundStatus",
     "RefundStatusReport",
-    "RefundTransaction",
-    "Refundability",
-    "RequestLimiter",
     "RetryPolicy",
-    "STANDARD_REFUND_CUTOFF",
     "SqliteJournal",
-    "StepRecord",
-    "TrackingInfo",
-    "VerifyReport",
     "WixAPIError",
     "WixAuthError",
     "WixClient",
-    "WixConnectionError",
     "WixCredentials",
-    "WixInvalidResponse",
     "WixNotFound",
     "WixOutcomeUnknown",
-    "WixPreconditionFailed",
-    "WixRateLimited",
     "WixRefundError",
-    "WixServerError",
     "__version__",
-    "decide_refund",
-    "default_journal_path",
-    "default_lock_dir",
-    "format_money",
-    "lock_key",
     "new_reference",
-    "parse_order",
     "reconcile",
     "reconcile_async",
     "refund_order",
