@@ -37,7 +37,7 @@ class RefundService:
             return {"order_id": order_id, "refused": str(exc)}
         except WixRefundError as exc:  # network, auth, Wix errors: retry the call later, it is safe
             return {"order_id": order_id, "error": type(exc).__name__, "retry": True}
-        return outcome.to_dict()
+        return dict(outcome.to_dict())
 
 
 async def main() -> list[dict[str, object]]:
