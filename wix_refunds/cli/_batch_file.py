@@ -33,10 +33,10 @@ import attrs
 
 from ..core._errors import InvalidRequest
 from ..core._items import RefundItem
-from ..core._money import parse_amount
+from ..core._money import amount_key, parse_amount
 from ..core._references import derive_reference
 from ..core._routing import RefundRequest
-from ..wix._wire import is_guid
+from ..wix._json import is_guid
 from ._batch_text import BatchFileError, read_text
 
 __all__ = [
@@ -104,7 +104,7 @@ class BatchFile:
 
 def _amount_key(amount: Decimal | None) -> str:
     # 12.5 and 12.50 are one amount; "full" is a refund of everything left.
-    return "full" if amount is None else format(amount.normalize(), "f")
+    return "full" if amount is None else amount_key(amount)
 
 
 def _how(row: BatchRow) -> str:

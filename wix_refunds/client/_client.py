@@ -20,6 +20,7 @@ import httpx
 from ..core._errors import WixRateLimited, WixRefundError
 from ..core._orders import PaymentRefundability
 from ..wix import _wire
+from ..wix._parse import parse_refundability_answer
 from ..wix._wire import WireCall
 from ._client_core import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
 from ._client_core import ClientCore, PermissionCheck, Sent, VerifyReport
@@ -31,14 +32,14 @@ P = ParamSpec("P")
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 
+def _payments(data: object) -> tuple[PaymentRefundability, ...]:
+    return parse_refundability_answer(data).payments
+
+
 def _refundability(order_id: str) -> WireCall[tuple[PaymentRefundability, ...]]:
     """Return the Get Order Refundability call, read down to its payments."""
-
-    def payments(data: object) -> tuple[PaymentRefundability, ...]:
-        return _wire.parse_refundability_answer(data).payments
-
-    fields = attrs.asdict(_wire.get_refundability(order_id), recurse=False)
-    return WireCall(**{**fields, "parse": payments})
+    call: WireCall[Any] = _wire.get_refundability(order_id)
+    return attrs.evolve(call, parse=_payments)
 
 
 class _Call(Generic[P, T]):

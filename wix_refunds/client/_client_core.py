@@ -8,7 +8,6 @@ typed error, and decides what a failure means for the caller; the two clients in
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import sys
 import time
@@ -225,19 +224,18 @@ class ClientCore(Generic[H]):
         return f"{type(self).__name__}(site_id={self.credentials.site_id!r}, base_url={self.base_url!r})"
 
     def _request_args(self, call: WireCall[Any]) -> dict[str, Any]:
-        headers = {
-            "Authorization": self.credentials.api_key,
-            "Accept": "application/json",
-            "User-Agent": f"wix-refunds/{__version__}",
-        }
-        if call.account_level:
-            headers["wix-account-id"] = self.credentials.account_id
-        else:
-            headers["wix-site-id"] = self.credentials.site_id
+        """Return the keywords of ``httpx.Client.request`` for ``call``, as ``_wire`` writes it."""
+        credentials = self.credentials
+        headers = _wire.headers_of(
+            call,
+            api_key=credentials.api_key,
+            site_id=credentials.site_id,
+            account_id=credentials.account_id,
+            user_agent=f"wix-refunds/{__version__}",
+        )
         args: dict[str, Any] = {"method": call.method, "url": self.base_url + call.path, "headers": headers}
         if call.body is not None:
-            headers["Content-Type"] = "application/json"
-            args["content"] = json.dumps(call.body, separators=(",", ":")).encode()
+            args["content"] = call.content
         return args
 
     def _read(self, call: WireCall[T], response: httpx.Response) -> T:
