@@ -38,6 +38,7 @@ from ..core._references import derive_reference
 from ..core._routing import RefundRequest
 from ..wix._json import is_guid
 from ._batch_text import BatchFileError, read_text
+from ._item_text import parse_item
 
 __all__ = [
     "COLUMNS",
@@ -117,20 +118,7 @@ def _item_of(values: dict[str, str]) -> RefundItem | None:
         if values["quantity"] or values["restock"]:
             raise InvalidRequest("line_item_id", "is empty but quantity or restock is given: name the line item")
         return None
-    quantity = values["quantity"]
-    if not quantity.isdigit():
-        raise InvalidRequest("quantity", f"{quantity!r} is not a whole number: write how many units came back, 1")
-    restock_text = values["restock"].lower()
-    restock: int | bool
-    if restock_text in ("", "no", "false", "0"):
-        restock = False
-    elif restock_text in ("yes", "true", "restock"):
-        restock = True
-    elif restock_text.isdigit():
-        restock = int(restock_text)
-    else:
-        raise InvalidRequest("restock", f"{values['restock']!r}: write yes, no, or how many units to restock")
-    return RefundItem(line_item_id=values["line_item_id"], quantity=int(quantity), restock=restock)
+    return parse_item(values["line_item_id"], values["quantity"], values["restock"])
 
 
 def _column_key(name: str) -> str:
