@@ -23,7 +23,8 @@ from ..wix import _wire
 from ..wix._parse import parse_refundability_answer
 from ..wix._wire import WireCall
 from ._client_core import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
-from ._client_core import ClientCore, PermissionCheck, Sent, VerifyReport
+from ._client_core import ClientCore, Sent
+from ._verify import PermissionCheck, VerifyReport, verify_calls, verify_report
 
 __all__ = ["AsyncWixClient", "PermissionCheck", "VerifyReport", "WixClient"]
 
@@ -129,17 +130,14 @@ class WixClient(_Calls[httpx.Client]):
         delay = self._rate_delay()
         if delay > 0:
             self.retry.sleep(delay)
-        try:
+        with self._sending(call):
             response = self._http.request(**self._request_args(call))
-        except httpx.HTTPError as exc:
-            raise self._connection_error(exc, call) from exc
         try:
             return self._read(call, response)
         except WixRateLimited as exc:
             # Wix's Retry-After slows every request of the store, not only this one.
-            wait = self._wait_asked(exc)
-            if wait is not None and self.limiter is not None:
-                self.limiter.hold_off(wait)
+            if self.limiter is not None and exc.retry_after is not None:
+                self.limiter.hold_off(exc.retry_after)
             raise
 
     def send_counted(self, call: WireCall[T]) -> Sent:
@@ -174,13 +172,13 @@ class WixClient(_Calls[httpx.Client]):
     def verify(self) -> VerifyReport:
         """Return the onboarding check: one entry per permission the library needs (no write is made)."""
         results = []
-        for name, call in self._verify_calls():
+        for name, call in verify_calls(self.credentials.site_id):
             try:
                 result, error = self.send(call), None
             except WixRefundError as exc:
                 result, error = None, exc
             results.append((name, call, result, error))
-        return self._report(results)
+        return verify_report(self.credentials, results)
 
 
 class AsyncWixClient(_Calls[httpx.AsyncClient]):
@@ -205,16 +203,13 @@ class AsyncWixClient(_Calls[httpx.AsyncClient]):
         delay = await self._rate_delay_async()
         if delay > 0:
             await self.retry.async_sleep(delay)
-        try:
+        with self._sending(call):
             response = await self._http.request(**self._request_args(call))
-        except httpx.HTTPError as exc:
-            raise self._connection_error(exc, call) from exc
         try:
             return self._read(call, response)
         except WixRateLimited as exc:
-            wait = self._wait_asked(exc)
-            if wait is not None and self.limiter is not None:
-                await self.limiter.hold_off_async(wait)
+            if self.limiter is not None and exc.retry_after is not None:
+                await self.limiter.hold_off_async(exc.retry_after)
             raise
 
     async def send_counted(self, call: WireCall[T]) -> Sent:
@@ -245,10 +240,10 @@ class AsyncWixClient(_Calls[httpx.AsyncClient]):
     async def verify(self) -> VerifyReport:
         """Return the onboarding check: one entry per permission the library needs (no write is made)."""
         results = []
-        for name, call in self._verify_calls():
+        for name, call in verify_calls(self.credentials.site_id):
             try:
                 result, error = await self.send(call), None
             except WixRefundError as exc:
                 result, error = None, exc
             results.append((name, call, result, error))
-        return self._report(results)
+        return verify_report(self.credentials, results)
