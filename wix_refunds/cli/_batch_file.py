@@ -58,17 +58,11 @@ _EXAMPLE_ID = "3f2a6c1e-8b1d-4c55-9a3e-2d6f0b7c9e41"
 
 
 @attrs.frozen(kw_only=True)
-class BatchRow:
-    """One good row: where it is, the order, and the request to send (its reference always set)."""
+class _Row:
+    """Where a row of the file is."""
 
     file: str
     line: int
-    order_id: str
-    request: RefundRequest
-    #: The row's identity: the lower-cased order ID and the reference, ``"<order>/<reference>"``.
-    key: str
-    #: True when the reference was derived from the row, False when the file gave it.
-    derived: bool
 
     @property
     def where(self) -> str:
@@ -77,18 +71,23 @@ class BatchRow:
 
 
 @attrs.frozen(kw_only=True)
-class RowError:
+class BatchRow(_Row):
+    """One good row: where it is, the order, and the request to send (its reference always set)."""
+
+    order_id: str
+    request: RefundRequest
+    #: The row's identity: the lower-cased order ID and the reference, ``"<order>/<reference>"``.
+    key: str
+    #: True when the reference was derived from the row, False when the file gave it.
+    derived: bool
+
+
+@attrs.frozen(kw_only=True)
+class RowError(_Row):
     """A row refused before anything is sent: where, the order as written, and what to write."""
 
-    file: str
-    line: int
     order_id: str | None
     message: str
-
-    @property
-    def where(self) -> str:
-        """Return ``FILE:LINE``."""
-        return f"{self.file}:{self.line}"
 
 
 @attrs.frozen(kw_only=True)
@@ -330,19 +329,9 @@ class _Builder:
             except InvalidRequest as exc:
                 self.errors.append(RowError(file=self.path, line=first, order_id=group["order_id"], message=str(exc)))
                 continue
-            derived = not given
-            if derived:
+            if not given:
                 request = attrs.evolve(request, reference=derive_reference(order, request))
-            self.rows.append(
-                BatchRow(
-                    file=self.path,
-                    line=first,
-                    order_id=group["order_id"],
-                    request=request,
-                    key=f"{order}/{request.reference}",
-                    derived=derived,
-                )
-            )
+            self._add_row(first, group["order_id"], request, derived=not given)
         self.rows.sort(key=lambda row: row.line)
         self._refuse_shared_references()
         self.errors.sort(key=lambda error: error.line)
@@ -420,13 +409,11 @@ class _Builder:
         else:
             assert request.reference is not None
             self.references[(order, request.reference)] = (line, "in full" if request.amount is None else amount)
+        self._add_row(line, order_id, request, derived=derived)
+
+    def _add_row(self, line: int, order_id: str, request: RefundRequest, *, derived: bool) -> None:
+        """Keep a good row, keyed by its order and its reference (given, or derived)."""
+        key = f"{order_id.lower()}/{request.reference}"
         self.rows.append(
-            BatchRow(
-                file=self.path,
-                line=line,
-                order_id=order_id,
-                request=request,
-                key=f"{order}/{request.reference}",
-                derived=derived,
-            )
+            BatchRow(file=self.path, line=line, order_id=order_id, request=request, key=key, derived=derived)
         )
