@@ -28,7 +28,7 @@ from wix_refunds import (
 )
 from wix_refunds.journal import FileLocks, InProcessLocks, OrderLocks, lock_key
 from wix_refunds.testing import FakeWix
-from wix_refunds.wix import _wire
+from wix_refunds.wix._json import is_guid
 
 from .clients import Sleeps, fast_policy
 from .runner import Crash, ScriptedTransport
@@ -60,7 +60,7 @@ def batch(
 
 def route_of(request: Any) -> str:
     """Return a logged request as "METHOD path", with IDs replaced by *."""
-    parts = ["*" if _wire.is_guid(part) else part for part in request.path.split("/")]
+    parts = ["*" if is_guid(part) else part for part in request.path.split("/")]
     return f"{request.method} {'/'.join(parts)}"
 
 

@@ -471,11 +471,24 @@ def test_refund_by_item_names_the_line_restocks_it_and_refunds_the_shipping(fake
     assert fake.refunded_total(oid) == Decimal("15")
 
 
+@pytest.mark.parametrize(("word", "restocked"), [("yes", 2), ("TRUE", 2), ("no", 0), ("false", 0), ("1", 1)])
+def test_an_item_option_takes_the_restock_words_of_a_batch_file(
+    fake: FakeWix, served: str, word: str, restocked: int
+) -> None:
+    oid = fake.add_order(total="35", line_items=[3])
+    line = fake.orders[oid]["lineItems"][0]["id"]
+    result = cli(fake, served, "refund", oid, "--item", f"{line}:2:{word}", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert fake.orders[oid]["lineItems"][0]["refundQuantity"] == 2
+    assert fake.orders[oid]["lineItems"][0]["restockQuantity"] == restocked
+
+
 @pytest.mark.parametrize("item", ["LINE", "LINE:x", "LINE:1:maybe", "LINE:0"])
 def test_a_malformed_item_option_is_a_usage_error(fake: FakeWix, served: str, item: str) -> None:
     oid = fake.add_order()
     result = cli(fake, served, "refund", oid, "--item", item, "--yes")
     assert result.returncode == 2
+    assert f"--item {item!r}: " in result.stderr
     assert fake.writes == []
 
 

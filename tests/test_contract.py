@@ -23,9 +23,11 @@ from typing import Any
 import httpx
 import pytest
 
-from wix_refunds import ALL_LEFT, FeeRefund, RefundItem, RefundRequest, WixClient, refund_order
+from wix_refunds import ALL_LEFT, FeeRefund, InvalidRequest, RefundItem, RefundRequest, WixClient, refund_order
+from wix_refunds.core._references import customer_reason, reference_of
+from wix_refunds.core._steps import ItemsAsked, PaymentRefund
 from wix_refunds.testing import FakeWix
-from wix_refunds.wix import _more_calls, _wire
+from wix_refunds.wix import _more_calls, _parse, _wire
 
 from .contract import SCHEMAS, fixture, fixture_bytes, fixture_names, schema, schema_errors, shape, validate
 
@@ -73,44 +75,44 @@ def _each(key: str, parse: Callable[[object], Any]) -> Callable[[object], list[A
     """Return a reader of a list answer that also reads each item with ``parse``."""
 
     def read(data: object) -> list[Any]:
-        return [parse(item) for item in _wire.parse_list(key)(data)]
+        return [parse(item) for item in _parse.parse_list(key)(data)]
 
     return read
 
 
 def _transactions_each(data: object) -> list[Any]:
-    items = _wire.parse_list("orderTransactions")(data)
-    return [_wire.parse_transactions({"orderTransactions": item}) for item in items]
+    items = _parse.parse_list("orderTransactions")(data)
+    return [_parse.parse_transactions({"orderTransactions": item}) for item in items]
 
 
 def _event_transactions(data: Any) -> Any:
-    return _wire.parse_transactions(data["actionEvent"]["bodyAsJson"])
+    return _parse.parse_transactions(data["actionEvent"]["bodyAsJson"])
 
 
 # fixture -> (the library's reader, the response schema it must also fit, or None)
 READERS: dict[str, tuple[Callable[[Any], Any], str | None]] = {
-    "cancel-order-response-1.json": (_wire.parse_order, "cancel-order-response"),
-    "delete-fulfillment-response-1.json": (_wire.parse_fulfillments, "delete-fulfillment-response"),
-    "delete-fulfillment-response-2.json": (_wire.parse_fulfillments, "delete-fulfillment-response"),
-    "get-order-response-1.json": (_wire.parse_order, "get-order-response"),
-    "get-order-response-2.json": (_wire.parse_order, "get-order-response"),
-    "list-currencies-response-1.json": (_wire.parse_list("currencies"), None),
-    "list-fulfillments-response-1.json": (_wire.parse_fulfillments, "list-fulfillments-response"),
+    "cancel-order-response-1.json": (_parse.parse_order, "cancel-order-response"),
+    "delete-fulfillment-response-1.json": (_parse.parse_fulfillments, "delete-fulfillment-response"),
+    "delete-fulfillment-response-2.json": (_parse.parse_fulfillments, "delete-fulfillment-response"),
+    "get-order-response-1.json": (_parse.parse_order, "get-order-response"),
+    "get-order-response-2.json": (_parse.parse_order, "get-order-response"),
+    "list-currencies-response-1.json": (_parse.parse_list("currencies"), None),
+    "list-fulfillments-response-1.json": (_parse.parse_fulfillments, "list-fulfillments-response"),
     "list-transactions-multiple-response-1.json": (_transactions_each, "list-transactions-multiple-response"),
     "list-transactions-multiple-response-2.json": (_transactions_each, "list-transactions-multiple-response"),
-    "list-transactions-response-1.json": (_wire.parse_transactions, "list-transactions-response"),
-    "list-transactions-response-2.json": (_wire.parse_transactions, "list-transactions-response"),
-    "list-transactions-response-3.json": (_wire.parse_transactions, "list-transactions-response"),
-    "query-sites-response-1.json": (_wire.parse_sites, None),
-    "query-sites-response-2.json": (_wire.parse_sites, None),
+    "list-transactions-response-1.json": (_parse.parse_transactions, "list-transactions-response"),
+    "list-transactions-response-2.json": (_parse.parse_transactions, "list-transactions-response"),
+    "list-transactions-response-3.json": (_parse.parse_transactions, "list-transactions-response"),
+    "query-sites-response-1.json": (_parse.parse_sites, None),
+    "query-sites-response-2.json": (_parse.parse_sites, None),
     "refund-created-event-response-1.json": (_event_transactions, None),
-    "search-orders-response-1.json": (_each("orders", _wire.parse_order), "search-orders-response"),
-    "search-orders-response-2.json": (_each("orders", _wire.parse_order), "search-orders-response"),
-    "site-properties-response-1.json": (_wire.parse_site_properties, None),
-    "site-properties-response-2.json": (_wire.parse_site_properties, None),
-    "site-properties-response-3.json": (_wire.parse_site_properties, None),
-    "site-properties-response-4.json": (_wire.parse_site_properties, None),
-    "site-properties-response-5.json": (_wire.parse_site_properties, None),
+    "search-orders-response-1.json": (_each("orders", _parse.parse_order), "search-orders-response"),
+    "search-orders-response-2.json": (_each("orders", _parse.parse_order), "search-orders-response"),
+    "site-properties-response-1.json": (_parse.parse_site_properties, None),
+    "site-properties-response-2.json": (_parse.parse_site_properties, None),
+    "site-properties-response-3.json": (_parse.parse_site_properties, None),
+    "site-properties-response-4.json": (_parse.parse_site_properties, None),
+    "site-properties-response-5.json": (_parse.parse_site_properties, None),
 }
 # Request examples, checked against what the library sends (below).
 REQUEST_EXAMPLES = {
@@ -155,14 +157,14 @@ def test_every_wix_response_example_fits_its_schema(name: str) -> None:
 @pytest.mark.parametrize("name", ["search-orders-response-1.json", "search-orders-response-2.json"])
 def test_a_search_page_of_wixs_examples_gives_its_orders_and_the_next_pages_cursor(name: str) -> None:
     data = fixture(name)
-    page = _wire.parse_search_page(data)
+    page = _parse.parse_search_page(data)
     assert [o.id for o in page.orders] == [o["id"] for o in data["orders"]]
     assert page.next_cursor == data["metadata"]["cursors"]["next"]
 
 
 def test_the_list_examples_for_many_orders_are_read_by_order() -> None:
     data = fixture("list-transactions-multiple-response-1.json")
-    read = _wire.parse_transactions_by_ids(data)
+    read = _parse.parse_transactions_by_ids(data)
     assert set(read) == {item["orderId"].lower() for item in data["orderTransactions"]}
 
 
@@ -255,14 +257,14 @@ def test_sdk_shaped_refundability_samples_fit_the_schema(case: str) -> None:
 @pytest.mark.parametrize("case", list(SDK_REFUNDABILITY))
 def test_refundability_in_wixs_sdk_shape_is_read(case: str) -> None:
     entry, kind, reason = SDK_REFUNDABILITY[case]
-    (read,) = _wire.parse_refundability({"payments": [entry]})
+    (read,) = _parse.parse_refundability({"payments": [entry]})
     assert (read.payment_id, read.refundability.value, read.reason) == (PAYMENT_ID, kind, reason)
 
 
 @pytest.mark.parametrize("case", list(OLDER_REFUNDABILITY))
 def test_older_refundability_forms_are_still_read(case: str) -> None:
     entry, kind = OLDER_REFUNDABILITY[case]
-    (read,) = _wire.parse_refundability({"payments": [entry]})
+    (read,) = _parse.parse_refundability({"payments": [entry]})
     assert (read.payment_id, read.refundability.value) == (PAYMENT_ID, kind)
 
 
@@ -299,7 +301,7 @@ def _membership_transactions() -> dict[str, Any]:
 
 
 def test_a_payment_without_amount_is_read_as_holding_nothing_refundable_by_amount() -> None:
-    (payment,) = _wire.parse_transactions(_membership_transactions()).payments
+    (payment,) = _parse.parse_transactions(_membership_transactions()).payments
     assert (payment.id, payment.amount, payment.membership) == (PAYMENT_ID, Decimal(0), True)
 
 
@@ -317,7 +319,7 @@ def test_an_amount_sent_as_a_json_number_is_read_exactly(text: str, expected: De
     body = json.dumps(order).replace('"AMOUNT"', text).encode()
     data = _wire.decode_json(body)
     validate("get-order-response", data)
-    assert _wire.parse_order(data).total == expected
+    assert _parse.parse_order(data).total == expected
 
 
 # --- what the library sends ------------------------------------------------------------------
@@ -367,23 +369,23 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
     "get_refundability": [lambda: _wire.get_refundability(ORDER_ID)],
     "refund_payments": [
         lambda: _wire.refund_payments(
-            ORDER_ID, [_wire.PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("10.5"))], reason="[ref:inv-1]"
+            ORDER_ID, [PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("10.5"))], reason="[ref:inv-1]"
         ),
         lambda: _wire.refund_payments(
             ORDER_ID,
             [
-                _wire.PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("20.00")),
-                _wire.PaymentRefund(payment_id=OTHER_PAYMENT_ID, amount=Decimal("0.01"), external=True),
+                PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("20.00")),
+                PaymentRefund(payment_id=OTHER_PAYMENT_ID, amount=Decimal("0.01"), external=True),
             ],
             reason="Damaged in transit [ref:inv-2]",
             notify_customer=True,
         ),
         lambda: _wire.refund_payments(
             ORDER_ID,
-            [_wire.PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("23.00"))],
+            [PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("23.00"))],
             reason="Returned [ref:inv-3]",
             currency="USD",
-            items=_wire.ItemsAsked(
+            items=ItemsAsked(
                 items=(RefundItem(line_item_id="00000000-0000-0000-0000-000000000001", quantity=2, restock=1),),
                 fees=(FeeRefund(fee_id="d3d9cafb-9e2d-4dae-8129-091df0a6c24f", amount=ALL_LEFT),),
                 shipping=Decimal("3.00"),
@@ -399,7 +401,7 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
     "calculate_refund": [
         lambda: _wire.calculate_refund(
             ORDER_ID,
-            _wire.ItemsAsked(
+            ItemsAsked(
                 items=(RefundItem(line_item_id="00000000-0000-0000-0000-000000000001", quantity=1),),
                 fees=(FeeRefund(fee_id="d3d9cafb-9e2d-4dae-8129-091df0a6c24f", amount=Decimal("1")),),
             ),
@@ -422,13 +424,17 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
 
 
 def _builders() -> list[str]:
-    """Return the name of every function in _wire and _more_calls that builds a WireCall."""
+    """Return the name of every function in _wire and _more_calls that builds a WireCall for one endpoint.
+
+    ``wire_call`` builds any row of the endpoint table; the rows are held to the contract below.
+    """
     return sorted(
         name
         for module in (_wire, _more_calls)
         for name, function in inspect.getmembers(module, inspect.isfunction)
         if function.__module__ == module.__name__
         and not name.startswith("_")
+        and name != "wire_call"
         and str(inspect.signature(function).return_annotation).startswith("WireCall")
     )
 
@@ -436,6 +442,30 @@ def _builders() -> list[str]:
 def test_every_request_builder_of_the_library_is_in_the_contract_table() -> None:
     missing = [name for name in _builders() if name not in CALLS]
     assert not missing, f"add these _wire builders to CALLS in tests/test_contract.py: {missing}"
+
+
+def _any_id(template: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", template)
+
+
+def test_every_row_of_the_endpoint_table_is_the_method_and_path_wix_documents() -> None:
+    assert set(_wire.ENDPOINTS) == set(ENDPOINTS)
+    for name, row in _wire.ENDPOINTS.items():
+        method, template = ENDPOINTS[name]
+        assert (row.method, _any_id(row.path)) == (method, _any_id(template)), name
+
+
+def test_every_row_of_the_endpoint_table_is_called_by_a_builder_of_the_contract_table() -> None:
+    built = {make().operation.removeprefix("probe_") for makes in CALLS.values() for make in makes}
+    assert built == set(_wire.ENDPOINTS)
+
+
+def test_a_call_built_from_the_table_checks_its_ids_before_filling_the_path() -> None:
+    call = _wire.wire_call("delete_fulfillment", order_id=ORDER_ID, fulfillment_id=FULFILLMENT_ID)
+    assert call.path == f"/ecom/v1/fulfillments/{FULFILLMENT_ID}/orders/{ORDER_ID}"
+    assert (call.target, call.order_id, call.write) == (FULFILLMENT_ID, ORDER_ID, True)
+    with pytest.raises(InvalidRequest, match="order_id"):
+        _wire.wire_call("get_order", order_id="../orders/search")
 
 
 def _calls() -> list[Any]:
@@ -701,12 +731,12 @@ def test_every_refund_the_library_sends_fits_the_schema_and_ends_with_its_tag(
 def test_a_reason_names_a_reference_only_by_a_whole_tag_at_its_start_or_after_a_space(
     reason: str | None, reference: str | None
 ) -> None:
-    assert _wire.reference_of(reason) == reference
+    assert reference_of(reason) == reference
 
 
 def test_every_reason_the_library_writes_reads_back_as_its_reference() -> None:
     for reason in (None, "", "damaged", "x" * 300, "late:"):
-        assert _wire.reference_of(_wire.customer_reason(reason, "inv-7")) == "inv-7"
+        assert reference_of(customer_reason(reason, "inv-7")) == "inv-7"
 
 
 def test_a_refund_without_a_callers_reference_is_tagged_with_one_the_call_made(wix: Wix, client: WixClient) -> None:
@@ -726,3 +756,20 @@ def test_a_full_refund_returns_a_gift_card_whole_in_an_entry_without_amount(wix:
         validate("refund-payments-request", body)
     assert "amount" not in entries[gift]
     assert Decimal(entries[online]["amount"]["amount"]) == Decimal("20.00")
+
+
+def test_headers_name_the_site_or_the_account_never_both_and_json_only_with_a_body() -> None:
+    who = {"api_key": "KEY", "site_id": SITE_ID, "account_id": "ACCOUNT", "user_agent": "wix-refunds/1"}
+    site = _wire.headers_of(_wire.get_refundability(ORDER_ID), **who)
+    assert list(site.items()) == [
+        ("Authorization", "KEY"),
+        ("Accept", "application/json"),
+        ("User-Agent", "wix-refunds/1"),
+        ("wix-site-id", SITE_ID),
+        ("Content-Type", "application/json"),
+    ]
+    no_body = _wire.headers_of(_more_calls.get_site_properties(), **who)
+    assert "Content-Type" not in no_body
+    assert "wix-account-id" not in no_body
+    query = _wire.headers_of(_more_calls.query_sites(SITE_ID), **who)
+    assert (query.get("wix-account-id"), query.get("wix-site-id")) == ("ACCOUNT", None)

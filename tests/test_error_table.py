@@ -11,6 +11,7 @@ from wix_refunds.core import (
     WixServerError,
 )
 from wix_refunds.core._failures import ROWS, meaning_of, status_error
+from wix_refunds.core._steps import ItemsAsked, PaymentRefund
 from wix_refunds.wix import _more_calls, _wire
 from wix_refunds.wix._errors import error_from_response
 
@@ -74,12 +75,12 @@ OTHER = "7206d5d6-74a5-4f2c-8e53-3b0ef2f0bd1e"
         (_wire.delete_fulfillment(ORDER, OTHER), "Wix Stores (Manage Orders)", "ECOM.MODIFY_FULFILLMENTS"),
         (_wire.get_refundability(ORDER), "Wix Stores (Manage Orders)", "ECOM.ORDER_BILLING_GET_ORDER_REFUNDABILITY"),
         (
-            _wire.calculate_refund(ORDER, _wire.ItemsAsked()),
+            _wire.calculate_refund(ORDER, ItemsAsked()),
             "Wix Stores (Manage Orders)",
             "ECOM.ORDER_BILLING_CALCULATE_REFUND",
         ),
         (
-            _wire.refund_payments(ORDER, [_wire.PaymentRefund(payment_id=OTHER, amount=None)]),
+            _wire.refund_payments(ORDER, [PaymentRefund(payment_id=OTHER, amount=None)]),
             "Wix Stores (Manage Orders)",
             "ECOM.ORDER_BILLING_REFUND_PAYMENTS",
         ),

@@ -14,8 +14,8 @@ import wix_refunds.core._money as money
 from wix_refunds import InvalidRequest
 from wix_refunds.core._money import (
     MINOR_UNITS,
+    amount_key,
     check_amount,
-    format_amount,
     format_money,
     minor_units,
     parse_amount,
@@ -103,7 +103,7 @@ def test_every_currency_wix_lists_has_minor_units() -> None:
     assert len(codes) == 156
     assert [code for code in codes if code not in MINOR_UNITS] == []
     for code in codes:
-        assert format_money(Decimal(1), code) == f"{format_amount(Decimal(1), code)} {code}"
+        assert format_money(Decimal(1), code) == f"{format_money(Decimal(1), code, code=False)} {code}"
 
 
 @pytest.mark.parametrize("code", ["XYZ", "", "US", "USDD", "€"])
@@ -321,7 +321,7 @@ def test_check_amount_accepts_a_normalised_amount_exactly_when_its_exponent_is_a
             assert accepted
 
 
-# --- format_amount, format_money, wire_amount -------------------------------------------
+# --- format_money, wire_amount, amount_key -------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -353,10 +353,10 @@ def test_check_amount_accepts_a_normalised_amount_exactly_when_its_exponent_is_a
         ("-Infinity", "USD", "-Infinity"),
     ],
 )
-def test_format_amount_writes_the_currencys_digits_in_plain_text_and_never_raises(
+def test_format_money_without_the_code_writes_the_currencys_digits_in_plain_text_and_never_raises(
     amount: str, currency: str, text: str
 ) -> None:
-    assert format_amount(Decimal(amount), currency) == text
+    assert format_money(Decimal(amount), currency, code=False) == text
 
 
 def test_format_money_puts_the_code_after_the_amount() -> None:
@@ -365,12 +365,39 @@ def test_format_money_puts_the_code_after_the_amount() -> None:
     assert format_money(Decimal("35.0"), "XYZ") == "35 XYZ"
 
 
+@pytest.mark.parametrize("currency", [None, ""])
+@pytest.mark.parametrize(
+    ("amount", "text"), [("12.5", "12.5"), ("12.50", "12.50"), ("1E+1", "10"), ("-0.00", "0.00"), ("NaN", "NaN")]
+)
+def test_format_money_without_a_currency_writes_the_amount_as_it_is_and_no_code(
+    amount: str, text: str, currency: str | None
+) -> None:
+    assert format_money(Decimal(amount), currency) == text
+    assert format_money(Decimal(amount), currency, code=False) == text
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"), [("12.5", "12.5"), ("12.50", "12.50"), ("1E+1", "10"), ("1E-7", "0.0000001")]
+)
+def test_wire_amount_without_a_currency_sends_the_amount_as_given_in_plain_digits(amount: str, text: str) -> None:
+    assert wire_amount(Decimal(amount), None) == text
+
+
+@pytest.mark.parametrize(
+    ("written", "key"), [("12.5", "12.5"), ("12.50", "12.5"), ("12.500", "12.5"), ("1E+2", "100"), ("100.00", "100")]
+)
+def test_amount_key_names_an_amount_by_its_value_however_it_is_written(written: str, key: str) -> None:
+    assert amount_key(Decimal(written)) == key
+
+
 @pytest.mark.parametrize(
     ("amount", "currency", "text"),
     [("12.5", "USD", "12.50"), ("35.0", "USD", "35.00"), ("1E+3", "JPY", "1000"), ("10.1250", "KWD", "10.125")],
 )
-def test_wire_amount_is_format_amount_for_an_amount_the_currency_holds(amount: str, currency: str, text: str) -> None:
-    assert wire_amount(Decimal(amount), currency) == text == format_amount(Decimal(amount), currency)
+def test_wire_amount_is_the_formatted_amount_for_an_amount_the_currency_holds(
+    amount: str, currency: str, text: str
+) -> None:
+    assert wire_amount(Decimal(amount), currency) == text == format_money(Decimal(amount), currency, code=False)
 
 
 @pytest.mark.parametrize(
@@ -394,11 +421,11 @@ def test_wire_amount_sends_nothing_the_currency_cannot_hold(
 @given(data=st.data(), currency=currencies)
 def test_formatted_amount_parses_back_to_the_same_amount_with_the_same_text(data: st.DataObject, currency: str) -> None:
     amount = data.draw(amounts_of(currency))
-    text = format_amount(amount, currency)
+    text = format_money(amount, currency, code=False)
     parsed = parse_amount(text)
     assert parsed == amount
     assert check_amount(parsed, currency) == amount
-    assert format_amount(parsed, currency) == text == wire_amount(amount, currency)
+    assert format_money(parsed, currency, code=False) == text == wire_amount(amount, currency)
     digits = MINOR_UNITS[currency]
     assert len(text.partition(".")[2]) == digits
 
@@ -407,8 +434,8 @@ def test_formatted_amount_parses_back_to_the_same_amount_with_the_same_text(data
     amount=st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**40), max_value=10**40),
     currency=st.one_of(currencies, st.sampled_from(["XYZ", "usd", ""])),
 )
-def test_format_amount_never_writes_exponent_form_or_negative_zero(amount: Decimal, currency: str) -> None:
-    text = format_amount(amount, currency)
+def test_formatted_amount_is_never_in_exponent_form_or_negative_zero(amount: Decimal, currency: str) -> None:
+    text = format_money(amount, currency, code=False)
     assert "E" not in text
     assert "e" not in text
     assert text.lstrip("-") == text or amount < 0
@@ -416,7 +443,7 @@ def test_format_amount_never_writes_exponent_form_or_negative_zero(amount: Decim
 
 
 @given(data=st.data(), currency=currencies, zeros=st.integers(min_value=0, max_value=6))
-def test_format_amount_writes_the_same_text_however_wix_wrote_the_amount(
+def test_formatted_amount_is_the_same_text_however_wix_wrote_the_amount(
     data: st.DataObject, currency: str, zeros: int
 ) -> None:
     amount = data.draw(amounts_of(currency))
@@ -424,9 +451,9 @@ def test_format_amount_writes_the_same_text_however_wix_wrote_the_amount(
     assert isinstance(exponent, int)
     padded = Decimal((sign, (*digits, *(0,) * zeros), exponent - zeros))
     assert (
-        format_amount(padded, currency)
-        == format_amount(amount.normalize(), currency)
-        == format_amount(amount, currency)
+        format_money(padded, currency, code=False)
+        == format_money(amount.normalize(), currency, code=False)
+        == format_money(amount, currency, code=False)
     )
 
 

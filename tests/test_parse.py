@@ -16,7 +16,7 @@ from wix_refunds import OutcomeStatus, RefundItem, RefundRequest, RefundState, W
 from wix_refunds.core import InvalidOrderData, RefundStatus
 from wix_refunds.core._orders import MISSING_REFUND_STATUS
 from wix_refunds.testing import FakeWix
-from wix_refunds.wix import _wire
+from wix_refunds.wix import _parse
 
 from .runner import run_refund
 
@@ -38,7 +38,7 @@ def _listing(transaction: dict[str, Any] | None = None, **details: Any) -> dict[
 
 
 def _refund(data: dict[str, Any]) -> Any:
-    return _wire.parse_transactions(data).refunds[0]
+    return _parse.parse_transactions(data).refunds[0]
 
 
 # --- a refund's items: details.items first, then the older details.lineItems -------------------
@@ -94,7 +94,7 @@ def test_a_missing_refund_status_reads_as_the_named_choice_unknown() -> None:
 
 
 def test_a_missing_refund_status_is_neither_refunded_and_done_nor_failed() -> None:
-    transactions = _wire.parse_transactions(_listing({"refundStatus": None}))
+    transactions = _parse.parse_transactions(_listing({"refundStatus": None}))
     (part,) = transactions.refunds[0].transactions
     assert part.status not in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
     # Counted as possibly refunded, so that the money is never paid twice.
@@ -137,7 +137,7 @@ def test_a_fulfilment_line_with_a_null_or_absent_quantity_reads_as_unknown() -> 
         "id": REFUND,
         "lineItems": [{"id": LINE1, "quantity": None}, {"id": LINE2}, {"id": LINE1, "quantity": 2}],
     }
-    (read,) = _wire.parse_fulfillments({"orderWithFulfillments": {"orderId": ORDER, "fulfillments": [fulfilment]}})
+    (read,) = _parse.parse_fulfillments({"orderWithFulfillments": {"orderId": ORDER, "fulfillments": [fulfilment]}})
     assert read.unknown_quantity == (LINE1, LINE2)
     assert [(line.id, line.quantity) for line in read.line_items] == [(LINE1, 2)]
 
@@ -145,7 +145,7 @@ def test_a_fulfilment_line_with_a_null_or_absent_quantity_reads_as_unknown() -> 
 def test_a_fulfilment_quantity_that_is_not_a_number_still_fails_closed() -> None:
     fulfilment = {"id": REFUND, "lineItems": [{"id": LINE1, "quantity": "two"}]}
     with pytest.raises(InvalidOrderData, match=r"lineItems\[0\]\.quantity"):
-        _wire.parse_fulfillments({"orderWithFulfillments": {"orderId": ORDER, "fulfillments": [fulfilment]}})
+        _parse.parse_fulfillments({"orderWithFulfillments": {"orderId": ORDER, "fulfillments": [fulfilment]}})
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -166,7 +166,7 @@ def test_an_old_order_whose_fulfilments_give_no_quantity_is_unfulfilled_then_can
 def test_price_summary_total_wins_over_the_older_total_price() -> None:
     from .factories import order_json
 
-    order = _wire.parse_order(order_json(priceSummary={"total": {"amount": "35"}, "totalPrice": {"amount": "99"}}))
+    order = _parse.parse_order(order_json(priceSummary={"total": {"amount": "35"}, "totalPrice": {"amount": "99"}}))
     assert order.total == Decimal("35")
 
 
@@ -174,4 +174,4 @@ def test_fakewix_orders_are_read_by_their_total_alone() -> None:
     fake = FakeWix()
     oid = fake.add_order(total="35.00")
     assert "totalPrice" not in fake.orders[oid]["priceSummary"]
-    assert _wire.parse_order({"order": fake.orders[oid]}).total == Decimal("35")
+    assert _parse.parse_order({"order": fake.orders[oid]}).total == Decimal("35")

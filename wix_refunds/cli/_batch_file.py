@@ -33,11 +33,12 @@ import attrs
 
 from ..core._errors import InvalidRequest
 from ..core._items import RefundItem
-from ..core._money import parse_amount
+from ..core._money import amount_key, parse_amount
 from ..core._references import derive_reference
 from ..core._routing import RefundRequest
-from ..wix._wire import is_guid
+from ..wix._json import is_guid
 from ._batch_text import BatchFileError, read_text
+from ._item_text import parse_item
 
 __all__ = [
     "COLUMNS",
@@ -57,17 +58,11 @@ _EXAMPLE_ID = "3f2a6c1e-8b1d-4c55-9a3e-2d6f0b7c9e41"
 
 
 @attrs.frozen(kw_only=True)
-class BatchRow:
-    """One good row: where it is, the order, and the request to send (its reference always set)."""
+class _Row:
+    """Where a row of the file is."""
 
     file: str
     line: int
-    order_id: str
-    request: RefundRequest
-    #: The row's identity: the lower-cased order ID and the reference, ``"<order>/<reference>"``.
-    key: str
-    #: True when the reference was derived from the row, False when the file gave it.
-    derived: bool
 
     @property
     def where(self) -> str:
@@ -76,18 +71,23 @@ class BatchRow:
 
 
 @attrs.frozen(kw_only=True)
-class RowError:
+class BatchRow(_Row):
+    """One good row: where it is, the order, and the request to send (its reference always set)."""
+
+    order_id: str
+    request: RefundRequest
+    #: The row's identity: the lower-cased order ID and the reference, ``"<order>/<reference>"``.
+    key: str
+    #: True when the reference was derived from the row, False when the file gave it.
+    derived: bool
+
+
+@attrs.frozen(kw_only=True)
+class RowError(_Row):
     """A row refused before anything is sent: where, the order as written, and what to write."""
 
-    file: str
-    line: int
     order_id: str | None
     message: str
-
-    @property
-    def where(self) -> str:
-        """Return ``FILE:LINE``."""
-        return f"{self.file}:{self.line}"
 
 
 @attrs.frozen(kw_only=True)
@@ -104,7 +104,7 @@ class BatchFile:
 
 def _amount_key(amount: Decimal | None) -> str:
     # 12.5 and 12.50 are one amount; "full" is a refund of everything left.
-    return "full" if amount is None else format(amount.normalize(), "f")
+    return "full" if amount is None else amount_key(amount)
 
 
 def _how(row: BatchRow) -> str:
@@ -117,20 +117,7 @@ def _item_of(values: dict[str, str]) -> RefundItem | None:
         if values["quantity"] or values["restock"]:
             raise InvalidRequest("line_item_id", "is empty but quantity or restock is given: name the line item")
         return None
-    quantity = values["quantity"]
-    if not quantity.isdigit():
-        raise InvalidRequest("quantity", f"{quantity!r} is not a whole number: write how many units came back, 1")
-    restock_text = values["restock"].lower()
-    restock: int | bool
-    if restock_text in ("", "no", "false", "0"):
-        restock = False
-    elif restock_text in ("yes", "true", "restock"):
-        restock = True
-    elif restock_text.isdigit():
-        restock = int(restock_text)
-    else:
-        raise InvalidRequest("restock", f"{values['restock']!r}: write yes, no, or how many units to restock")
-    return RefundItem(line_item_id=values["line_item_id"], quantity=int(quantity), restock=restock)
+    return parse_item(values["line_item_id"], values["quantity"], values["restock"])
 
 
 def _column_key(name: str) -> str:
@@ -342,19 +329,9 @@ class _Builder:
             except InvalidRequest as exc:
                 self.errors.append(RowError(file=self.path, line=first, order_id=group["order_id"], message=str(exc)))
                 continue
-            derived = not given
-            if derived:
+            if not given:
                 request = attrs.evolve(request, reference=derive_reference(order, request))
-            self.rows.append(
-                BatchRow(
-                    file=self.path,
-                    line=first,
-                    order_id=group["order_id"],
-                    request=request,
-                    key=f"{order}/{request.reference}",
-                    derived=derived,
-                )
-            )
+            self._add_row(first, group["order_id"], request, derived=not given)
         self.rows.sort(key=lambda row: row.line)
         self._refuse_shared_references()
         self.errors.sort(key=lambda error: error.line)
@@ -432,13 +409,11 @@ class _Builder:
         else:
             assert request.reference is not None
             self.references[(order, request.reference)] = (line, "in full" if request.amount is None else amount)
+        self._add_row(line, order_id, request, derived=derived)
+
+    def _add_row(self, line: int, order_id: str, request: RefundRequest, *, derived: bool) -> None:
+        """Keep a good row, keyed by its order and its reference (given, or derived)."""
+        key = f"{order_id.lower()}/{request.reference}"
         self.rows.append(
-            BatchRow(
-                file=self.path,
-                line=line,
-                order_id=order_id,
-                request=request,
-                key=f"{order}/{request.reference}",
-                derived=derived,
-            )
+            BatchRow(file=self.path, line=line, order_id=order_id, request=request, key=key, derived=derived)
         )

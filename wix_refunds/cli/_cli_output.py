@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from ..client._retry import RequestLimiter
 from ..core._errors import WixRefundError
-from ..core._money import format_amount, format_money
+from ..core._money import format_money
 from ..core._outcome import error_dict as outcome_error_dict
 from ..core._routing import RefundRoute
 from ..run._execute import OutcomeStatus, RefundOutcome
@@ -61,14 +61,6 @@ def error_dict(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def _text(amount: Decimal, currency: str | None) -> str:
-    return format_amount(amount, currency) if currency else format(amount, "f")
-
-
-def _money(amount: Decimal, currency: str | None) -> str:
-    return format_money(amount, currency) if currency else format(amount, "f")
-
-
 def order_record(outcome: RefundOutcome, **extra: Any) -> dict[str, Any]:
     """Return the ``"type": "order"`` record of an outcome: its ``to_dict()`` and ``extra``."""
     record: dict[str, Any] = {"type": "order", **outcome.to_dict(), **extra}
@@ -97,15 +89,21 @@ def describe_plan(preview: RefundOutcome) -> list[str]:
         lines.append("  line items: " + ", ".join(f"{item.id} x{item.quantity}" for item in plan.line_items))
     if preview.prices is not None and preview.prices.available:
         currency = preview.currency
-        lines += [f"  Wix's price for line {lid}: {_money(amount, currency)}" for lid, amount in preview.prices.lines]
-        lines += [f"  Wix's price for fee {fid}: {_money(amount, currency)}" for fid, amount in preview.prices.fees]
+        lines += [
+            f"  Wix's price for line {lid}: {format_money(amount, currency)}" for lid, amount in preview.prices.lines
+        ]
+        lines += [
+            f"  Wix's price for fee {fid}: {format_money(amount, currency)}" for fid, amount in preview.prices.fees
+        ]
         if preview.prices.shipping is not None:
-            lines.append(f"  Wix's price for the shipping: {_money(preview.prices.shipping, currency)}")
-        lines.append(f"  Wix's total for the items: {_money(preview.prices.total, currency)}")
+            lines.append(f"  Wix's price for the shipping: {format_money(preview.prices.shipping, currency)}")
+        lines.append(f"  Wix's total for the items: {format_money(preview.prices.total, currency)}")
     for step in preview.steps:
-        amount = f" {_money(step.amount, preview.currency)}" if step.amount is not None else ""
+        amount = f" {format_money(step.amount, preview.currency)}" if step.amount is not None else ""
         if step.outside_wix:
-            amount += f" (of which {_money(step.outside_wix, preview.currency)} only recorded: paid back outside Wix)"
+            amount += (
+                f" (of which {format_money(step.outside_wix, preview.currency)} only recorded: paid back outside Wix)"
+            )
         lines.append(f"  first write: {step.action} {step.target}{amount}")
     if not plan.steps:
         lines.append("  nothing to do")
@@ -125,9 +123,9 @@ def describe_outcome(outcome: RefundOutcome) -> list[str]:
     if outcome.reason:
         lines.append(f"  {outcome.reason}")
     for step in outcome.steps:
-        amount = f" {_money(step.amount, outcome.currency)}" if step.amount is not None else ""
+        amount = f" {format_money(step.amount, outcome.currency)}" if step.amount is not None else ""
         if step.outside_wix:
-            amount += f" (of which {_money(step.outside_wix, outcome.currency)} recorded outside Wix)"
+            amount += f" (of which {format_money(step.outside_wix, outcome.currency)} recorded outside Wix)"
         plural = "" if step.attempts == 1 else "s"
         lines.append(f"  - {step.action} {step.target}{amount}: {step.result} ({step.attempts} attempt{plural})")
     if outcome.error is not None:
@@ -137,14 +135,17 @@ def describe_outcome(outcome: RefundOutcome) -> list[str]:
         payment = outcome.final_payment_status.value if outcome.final_payment_status else "?"
         if outcome.route is RefundRoute.STANDARD_REFUND and outcome.status is OutcomeStatus.PENDING:
             lines.append(
-                f"  pending on Wix: {_money(outcome.refunded, outcome.currency)} not settled yet (the provider may "
-                f"still decline it); follow it with: wix-refunds status {outcome.order_id} {outcome.reference}"
+                f"  pending on Wix: {format_money(outcome.refunded, outcome.currency)} not settled yet (the provider "
+                f"may still decline it); follow it with: wix-refunds status {outcome.order_id} {outcome.reference}"
             )
         elif outcome.route is RefundRoute.STANDARD_REFUND:
-            lines.append(f"  refunded through Wix: {_money(outcome.refunded, outcome.currency)}; payment {payment}")
+            lines.append(
+                f"  refunded through Wix: {format_money(outcome.refunded, outcome.currency)}; payment {payment}"
+            )
             if outcome.refunded_outside_wix:
                 lines.append(
-                    f"  recorded as refunded outside Wix: {_money(outcome.refunded_outside_wix, outcome.currency)} "
+                    "  recorded as refunded outside Wix: "
+                    f"{format_money(outcome.refunded_outside_wix, outcome.currency)} "
                     "(Wix moved no money: the merchant pays it back)"
                 )
         elif outcome.route in CANCEL_ROUTES:
@@ -184,7 +185,7 @@ def derived_reference_hint(outcome: RefundOutcome) -> str | None:
 
 
 def _amounts(totals: dict[str, Decimal]) -> dict[str, str]:
-    return {currency: _text(amount, currency or None) for currency, amount in sorted(totals.items())}
+    return {currency: format_money(amount, currency, code=False) for currency, amount in sorted(totals.items())}
 
 
 class Tally:
@@ -255,18 +256,18 @@ class Tally:
         """Return the money lines: refunded and cancelled, or for a dry run what would be."""
         lines = []
         for currency, amount in sorted(self.refunded.items()):
-            lines.append(f"refunded through Wix: {_money(amount, currency or None)}")
+            lines.append(f"refunded through Wix: {format_money(amount, currency)}")
         for currency, amount in sorted(self.pending.items()):
-            lines.append(f"pending on Wix (not settled yet): {_money(amount, currency or None)}")
+            lines.append(f"pending on Wix (not settled yet): {format_money(amount, currency)}")
         for currency, amount in sorted(self.outside.items()):
             lines.append(
-                f"recorded as refunded outside Wix: {_money(amount, currency or None)} (the merchant pays it back)"
+                f"recorded as refunded outside Wix: {format_money(amount, currency)} (the merchant pays it back)"
             )
         if self.cancelled:
             lines.append(f"orders cancelled: {self.cancelled}; {CANCEL_NOTE}")
         for currency, amount in sorted(self.to_refund.items()):
             count = self.to_refund_orders[currency]
-            lines.append(f"to refund: {count} order{'s' if count != 1 else ''}, {_money(amount, currency or None)}")
+            lines.append(f"to refund: {count} order{'s' if count != 1 else ''}, {format_money(amount, currency)}")
         if self.to_cancel:
             lines.append(f"to cancel: {self.to_cancel} order{'s' if self.to_cancel != 1 else ''}; {CANCEL_NOTE}")
         return lines

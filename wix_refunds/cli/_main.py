@@ -33,8 +33,8 @@ import attrs
 
 from .._version import __version__
 from ..client._client import DEFAULT_RATE_LIMIT
-from ..core._errors import WixRefundError
-from ..core._items import ALL_LEFT, FeeRefund, RefundItem
+from ..core._errors import InvalidRequest, WixRefundError
+from ..core._items import ALL_LEFT, FeeRefund
 from ..core._references import derive_reference
 from ..journal._journal_sql import default_journal_path
 from ..run._execute import DEFAULT_GROUP_SIZE, RefundOutcome, refund_order
@@ -63,6 +63,7 @@ from ._cli_run import (
     request_of,
     say,
 )
+from ._item_text import ITEM_OPTION, RESTOCK_WORDS, parse_item_option
 from ._stores import StoreConfigError, default_config_path
 
 __all__ = ["main"]
@@ -206,9 +207,15 @@ def _parser() -> argparse.ArgumentParser:
         "refund the rows of a CSV file",
         "The file: a header with order_id and optional amount, reason, reference (any case, spaces or _;\n"
         "comma, semicolon or tab separated), then one refund a row. Amounts are plain: 12.50.\n"
+        "A refund by item: one row a line item (line_item_id, quantity, restock) for one order and\n"
+        f"reference; restock is {RESTOCK_WORDS}.\n"
         "examples:\n  wix-refunds batch orders.csv --dry-run\n  wix-refunds batch orders.csv --report r.jsonl --yes",
     )
-    batch.add_argument("file", metavar="FILE.csv", help="columns: order_id, and optional amount, reason, reference")
+    batch.add_argument(
+        "file",
+        metavar="FILE.csv",
+        help="columns: order_id, and optional amount, reason, reference, line_item_id, quantity, restock",
+    )
     batch.add_argument("--concurrency", type=int, default=8, help="rows refunded at once (default 8)")
     batch.add_argument(
         "--group-size",
@@ -248,8 +255,8 @@ def _item_options(parser: argparse.ArgumentParser) -> None:
         "--item",
         action="append",
         default=[],
-        metavar="LINE_ID:QTY[:restock|:N]",
-        help="refund QTY of a line item (and restock all of them, or N); repeat for more lines",
+        metavar=ITEM_OPTION,
+        help=f"refund QTY units of a line item; RESTOCK: {RESTOCK_WORDS}; repeat for more lines",
     )
     add("--shipping", nargs="?", const="all", metavar="AMOUNT", help="refund the shipping (all left, or AMOUNT)")
     add("--fee", action="append", default=[], metavar="FEE_ID[:AMOUNT]", help="refund an additional fee (or AMOUNT)")
@@ -259,16 +266,10 @@ def _items_of(args: argparse.Namespace) -> dict[str, Any]:
     """Return the item keywords of a RefundRequest from --item, --shipping and --fee."""
     items = []
     for text in getattr(args, "item", None) or []:
-        parts = text.split(":")
-        if len(parts) not in (2, 3) or not parts[1].strip().isdigit():
-            raise UsageError(f"--item {text!r}: write LINE_ID:QTY, LINE_ID:QTY:restock or LINE_ID:QTY:N")
-        restock: int | bool = False
-        if len(parts) == 3:
-            flag = parts[2].strip().lower()
-            if flag not in ("restock",) and not flag.isdigit():
-                raise UsageError(f"--item {text!r}: the third part is 'restock' or how many to restock")
-            restock = True if flag == "restock" else int(flag)
-        items.append(RefundItem(line_item_id=parts[0].strip(), quantity=int(parts[1]), restock=restock))
+        try:
+            items.append(parse_item_option(text))
+        except InvalidRequest as exc:
+            raise UsageError(f"--item {text!r}: {exc.problem}") from exc
     fees = []
     for text in getattr(args, "fee", None) or []:
         fee_id, _, amount = text.partition(":")

@@ -5,10 +5,10 @@
 """
 
 from ._client import AsyncWixClient, WixClient
-from ._client_core import PermissionCheck, VerifyReport
 from ._credentials import WixCredentials
 from ._log import FIELDS as LOG_FIELDS
 from ._retry import RateLimiter, RequestLimiter, RetryPolicy
+from ._verify import PermissionCheck, VerifyReport
 
 __all__ = [
     "AsyncWixClient",

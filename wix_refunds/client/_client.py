@@ -20,9 +20,11 @@ import httpx
 from ..core._errors import WixRateLimited, WixRefundError
 from ..core._orders import PaymentRefundability
 from ..wix import _wire
+from ..wix._parse import parse_refundability_answer
 from ..wix._wire import WireCall
 from ._client_core import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
-from ._client_core import ClientCore, PermissionCheck, Sent, VerifyReport
+from ._client_core import ClientCore, Sent
+from ._verify import PermissionCheck, VerifyReport, verify_calls, verify_report
 
 __all__ = ["AsyncWixClient", "PermissionCheck", "VerifyReport", "WixClient"]
 
@@ -31,14 +33,14 @@ P = ParamSpec("P")
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 
+def _payments(data: object) -> tuple[PaymentRefundability, ...]:
+    return parse_refundability_answer(data).payments
+
+
 def _refundability(order_id: str) -> WireCall[tuple[PaymentRefundability, ...]]:
     """Return the Get Order Refundability call, read down to its payments."""
-
-    def payments(data: object) -> tuple[PaymentRefundability, ...]:
-        return _wire.parse_refundability_answer(data).payments
-
-    fields = attrs.asdict(_wire.get_refundability(order_id), recurse=False)
-    return WireCall(**{**fields, "parse": payments})
+    call: WireCall[Any] = _wire.get_refundability(order_id)
+    return attrs.evolve(call, parse=_payments)
 
 
 class _Call(Generic[P, T]):
@@ -128,17 +130,14 @@ class WixClient(_Calls[httpx.Client]):
         delay = self._rate_delay()
         if delay > 0:
             self.retry.sleep(delay)
-        try:
+        with self._sending(call):
             response = self._http.request(**self._request_args(call))
-        except httpx.HTTPError as exc:
-            raise self._connection_error(exc, call) from exc
         try:
             return self._read(call, response)
         except WixRateLimited as exc:
             # Wix's Retry-After slows every request of the store, not only this one.
-            wait = self._wait_asked(exc)
-            if wait is not None and self.limiter is not None:
-                self.limiter.hold_off(wait)
+            if self.limiter is not None and exc.retry_after is not None:
+                self.limiter.hold_off(exc.retry_after)
             raise
 
     def send_counted(self, call: WireCall[T]) -> Sent:
@@ -173,13 +172,13 @@ class WixClient(_Calls[httpx.Client]):
     def verify(self) -> VerifyReport:
         """Return the onboarding check: one entry per permission the library needs (no write is made)."""
         results = []
-        for name, call in self._verify_calls():
+        for name, call in verify_calls(self.credentials.site_id):
             try:
                 result, error = self.send(call), None
             except WixRefundError as exc:
                 result, error = None, exc
             results.append((name, call, result, error))
-        return self._report(results)
+        return verify_report(self.credentials, results)
 
 
 class AsyncWixClient(_Calls[httpx.AsyncClient]):
@@ -204,16 +203,13 @@ class AsyncWixClient(_Calls[httpx.AsyncClient]):
         delay = await self._rate_delay_async()
         if delay > 0:
             await self.retry.async_sleep(delay)
-        try:
+        with self._sending(call):
             response = await self._http.request(**self._request_args(call))
-        except httpx.HTTPError as exc:
-            raise self._connection_error(exc, call) from exc
         try:
             return self._read(call, response)
         except WixRateLimited as exc:
-            wait = self._wait_asked(exc)
-            if wait is not None and self.limiter is not None:
-                await self.limiter.hold_off_async(wait)
+            if self.limiter is not None and exc.retry_after is not None:
+                await self.limiter.hold_off_async(exc.retry_after)
             raise
 
     async def send_counted(self, call: WireCall[T]) -> Sent:
@@ -244,10 +240,10 @@ class AsyncWixClient(_Calls[httpx.AsyncClient]):
     async def verify(self) -> VerifyReport:
         """Return the onboarding check: one entry per permission the library needs (no write is made)."""
         results = []
-        for name, call in self._verify_calls():
+        for name, call in verify_calls(self.credentials.site_id):
             try:
                 result, error = await self.send(call), None
             except WixRefundError as exc:
                 result, error = None, exc
             results.append((name, call, result, error))
-        return self._report(results)
+        return verify_report(self.credentials, results)

@@ -8,7 +8,6 @@ typed error, and decides what a failure means for the caller; the two clients in
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import sys
 import time
@@ -25,16 +24,13 @@ from ..core._errors import (
     InvalidRequest,
     InvalidWixData,
     WixAPIError,
-    WixAuthError,
     WixConnectionError,
     WixInvalidResponse,
-    WixNotFound,
     WixOutcomeUnknown,
-    WixRateLimited,
     WixRefundError,
 )
 from ..core._failures import NEVER_SENT, is_retryable, meaning_of
-from ..wix import _more_calls, _wire
+from ..wix import _wire
 from ..wix._errors import error_from_response
 from ..wix._wire import WireCall
 from ._credentials import WixCredentials
@@ -42,7 +38,7 @@ from ._log import log_event
 from ._retry import RateLimiter, RequestLimiter, RetryPolicy, parse_retry_after
 from ._tracing import span
 
-__all__ = ["ClientCore", "PermissionCheck", "Sent", "VerifyReport"]
+__all__ = ["ClientCore", "Sent"]
 
 T = TypeVar("T")
 # The httpx client a client sends with: httpx.Client or httpx.AsyncClient.
@@ -90,13 +86,6 @@ def _limiter_of(rate_limit: tuple[int, float] | RequestLimiter | None) -> Reques
     raise InvalidRequest("rate_limit", "takes (requests, seconds), a limiter (journal.shared_limit(...)) or None")
 
 
-def _random_guid() -> str:
-    """Return a fresh random version-4 GUID (no order has it)."""
-    import uuid
-
-    return str(uuid.uuid4())
-
-
 def _error_fields(exc: WixRefundError) -> dict[str, Any]:
     """Return the log and span fields of a failed call: attempts, and Wix's status and request ID."""
     api = exc if isinstance(exc, WixAPIError) else None
@@ -115,48 +104,6 @@ def _connection_error(exc: httpx.HTTPError, call: WireCall[Any]) -> WixConnectio
         f"{call.operation} ({call.method} {call.path}) failed {stage}: {type(exc).__name__}: {exc}",
         request_sent=not never_sent,
     )
-
-
-@attrs.frozen(kw_only=True)
-class PermissionCheck:
-    """One line of the onboarding check: a permission, whether it passed, and what to fix."""
-
-    name: str
-    passed: bool
-    detail: str
-    fix: str | None = None
-    #: False when Wix could not be asked (network, 5xx): the permission is unknown, not missing.
-    reachable: bool = True
-    #: Wix's ID of the permission checked (``ECOM.ORDER_BILLING_REFUND_PAYMENTS``...), when its types name one.
-    permission_id: str | None = None
-
-    def __str__(self) -> str:
-        mark = "ok  " if self.passed else "FAIL"
-        name = self.name if self.permission_id is None else f"{self.name} [{self.permission_id}]"
-        line = f"[{mark}] {name}: {self.detail}"
-        return line if self.fix is None else f"{line}\n       fix: {self.fix}"
-
-
-@attrs.frozen(kw_only=True)
-class VerifyReport:
-    """The result of ``verify()``: one check per permission the library needs."""
-
-    site_id: str
-    checks: tuple[PermissionCheck, ...]
-
-    @property
-    def ok(self) -> bool:
-        """Return whether every check passed."""
-        return all(check.passed for check in self.checks)
-
-    @property
-    def reachable(self) -> bool:
-        """Return whether Wix answered every check (False: try again later, nothing is known missing)."""
-        return all(check.reachable for check in self.checks)
-
-    def __str__(self) -> str:
-        head = f"Wix site {self.site_id}: " + ("all permissions present" if self.ok else "some checks failed")
-        return "\n".join([head, *(str(check) for check in self.checks)])
 
 
 class _Replay:
@@ -184,13 +131,6 @@ class Sent:
 
     value: Any
     attempts: int
-
-
-_FIX = "Edit the API key in Wix: Account Settings > API Keys, and tick the {permission} permission."
-_FIX_ID = (
-    "Edit the API key in Wix: Account Settings > API Keys, and tick the {permission} permission "
-    "(Wix's permission ID {permission_id})."
-)
 
 
 class ClientCore(Generic[H]):
@@ -225,19 +165,18 @@ class ClientCore(Generic[H]):
         return f"{type(self).__name__}(site_id={self.credentials.site_id!r}, base_url={self.base_url!r})"
 
     def _request_args(self, call: WireCall[Any]) -> dict[str, Any]:
-        headers = {
-            "Authorization": self.credentials.api_key,
-            "Accept": "application/json",
-            "User-Agent": f"wix-refunds/{__version__}",
-        }
-        if call.account_level:
-            headers["wix-account-id"] = self.credentials.account_id
-        else:
-            headers["wix-site-id"] = self.credentials.site_id
+        """Return the keywords of ``httpx.Client.request`` for ``call``, as ``_wire`` writes it."""
+        credentials = self.credentials
+        headers = _wire.headers_of(
+            call,
+            api_key=credentials.api_key,
+            site_id=credentials.site_id,
+            account_id=credentials.account_id,
+            user_agent=f"wix-refunds/{__version__}",
+        )
         args: dict[str, Any] = {"method": call.method, "url": self.base_url + call.path, "headers": headers}
         if call.body is not None:
-            headers["Content-Type"] = "application/json"
-            args["content"] = json.dumps(call.body, separators=(",", ":")).encode()
+            args["content"] = call.content
         return args
 
     def _read(self, call: WireCall[T], response: httpx.Response) -> T:
@@ -312,66 +251,14 @@ class ClientCore(Generic[H]):
         if self.retry.max_attempts <= 1 or not is_retryable(exc, write=call.write):
             self._fail(call, exc, 1)
 
-    def _verify_calls(self) -> list[tuple[str, WireCall[Any]]]:
-        # The write checks write to an order that does not exist (fresh random GUIDs): they
-        # cannot change anything; 404 means the key may make that write, 403 that it may not.
-        return [
-            ("Business Info", _more_calls.get_site_properties()),
-            ("Sites", _more_calls.query_sites(self.credentials.site_id)),
-            ("Wix Stores (read orders)", _more_calls.search_one_order()),
-            *(
-                (f"Wix Stores ({label})", _more_calls.probe_write(what, _random_guid(), _random_guid()))
-                for what, label in (
-                    ("cancel", "cancel orders"),
-                    ("refund", "refund payments"),
-                    ("delete", "delete fulfilments"),
-                )
-            ),
-            ("Wix Currencies", _more_calls.list_currencies()),
-        ]
-
-    def _report(self, results: list[tuple[str, WireCall[Any], Any, WixRefundError | None]]) -> VerifyReport:
-        if any(isinstance(error, WixAuthError) and error.status == 401 for *_, error in results):
-            # A wrong key fails every check alike: one line, one fix, not a permission list.
-            bad_key = PermissionCheck(
-                name="API key",
-                passed=False,
-                detail="Wix refused the key itself (HTTP 401): it is revoked, mistyped or expired",
-                fix="Create or copy the key again in Wix: Account Settings > API Keys, and set WIX_API_KEY.",
-            )
-            return VerifyReport(site_id=self.credentials.site_id, checks=(bad_key,))
-        checks = tuple(self._check(name, call, result, error) for name, call, result, error in results)
-        return VerifyReport(site_id=self.credentials.site_id, checks=checks)
-
-    def _check(self, name: str, call: WireCall[Any], result: Any, error: WixRefundError | None) -> PermissionCheck:
-        checked = self._checked(name, call, result, error)
-        return attrs.evolve(checked, permission_id=call.permission_id)
-
-    def _checked(self, name: str, call: WireCall[Any], result: Any, error: WixRefundError | None) -> PermissionCheck:
-        pid = call.permission_id
-        fix = _FIX.format(permission=name) if pid is None else _FIX_ID.format(permission=name, permission_id=pid)
-        probe = call.operation.startswith("probe_")
-        if probe and isinstance(error, WixNotFound):
-            return PermissionCheck(name=name, passed=True, detail="a write to an order that does not exist: 404")
-        if probe and error is None:
-            return PermissionCheck(
-                name=name, passed=False, detail="the write check was answered 2xx for an order that does not exist"
-            )
-        if error is None:
-            if call.operation == "query_sites" and self.credentials.site_id not in (result or ()):
-                return PermissionCheck(
-                    name=name,
-                    passed=False,
-                    detail=f"site {self.credentials.site_id} is not in account {self.credentials.account_id}",
-                    fix="Check the account ID (API Keys Manager) and the site ID (the GUID after /dashboard/ "
-                    "in the site's dashboard URL), and give the key access to this site.",
-                )
-            return PermissionCheck(name=name, passed=True, detail=f"{call.operation} answered")
-        if isinstance(error, WixAPIError) and error.status in (401, 403):
-            return PermissionCheck(name=name, passed=False, detail=f"Wix refused ({error.status})", fix=fix)
-        return PermissionCheck(name=name, passed=False, detail=f"could not check: {error}", fix=None, reachable=False)
-
-    _connection_error = staticmethod(_connection_error)
+    @staticmethod
+    @contextmanager
+    def _sending(call: WireCall[Any]) -> Iterator[None]:
+        """Run the block that sends ``call``, its httpx failure raised as WixConnectionError (``_connection_error``)."""
+        try:
+            yield
+        except httpx.HTTPError as exc:
+            raise _connection_error(exc, call) from exc
 
     def _rate_delay(self) -> float:
         """Return how long to wait before the next request, by the rate limiter (0: none)."""
@@ -380,10 +267,6 @@ class ClientCore(Generic[H]):
     async def _rate_delay_async(self) -> float:
         """Return how long to wait before the next request, by the rate limiter, without blocking the loop."""
         return 0.0 if self.limiter is None else await self.limiter.reserve_async()
-
-    def _wait_asked(self, exc: WixRateLimited) -> float | None:
-        """Return how long a 429 asks every request of the store to wait, when there is a limiter to tell."""
-        return None if self.limiter is None else exc.retry_after
 
     def _first_failed(self, call: WireCall[Any], exc: WixRefundError) -> _Replay:
         """Raise the final error of a first attempt that may not be retried; else return its replay."""

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import attrs
 
 from ..core._errors import InvalidCredentials
-from ..wix._wire import is_guid
+from ..wix._json import is_guid
 
 __all__ = ["WixCredentials"]
 

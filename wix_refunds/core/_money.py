@@ -3,12 +3,16 @@
 Pure: no I/O, no clock, no httpx, and no dependence on the caller's ``decimal`` context
 (every operation that could round or overflow is given its own context).
 
-The four steps an amount goes through::
+The four steps an amount goes through, each one function (and no other code formats money)::
 
     parse_amount("12.50")           -> Decimal("12.50")   the text a person or a CSV gave
     check_amount(amount, "USD")     -> Decimal("12.50")   positive, no finer than the currency
-    wire_amount(amount, "USD")      -> "12.50"            the text sent to Wix
-    format_money(amount, "USD")     -> "12.50 USD"        the text shown to people
+    wire_amount(amount, "USD")      -> "12.50"            the text sent to Wix (strict)
+    format_money(amount, "USD")     -> "12.50 USD"        the text shown to people (never raises);
+                                       "12.50"            with code=False, as JSON output has it
+
+``amount_key`` is no format but an identity: the text by which two ways of writing one
+amount (``12.5``, ``12.50``) are known as one.
 
 ``MINOR_UNITS`` is data kept in this module, not read from a package: the library's
 dependencies are fixed (attrs, httpx, tenacity, python-dateutil), and ISO 4217 changes a
@@ -27,9 +31,9 @@ from ._errors import InvalidRequest, InvalidWixData
 __all__ = [
     "MINOR_UNITS",
     "MOST_READ",
+    "amount_key",
     "check_amount",
     "check_read_amount",
-    "format_amount",
     "format_money",
     "minor_units",
     "parse_amount",
@@ -213,16 +217,25 @@ def check_read_amount(amount: Decimal, field: str, currency: str | None = None) 
     return amount
 
 
-def format_amount(amount: Decimal, currency: str) -> str:
-    """Return ``amount`` as plain text with ``currency``'s digits: ``"12.50"``, ``"1000"`` (JPY).
+def format_money(amount: Decimal, currency: str | None, *, code: bool = True) -> str:
+    """Return ``amount`` and its currency for people to read: ``"12.50 USD"``, ``"1000 JPY"``.
 
-    For printing what Wix sent, so it never raises: unnormalised amounts come out with the
-    currency's digits (``Decimal("35.0")`` USD gives ``"35.00"``, ``Decimal("1E+3")`` JPY
-    gives ``"1000"``); an amount finer than its currency keeps all its digits rather than
-    being rounded (``"10.005"``); a currency ``MINOR_UNITS`` lacks gives the amount without
-    trailing zeros (``"35"``, ``"12.5"``); a NaN or infinity prints as Python writes it.
-    Never exponent form, never ``-0``.
+    With ``code=False`` the amount alone, as JSON records carry it beside their
+    ``currency``: ``"12.50"``. For printing what Wix sent, so it never raises: unnormalised
+    amounts come out with the currency's digits (``Decimal("35.0")`` USD gives ``"35.00"``,
+    ``Decimal("1E+3")`` JPY gives ``"1000"``); an amount finer than its currency keeps all
+    its digits rather than being rounded (``"10.005"``); a currency ``MINOR_UNITS`` lacks
+    gives the amount without trailing zeros (``"35"``, ``"12.5"``); without a currency
+    (None or empty) the amount is written as it is, and no code follows; a NaN or infinity
+    prints as Python writes it. Never exponent form, never ``-0``.
     """
+    if not currency:
+        return _plain(amount)
+    text = _digits_of(amount, currency)
+    return f"{text} {currency}" if code else text
+
+
+def _digits_of(amount: Decimal, currency: str) -> str:
     if not amount.is_finite():
         return str(amount)
     digits = MINOR_UNITS.get(currency)
@@ -235,25 +248,21 @@ def format_amount(amount: Decimal, currency: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def format_money(amount: Decimal, currency: str) -> str:
-    """Return ``amount`` and its currency for people to read: ``"12.50 USD"``, ``"1000 JPY"``.
-
-    Never raises; see ``format_amount`` for amounts and currencies the table does not fit.
-    """
-    return f"{format_amount(amount, currency)} {currency}"
-
-
-def wire_amount(amount: Decimal, currency: str) -> str:
+def wire_amount(amount: Decimal, currency: str | None) -> str:
     """Return the text to send to Wix as a Price's ``amount``: ``"12.50"``, ``"1000"`` (JPY).
 
-    The same text as ``format_amount``, but strict, as a writer must be: nothing is sent
-    for a currency the table lacks or an amount the currency cannot hold. The sign is not
-    checked here: ``check_amount`` refuses a refund that is not above zero.
+    The same text as ``format_money(..., code=False)``, but strict, as a writer must be:
+    nothing is sent for a currency the table lacks or an amount the currency cannot hold.
+    Without a currency (a call built before the order was read), the amount as given, in
+    plain digits: Wix judges its digits. The sign is not checked here: ``check_amount``
+    refuses a refund that is not above zero.
 
     Raises:
         InvalidRequest: ``currency`` is unknown (field ``currency``), or ``amount`` is not
             finite or is finer than ``currency`` allows (field ``amount``).
     """
+    if currency is None:
+        return _plain(amount)
     digits = minor_units(currency)
     if not amount.is_finite():
         raise InvalidRequest("amount", f"{amount} is not a number and cannot be sent to Wix")
@@ -263,6 +272,15 @@ def wire_amount(amount: Decimal, currency: str) -> str:
             "amount", f"{_show(amount)} is finer than {currency} allows ({_places(digits)}) and cannot be sent to Wix"
         )
     return _plain(exact)
+
+
+def amount_key(amount: Decimal) -> str:
+    """Return the text that names ``amount`` by its value: ``12.5``, ``12.50`` and ``12.500`` give ``"12.5"``.
+
+    For keys and identities (a batch row's, a journal's record of what was asked), not for
+    display: it keeps no currency's digits.
+    """
+    return format(amount.normalize(), "f")
 
 
 def _quantize(amount: Decimal, places: int, rounding: str) -> Decimal:

@@ -10,7 +10,7 @@ import attrs
 from ._errors import WixAPIError, WixRefundError
 from ._failures import is_retryable
 from ._items import Calculation
-from ._money import format_amount
+from ._money import format_money
 from ._orders import Fulfillment, LineItem, Order, OrderStatus, PaymentStatus, RefundRecord, _TextEnum
 from ._routing import RefundPlan, RefundRequest, RefundRoute
 
@@ -171,7 +171,7 @@ class OutcomeDict(TypedDict):
 def _text(amount: Decimal | None, currency: str | None) -> str | None:
     if amount is None:
         return None
-    return format(amount, "f") if currency is None else format_amount(amount, currency)
+    return format_money(amount, currency, code=False)
 
 
 def _fulfillment_dict(f: Fulfillment) -> FulfillmentDict:

@@ -40,6 +40,7 @@ import attrs
 
 from ..client._retry import RateLimiter
 from ..core._errors import JournalError
+from ..core._money import amount_key, format_money
 from ..core._orders import LineItem, RefundRecord, RefundStatus, RefundTransaction
 from ..core._routing import RefundRequest
 from ._locks import HeldLock, InProcessLocks, OrderLocks
@@ -132,14 +133,12 @@ def _number(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return amount_key(value)
     return str(value)
 
 
 def describe_asked(asked: str, currency: str) -> str:
     """Return what ``asked_of`` text asks, as a person reads it: ``10.00 USD, 2 x line L (restock 1)``."""
-    from ..core._money import format_money
-
     raw = json.loads(asked)
     parts = [] if raw["amount"] is None else [format_money(Decimal(raw["amount"]), currency)]
     if raw["amount"] is None and not (raw["items"] or raw["shipping"] or raw["fees"]):

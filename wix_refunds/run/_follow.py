@@ -14,7 +14,7 @@ import attrs
 
 from ..client._client import AsyncWixClient, WixClient
 from ..core._engine import tagged_refunds
-from ..core._money import format_amount
+from ..core._money import format_money
 from ..core._orders import OrderTransactions, RefundRecord, RefundStatus, _TextEnum
 from ..core._routing import RefundRequest
 from ..wix import _wire
@@ -77,10 +77,10 @@ class RefundStatusReport:
             "reference": self.reference,
             "state": self.state.value,
             "refund_ids": [r.id for r in self.refunds],
-            "succeeded": format_amount(self.succeeded, self.currency),
-            "pending": format_amount(self.pending, self.currency),
-            "failed": format_amount(self.failed, self.currency),
-            "outside_wix": format_amount(self.outside_wix, self.currency),
+            "succeeded": format_money(self.succeeded, self.currency, code=False),
+            "pending": format_money(self.pending, self.currency, code=False),
+            "failed": format_money(self.failed, self.currency, code=False),
+            "outside_wix": format_money(self.outside_wix, self.currency, code=False),
             "currency": self.currency,
         }
 

@@ -1,7 +1,7 @@
 """Wix calls beyond one refund: reading many orders at once, and the onboarding checks. No I/O.
 
-Built from ``_wire``'s ``WireCall`` and ID checks, read by ``_parse``'s readers; the
-paths and bodies are in ``docs/wix-api.md`` (reading many orders; verifying credentials).
+Each is a body and a row of ``_wire.ENDPOINTS`` (built by ``_wire.wire_call``); the
+bodies are in ``docs/wix-api.md`` (reading many orders; verifying credentials).
 """
 
 from __future__ import annotations
@@ -15,16 +15,8 @@ import attrs
 from ..core._errors import InvalidRequest
 from ..core._orders import Fulfillment, OrderTransactions
 from ..core._steps import PaymentRefund
-from ._parse import (
-    SearchPage,
-    parse_fulfillments_by_ids,
-    parse_list,
-    parse_search_page,
-    parse_site_properties,
-    parse_sites,
-    parse_transactions_by_ids,
-)
-from ._wire import _STORES_READ, WireCall, cancel_order, check_id, delete_fulfillment, refund_payments
+from ._parse import SearchPage, parse_list
+from ._wire import WireCall, cancel_order, check_id, delete_fulfillment, refund_payments, wire_call
 
 __all__ = [
     "MAX_LIST_IDS",
@@ -60,74 +52,35 @@ def search_orders_by_ids(order_ids: Sequence[str], cursor: str | None = None) ->
     if cursor is not None:
         paging["cursor"] = cursor
         search = {"cursorPaging": paging}
-    return WireCall(
-        operation="search_orders",
-        method="POST",
-        path="/ecom/v1/orders/search",
-        parse=parse_search_page,
-        permission=_STORES_READ,
-        body={"search": search},
-    )
+    return wire_call("search_orders", body={"search": search})
 
 
 def list_transactions_by_ids(order_ids: Sequence[str]) -> WireCall[dict[str, OrderTransactions]]:
     """Return the List Transactions For Multiple Orders call (1 to 100 orders)."""
-    return WireCall(
-        operation="list_transactions_by_ids",
-        method="POST",
-        path="/ecom/v1/payments/list-by-ids",
-        parse=parse_transactions_by_ids,
-        permission=_STORES_READ,
-        body={"orderIds": _order_ids(order_ids)},
-    )
+    return wire_call("list_transactions_by_ids", body={"orderIds": _order_ids(order_ids)})
 
 
 def list_fulfillments_by_ids(order_ids: Sequence[str]) -> WireCall[dict[str, tuple[Fulfillment, ...]]]:
     """Return the List Fulfillments For Multiple Orders call (1 to 100 orders)."""
-    return WireCall(
-        operation="list_fulfillments_by_ids",
-        method="POST",
-        path="/ecom/v1/fulfillments/list-by-ids",
-        parse=parse_fulfillments_by_ids,
-        permission=_STORES_READ,
-        body={"orderIds": _order_ids(order_ids)},
-    )
+    return wire_call("list_fulfillments_by_ids", body={"orderIds": _order_ids(order_ids)})
 
 
 def get_site_properties() -> WireCall[Mapping[str, Any]]:
     """Return the Get Site Properties call (the Business Info check)."""
-    return WireCall(
-        operation="get_site_properties",
-        method="GET",
-        path="/site-properties/v4/properties",
-        parse=parse_site_properties,
-        permission="Business Info",
-    )
+    return wire_call("get_site_properties")
 
 
 def query_sites(site_id: str) -> WireCall[tuple[str, ...]]:
     """Return the account-level Query Sites call filtered to ``site_id`` (the Sites check)."""
-    return WireCall(
-        operation="query_sites",
-        method="POST",
-        path="/site-list/v2/sites/query",
-        parse=parse_sites,
-        permission="Sites (Get Sites List)",
-        body={"query": {"filter": {"id": {"$in": [site_id]}}, "cursorPaging": {"limit": 1}}},
-        account_level=True,
+    return wire_call(
+        "query_sites", body={"query": {"filter": {"id": {"$in": [site_id]}}, "cursorPaging": {"limit": 1}}}
     )
 
 
 def search_one_order() -> WireCall[list[Any]]:
     """Return a Search Orders call for at most one order (the Wix Stores check)."""
-    return WireCall(
-        operation="search_orders",
-        method="POST",
-        path="/ecom/v1/orders/search",
-        parse=parse_list("orders"),
-        permission=_STORES_READ,
-        body={"search": {"cursorPaging": {"limit": 1}}},
-    )
+    # Only whether the key may search: the orders need not be readable.
+    return wire_call("search_orders", body={"search": {"cursorPaging": {"limit": 1}}}, reader=parse_list("orders"))
 
 
 def probe_write(what: str, order_id: str, other_id: str) -> WireCall[Any]:
@@ -149,13 +102,4 @@ def probe_write(what: str, order_id: str, other_id: str) -> WireCall[Any]:
 
 def list_currencies() -> WireCall[list[Any]]:
     """Return the List Currencies call (the Wix Currencies check)."""
-    return WireCall(
-        operation="list_currencies",
-        method="GET",
-        path="/currency_converter/v1/currencies",
-        parse=parse_list("currencies"),
-        permission="Wix Currencies",
-    )
-
-
-# --- responses --------------------------------------------------------------------
+    return wire_call("list_currencies")

@@ -151,6 +151,17 @@ def _summary_total(data: Mapping[str, Any], path: str) -> Decimal:
     return _price(summary, "total", where)
 
 
+def _priced(calculated: Mapping[str, Any], key: str, subject: str, id_key: str) -> tuple[tuple[str, Decimal], ...]:
+    """Return the ID and Wix's total of each entry of ``calculatedRefundItems.<key>``."""
+    priced = []
+    for index, raw in enumerate(_list(calculated, key, "calculatedRefundItems")):
+        path = f"calculatedRefundItems.{key}[{index}]"
+        entry = _obj(raw, path)
+        named = _obj(_get(entry, subject, path), f"{path}.{subject}")
+        priced.append((_str(named, id_key, f"{path}.{subject}"), _summary_total(entry, path)))
+    return tuple(priced)
+
+
 def parse_calculation(data: object) -> Calculation:
     """Return Calculate Refund's answer: Wix's price for the items, or its per-item errors."""
     top = _obj(data, "response")
@@ -170,18 +181,8 @@ def parse_calculation(data: object) -> Calculation:
         return Calculation(available=False, errors=tuple(errors))
     calculated = top.get("calculatedRefundItems")
     calculated = _obj(calculated, "calculatedRefundItems") if calculated is not None else {}
-    lines = []
-    for index, raw in enumerate(_list(calculated, "lineItems", "calculatedRefundItems")):
-        path = f"calculatedRefundItems.lineItems[{index}]"
-        entry = _obj(raw, path)
-        item = _obj(_get(entry, "item", path), f"{path}.item")
-        lines.append((_str(item, "lineItemId", f"{path}.item"), _summary_total(entry, path)))
-    fees = []
-    for index, raw in enumerate(_list(calculated, "additionalFees", "calculatedRefundItems")):
-        path = f"calculatedRefundItems.additionalFees[{index}]"
-        entry = _obj(raw, path)
-        fee = _obj(_get(entry, "additionalFee", path), f"{path}.additionalFee")
-        fees.append((_str(fee, "additionalFeeId", f"{path}.additionalFee"), _summary_total(entry, path)))
+    lines = _priced(calculated, "lineItems", "item", "lineItemId")
+    fees = _priced(calculated, "additionalFees", "additionalFee", "additionalFeeId")
     shipping = calculated.get("shipping")
     shipping_total = None
     if shipping is not None:
@@ -191,7 +192,7 @@ def parse_calculation(data: object) -> Calculation:
     return Calculation(
         available=True,
         total=_summary_total(top, ""),
-        lines=tuple(lines),
-        fees=tuple(fees),
+        lines=lines,
+        fees=fees,
         shipping=shipping_total,
     )

@@ -1,8 +1,11 @@
-"""Every Wix path, JSON key and amount format, in and out. No I/O.
+"""What is sent to Wix: the one endpoint table, the request bodies, the headers. No I/O.
 
-This is the one module that knows Wix's wire format (``docs/wix-api.md``,
-"Choices this project makes"). Where live Wix proves a choice wrong, it is
-corrected here and nowhere else.
+This module implements the requests of ``docs/wix-api.md`` (the wire contract): every
+path, method and permission is a row of ``ENDPOINTS``, every call is built from its row
+by ``wire_call``, and every header is set by ``headers_of``. Where live Wix proves a
+choice wrong, it is corrected here and nowhere else. Each row names the reader of its answer
+(``_read`` and ``_parse``); Wix's errors are read by ``_errors``; ``_more_calls`` builds
+the calls that read many orders and the onboarding checks from this same table.
 """
 
 from __future__ import annotations
@@ -10,38 +13,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ..core._errors import (
-    InvalidRequest,
-)
-from ..core._items import (
-    AllLeft,
-    Calculation,
-    Portion,
-)
+from ..core._errors import InvalidRequest
+from ..core._items import AllLeft, Calculation, Portion
 from ..core._money import wire_amount
-from ..core._orders import (
-    Fulfillment,
-    Order,
-    OrderTransactions,
-)
-from ..core._references import MAX_CUSTOMER_REASON, REFERENCE_TAG, customer_reason, reference_of
+from ..core._orders import Fulfillment, Order, OrderTransactions
+from ..core._references import MAX_CUSTOMER_REASON
 from ..core._steps import ItemsAsked, PaymentRefund
 from ._json import is_guid
 from ._parse import (
     RefundabilityAnswer,
     RefundAnswer,
-    SearchPage,
     parse_calculation,
     parse_fulfillments,
     parse_fulfillments_by_ids,
     parse_list,
     parse_order,
     parse_refund_answer,
-    parse_refundability,
     parse_refundability_answer,
     parse_search_page,
     parse_site_properties,
@@ -52,54 +44,34 @@ from ._parse import (
 
 __all__ = [
     "DEFAULT_BASE_URL",
-    "ItemsAsked",
+    "ENDPOINTS",
+    "Endpoint",
     "MAX_CANCEL_MESSAGE",
-    "MAX_CUSTOMER_REASON",
     "MAX_PAYMENT_REFUNDS",
     "PERMISSION_IDS",
-    "PaymentRefund",
-    "REFERENCE_TAG",
     "REQUEST_ID_HEADER",
-    "RefundAnswer",
-    "RefundabilityAnswer",
-    "SearchPage",
     "WireCall",
     "calculate_refund",
     "cancel_order",
     "check_id",
-    "customer_reason",
     "decode_json",
     "delete_fulfillment",
-    "format_amount",
     "get_order",
     "get_refundability",
-    "is_guid",
+    "headers_of",
     "list_fulfillments",
     "list_transactions",
-    "parse_calculation",
-    "parse_fulfillments",
-    "parse_fulfillments_by_ids",
-    "parse_list",
-    "parse_order",
-    "parse_refund_answer",
-    "parse_refundability",
-    "parse_refundability_answer",
-    "parse_search_page",
-    "parse_site_properties",
-    "parse_sites",
-    "parse_transactions",
-    "parse_transactions_by_ids",
-    "reference_of",
     "refund_payments",
+    "wire_call",
 ]
 
 T = TypeVar("T")
 
 DEFAULT_BASE_URL = "https://www.wixapis.com"
+#: The header of Wix's answers that names the request, for Wix's support.
 REQUEST_ID_HEADER = "x-wix-request-id"
 MAX_PAYMENT_REFUNDS = 50
 MAX_CANCEL_MESSAGE = 1000
-# Search Orders' page and both list-by-ids calls take at most 100 (docs/wix-api.md 2.2, 2.4, 2.5).
 
 
 def check_id(value: object, *, field: str) -> str:
@@ -115,12 +87,7 @@ def check_id(value: object, *, field: str) -> str:
     return value
 
 
-def format_amount(amount: Decimal) -> str:
-    """Return ``amount`` as the plain decimal string Wix expects (never exponent form)."""
-    return format(amount, "f")
-
-
-# --- requests ---------------------------------------------------------------------
+# --- the endpoint table ---------------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
@@ -153,123 +120,195 @@ class WireCall(Generic[T]):
         """Return the permission as the API Keys Manager labels it, with Wix's permission ID beside it."""
         return self.permission if self.permission_id is None else f"{self.permission} ({self.permission_id})"
 
+    @property
+    def content(self) -> bytes | None:
+        """Return the body as sent: compact JSON text, or None for a call without one."""
+        return None if self.body is None else json.dumps(self.body, separators=(",", ":")).encode()
 
-# The API Keys Manager's labels; how they map to Wix's permission IDs is not documented.
-_STORES_READ = "Wix Stores (Read Orders)"
-_STORES_MANAGE = "Wix Stores (Manage Orders)"
 
-#: Which permission each call needs, by operation: the ``@permissionId`` tag of its SDK method
-#: (docs/wix-api.md section 2). A write probe of ``verify`` needs its write's. Site Properties,
-#: Query Sites and List Currencies have no ID in the eCom types read, so none is named.
-PERMISSION_IDS: Mapping[str, str] = {
-    "get_order": "ECOM.READ_ORDERS",
-    "search_orders": "ECOM.READ_ORDERS",
-    "cancel_order": "ECOM.MODIFY_ORDERS",
-    "list_fulfillments": "ECOM.READ_FULFILLMENTS",
-    "list_fulfillments_by_ids": "ECOM.READ_FULFILLMENTS",
-    "delete_fulfillment": "ECOM.MODIFY_FULFILLMENTS",
-    "list_transactions": "ECOM.READ_TRANSACTIONS",
-    "list_transactions_by_ids": "ECOM.READ_TRANSACTIONS",
-    "get_refundability": "ECOM.ORDER_BILLING_GET_ORDER_REFUNDABILITY",
-    "calculate_refund": "ECOM.ORDER_BILLING_CALCULATE_REFUND",
-    "refund_payments": "ECOM.ORDER_BILLING_REFUND_PAYMENTS",
-}
+# A row of a table reads best positionally, so Endpoint is built without keywords.
+@attrs.frozen
+class Endpoint:
+    """One row of ``ENDPOINTS``: how one Wix endpoint is called, allowed and read."""
+
+    method: str
+    #: The path below the base URL; ``{order_id}`` and ``{fulfillment_id}`` are filled in.
+    path: str
+    #: The permission as the API Keys Manager labels it (how labels map to IDs is not documented).
+    permission: str
+    #: The ``@permissionId`` tag of the SDK method (docs/wix-api.md section 2), or None where
+    #: the types read name none (Site Properties, Query Sites, List Currencies).
+    permission_id: str | None
+    reader: Callable[[object], Any]
+    #: A write changes Wix's state and is never resent after an unknown outcome.
+    write: bool = False
+    #: Sent with ``wix-account-id`` instead of ``wix-site-id``.
+    account_level: bool = False
+
+
+_READ = "Wix Stores (Read Orders)"
+_MANAGE = "Wix Stores (Manage Orders)"
+
+#: Every Wix endpoint the library calls, by operation (the name in logs, spans and errors).
+ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
+    {
+        # name: Endpoint(method, path, permission, permission ID, reader[, write=, account_level=])
+        "get_order": Endpoint("GET", "/ecom/v1/orders/{order_id}", _READ, "ECOM.READ_ORDERS", parse_order),
+        "search_orders": Endpoint("POST", "/ecom/v1/orders/search", _READ, "ECOM.READ_ORDERS", parse_search_page),
+        "cancel_order": Endpoint(
+            "POST", "/ecom/v1/orders/{order_id}/cancel", _MANAGE, "ECOM.MODIFY_ORDERS", parse_order, write=True
+        ),
+        "list_fulfillments": Endpoint(
+            "GET", "/ecom/v1/fulfillments/orders/{order_id}", _READ, "ECOM.READ_FULFILLMENTS", parse_fulfillments
+        ),
+        "list_fulfillments_by_ids": Endpoint(
+            "POST", "/ecom/v1/fulfillments/list-by-ids", _READ, "ECOM.READ_FULFILLMENTS", parse_fulfillments_by_ids
+        ),
+        "delete_fulfillment": Endpoint(
+            "DELETE",
+            "/ecom/v1/fulfillments/{fulfillment_id}/orders/{order_id}",
+            _MANAGE,
+            "ECOM.MODIFY_FULFILLMENTS",
+            parse_fulfillments,
+            write=True,
+        ),
+        "list_transactions": Endpoint(
+            "GET", "/ecom/v1/payments/orders/{order_id}", _READ, "ECOM.READ_TRANSACTIONS", parse_transactions
+        ),
+        "list_transactions_by_ids": Endpoint(
+            "POST", "/ecom/v1/payments/list-by-ids", _READ, "ECOM.READ_TRANSACTIONS", parse_transactions_by_ids
+        ),
+        # A POST that only reads.
+        "get_refundability": Endpoint(
+            "POST",
+            "/ecom/v1/order-billing/get-order-refundability",
+            _MANAGE,
+            "ECOM.ORDER_BILLING_GET_ORDER_REFUNDABILITY",
+            parse_refundability_answer,
+        ),
+        # A POST that only reads.
+        "calculate_refund": Endpoint(
+            "POST",
+            "/ecom/v1/order-billing/calculate-refund",
+            _MANAGE,
+            "ECOM.ORDER_BILLING_CALCULATE_REFUND",
+            parse_calculation,
+        ),
+        "refund_payments": Endpoint(
+            "POST",
+            "/ecom/v1/order-billing/refund-payments",
+            _MANAGE,
+            "ECOM.ORDER_BILLING_REFUND_PAYMENTS",
+            parse_refund_answer,
+            write=True,
+        ),
+        "get_site_properties": Endpoint(
+            "GET", "/site-properties/v4/properties", "Business Info", None, parse_site_properties
+        ),
+        "query_sites": Endpoint(
+            "POST", "/site-list/v2/sites/query", "Sites (Get Sites List)", None, parse_sites, account_level=True
+        ),
+        "list_currencies": Endpoint(
+            "GET", "/currency_converter/v1/currencies", "Wix Currencies", None, parse_list("currencies")
+        ),
+    }
+)
+
+#: Which permission each call needs, by operation: the ``@permissionId`` of its SDK method.
+#: A write probe of ``verify`` needs its write's.
+PERMISSION_IDS: Mapping[str, str] = MappingProxyType(
+    {name: row.permission_id for name, row in ENDPOINTS.items() if row.permission_id is not None}
+)
+
+
+def wire_call(
+    operation: str,
+    *,
+    body: Mapping[str, Any] | None = None,
+    reader: Callable[[object], Any] | None = None,
+    **ids: str,
+) -> WireCall[Any]:
+    """Return the call of ``ENDPOINTS[operation]`` with ``body``, for the order (and fulfilment) in ``ids``.
+
+    ``ids`` are ``order_id`` and ``fulfillment_id``, each checked and put in the path
+    where the row's path names it; the call's target is the fulfilment, else the order.
+    ``reader`` replaces the row's reader, for a call that needs less of the answer.
+
+    Raises:
+        InvalidRequest: an ID given is not a GUID.
+    """
+    row = ENDPOINTS[operation]
+    checked = {field: check_id(value, field=field) for field, value in ids.items()}
+    order_id = checked.get("order_id")
+    return WireCall(
+        operation=operation,
+        method=row.method,
+        path=row.path.format(**checked),
+        parse=row.reader if reader is None else reader,
+        permission=row.permission,
+        body=body,
+        write=row.write,
+        account_level=row.account_level,
+        target=checked.get("fulfillment_id", order_id),
+        order_id=order_id,
+    )
+
+
+def headers_of(call: WireCall[Any], *, api_key: str, site_id: str, account_id: str, user_agent: str) -> dict[str, str]:
+    """Return the headers of ``call``: the bare key, JSON, who sends it, and the site (or the account)."""
+    headers = {"Authorization": api_key, "Accept": "application/json", "User-Agent": user_agent}
+    if call.account_level:
+        headers["wix-account-id"] = account_id
+    else:
+        headers["wix-site-id"] = site_id
+    if call.body is not None:
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+def decode_json(body: bytes) -> object:
+    """Return the JSON value in ``body``, numbers with a fraction as Decimal; raise ValueError if not JSON."""
+    return json.loads(body, parse_float=Decimal)
+
+
+# --- the calls on one order -----------------------------------------------------------
 
 
 def get_order(order_id: str) -> WireCall[Order]:
     """Return the Get Order call."""
-    order_id = check_id(order_id, field="order_id")
-    return WireCall(
-        operation="get_order",
-        method="GET",
-        path=f"/ecom/v1/orders/{order_id}",
-        parse=parse_order,
-        permission=_STORES_READ,
-        target=order_id,
-        order_id=order_id,
-    )
+    return wire_call("get_order", order_id=order_id)
 
 
 def list_fulfillments(order_id: str) -> WireCall[tuple[Fulfillment, ...]]:
     """Return the List Fulfillments For Single Order call."""
-    order_id = check_id(order_id, field="order_id")
-    return WireCall(
-        operation="list_fulfillments",
-        method="GET",
-        path=f"/ecom/v1/fulfillments/orders/{order_id}",
-        parse=parse_fulfillments,
-        permission=_STORES_READ,
-        target=order_id,
-        order_id=order_id,
-    )
+    return wire_call("list_fulfillments", order_id=order_id)
 
 
 def delete_fulfillment(order_id: str, fulfillment_id: str) -> WireCall[tuple[Fulfillment, ...]]:
     """Return the Delete Fulfillment call; its answer is the fulfilments that remain."""
-    order_id = check_id(order_id, field="order_id")
-    fulfillment_id = check_id(fulfillment_id, field="fulfillment_id")
-    return WireCall(
-        operation="delete_fulfillment",
-        method="DELETE",
-        path=f"/ecom/v1/fulfillments/{fulfillment_id}/orders/{order_id}",
-        parse=parse_fulfillments,
-        permission=_STORES_MANAGE,
-        write=True,
-        target=fulfillment_id,
-        order_id=order_id,
-    )
+    return wire_call("delete_fulfillment", order_id=order_id, fulfillment_id=fulfillment_id)
 
 
 def cancel_order(
     order_id: str, *, restock: bool = False, notify_customer: bool = False, message: str | None = None
 ) -> WireCall[Order]:
     """Return the Cancel Order call; its answer is the order after the cancel."""
-    order_id = check_id(order_id, field="order_id")
     body: dict[str, Any] = {"sendOrderCanceledEmail": notify_customer, "restockAllItems": restock}
     if message and len(message) > MAX_CANCEL_MESSAGE:
         raise InvalidRequest("message", f"Wix takes at most {MAX_CANCEL_MESSAGE} characters, got {len(message)}")
     if message:
         body["customMessage"] = message
-    return WireCall(
-        operation="cancel_order",
-        method="POST",
-        path=f"/ecom/v1/orders/{order_id}/cancel",
-        parse=parse_order,
-        permission=_STORES_MANAGE,
-        body=body,
-        write=True,
-        target=order_id,
-        order_id=order_id,
-    )
+    return wire_call("cancel_order", body=body, order_id=order_id)
 
 
 def list_transactions(order_id: str) -> WireCall[OrderTransactions]:
     """Return the List Transactions For Single Order call."""
-    order_id = check_id(order_id, field="order_id")
-    return WireCall(
-        operation="list_transactions",
-        method="GET",
-        path=f"/ecom/v1/payments/orders/{order_id}",
-        parse=parse_transactions,
-        permission=_STORES_READ,
-        target=order_id,
-        order_id=order_id,
-    )
+    return wire_call("list_transactions", order_id=order_id)
 
 
 def get_refundability(order_id: str) -> WireCall[RefundabilityAnswer]:
     """Return the Get Order Refundability call (a POST that only reads)."""
-    order_id = check_id(order_id, field="order_id")
-    return WireCall(
-        operation="get_refundability",
-        method="POST",
-        path="/ecom/v1/order-billing/get-order-refundability",
-        parse=parse_refundability_answer,
-        permission=_STORES_MANAGE,
-        body={"orderId": order_id},
-        target=order_id,
-        order_id=order_id,
-    )
+    return wire_call("get_refundability", body={"orderId": order_id}, order_id=order_id)
 
 
 def refund_payments(
@@ -287,7 +326,6 @@ def refund_payments(
         InvalidRequest: no refunds, more than 50, a non-positive amount, or a
             reason longer than Wix's 200 characters.
     """
-    order_id = check_id(order_id, field="order_id")
     if not 1 <= len(payment_refunds) <= MAX_PAYMENT_REFUNDS:
         raise InvalidRequest(
             "payment_refunds", f"Wix takes 1 to {MAX_PAYMENT_REFUNDS} payments, got {len(payment_refunds)}"
@@ -301,8 +339,7 @@ def refund_payments(
         if refund.amount is not None:
             if not refund.amount.is_finite() or refund.amount <= 0:
                 raise InvalidRequest("amount", f"{refund.amount} is not a positive amount")
-            text = format_amount(refund.amount) if currency is None else wire_amount(refund.amount, currency)
-            entry["amount"] = {"amount": text}
+            entry["amount"] = _price(refund.amount, currency)
         entry["externalRefund"] = refund.external
         entries.append(entry)
     side_effects: dict[str, Any] = {"notifications": {"sendCustomerEmail": notify_customer}}
@@ -318,24 +355,19 @@ def refund_payments(
             side_effects["restock"] = {"lineItems": restock}
     if reason:
         body["customerReason"] = reason
-    return WireCall(
-        operation="refund_payments",
-        method="POST",
-        path="/ecom/v1/order-billing/refund-payments",
-        parse=parse_refund_answer,
-        permission=_STORES_MANAGE,
-        body=body,
-        write=True,
-        target=order_id,
-        order_id=order_id,
-    )
+    return wire_call("refund_payments", body=body, order_id=order_id)
+
+
+def _price(amount: Decimal, currency: str | None) -> dict[str, str]:
+    """Return a Price as Wix takes it: ``{"amount": "12.50"}``."""
+    return {"amount": wire_amount(amount, currency)}
 
 
 def _portion_body(value: Portion, currency: str | None) -> dict[str, Any]:
     # A fee or the shipping without an amount refunds all that is left of it.
     if isinstance(value, AllLeft):
         return {}
-    return {"amount": {"amount": format_amount(value) if currency is None else wire_amount(value, currency)}}
+    return {"amount": _price(value, currency)}
 
 
 def _refund_items(asked: ItemsAsked, currency: str | None) -> dict[str, Any]:
@@ -353,19 +385,5 @@ def _refund_items(asked: ItemsAsked, currency: str | None) -> dict[str, Any]:
 
 def calculate_refund(order_id: str, asked: ItemsAsked, *, currency: str | None = None) -> WireCall[Calculation]:
     """Return the Calculate Refund call (a POST that only reads): Wix's price for the items."""
-    order_id = check_id(order_id, field="order_id")
-    return WireCall(
-        operation="calculate_refund",
-        method="POST",
-        path="/ecom/v1/order-billing/calculate-refund",
-        parse=parse_calculation,
-        permission=_STORES_MANAGE,
-        body={"orderId": order_id, "refundItems": _refund_items(asked, currency)},
-        target=order_id,
-        order_id=order_id,
-    )
-
-
-def decode_json(body: bytes) -> object:
-    """Return the JSON value in ``body``, numbers with a fraction as Decimal; raise ValueError if not JSON."""
-    return json.loads(body, parse_float=Decimal)
+    body = {"orderId": order_id, "refundItems": _refund_items(asked, currency)}
+    return wire_call("calculate_refund", body=body, order_id=order_id)
