@@ -6,6 +6,7 @@ from ._version import __version__
 from .client._client import AsyncWixClient, PermissionCheck, VerifyReport, WixClient
 from .client._credentials import WixCredentials
 from .client._retry import RateLimiter, RequestLimiter, RetryPolicy
+from .core._actions import PaymentRefund
 from .core._errors import (
     InvalidCredentials,
     InvalidOrderData,
@@ -48,17 +49,16 @@ from .core._orders import (
 )
 from .core._outcome import OutcomeDict
 from .core._references import new_reference
+from .core._request import RefundRequest
 from .core._routing import (
     STANDARD_REFUND_CUTOFF,
     CancelOrder,
     DeleteFulfillments,
     RefundPayments,
     RefundPlan,
-    RefundRequest,
     RefundRoute,
     decide_refund,
 )
-from .core._steps import PaymentRefund
 from .journal._journal import EntryState, Journal, JournalEntry, MemoryJournal
 from .journal._journal_sql import SqliteJournal, default_journal_path
 from .journal._locks import FileLocks, HeldLock, InProcessLocks, OrderLocks, default_lock_dir, lock_key

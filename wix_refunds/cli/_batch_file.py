@@ -35,7 +35,7 @@ from ..core._errors import InvalidRequest
 from ..core._items import RefundItem
 from ..core._money import parse_amount
 from ..core._references import derive_reference
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ..wix._wire import is_guid
 from ._batch_text import BatchFileError, read_text
 

@@ -41,7 +41,7 @@ import attrs
 from ..client._retry import RateLimiter
 from ..core._errors import JournalError
 from ..core._orders import LineItem, RefundRecord, RefundStatus, RefundTransaction
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ._locks import HeldLock, InProcessLocks, OrderLocks
 from ._shared_limit import LimitPlace, SharesLimit
 

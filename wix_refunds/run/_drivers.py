@@ -22,7 +22,7 @@ from ..core._errors import (
     WixRefundError,
 )
 from ..core._outcome import RefundOutcome
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ..journal._journal import EntryState, Journal, JournalEntry, MemoryJournal, holder_here, in_thread
 from ..journal._journal_sql import SqliteJournal
 from ..journal._locks import FileLocks, HeldLock, OrderLocks

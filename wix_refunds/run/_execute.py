@@ -22,7 +22,8 @@ from ..core._errors import (
 )
 from ..core._outcome import OutcomeStatus, RefundOutcome, StepRecord
 from ..core._references import new_reference
-from ..core._routing import STANDARD_REFUND_CUTOFF, RefundRequest
+from ..core._request import RefundRequest
+from ..core._routing import STANDARD_REFUND_CUTOFF
 from ..journal._journal import Journal
 from ..journal._locks import OrderLocks, lock_key
 from ..wix import _more_calls

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from ..core._actions import ItemsAsked, PaymentRefund
 from ..core._errors import (
     InvalidRequest,
 )
@@ -29,7 +30,6 @@ from ..core._orders import (
     OrderTransactions,
 )
 from ..core._references import MAX_CUSTOMER_REASON, REFERENCE_TAG, customer_reason, reference_of
-from ..core._steps import ItemsAsked, PaymentRefund
 from ._json import is_guid
 from ._parse import (
     RefundabilityAnswer,
