@@ -1,4 +1,4 @@
-"""_Run: one refund's observe, step, act loop, as a generator that does no I/O.
+"""_Run: one refund's observe, decide, act loop, as a generator that does no I/O.
 
 ``_Run.flow`` yields the Wix calls it needs (a call, reads to send side by side, or a
 wait) and receives their answers; ``_execute``'s drivers, sync and async, only send
@@ -206,9 +206,11 @@ class _Run:
 
     def flow(self) -> Generator[_Ask, Any, RefundOutcome]:
         """Yield the Wix calls (and settle waits) the refund needs; return its outcome."""
+        # A batch's shared reads are planned from only while fresh (``Shared.fresh``).
         if self.shared is not None and (self.shared.seen.order is None or not self.shared.fresh(self.clock())):
             self.shared = None
-        order, speculative = None if self.shared is None else self.shared.seen.order, dict[str, Any]()
+        order = None if self.shared is None else self.shared.seen.order
+        speculative: dict[str, Any] = {}
         if order is None:
             # In parallel, a standard refund's other reads go out with the order's (``_speculate``).
             order, speculative = yield from first_reads(self.order_id, speculate=self.speculate)
@@ -254,7 +256,7 @@ class _Run:
             if self._forget_stale():
                 continue
             yield from self._write(action)
-        raise WixRefundError(f"order {self.order_id}: Wix did not settle after {_MAX_ACTIONS} steps")
+        raise WixRefundError(f"order {self.order_id}: Wix did not settle after {_MAX_ACTIONS} actions")
 
     def _wait(self, seconds: float) -> Generator[_Ask, Any, None]:
         """Wait ``seconds`` in the settle window, then forget the transactions (they are read again)."""

@@ -3,17 +3,17 @@
 Per group (``_batch`` has locked its orders first)::
 
     Search Orders, filter id $in (following its cursor)            every order of the group
-    List Transactions For Multiple Orders                          orders whose first step
-    List Fulfillments For Multiple Orders  (side by side)          reads that part
+    List Transactions For Multiple Orders                          orders whose first read
+    List Fulfillments For Multiple Orders  (side by side)          is that part
 
-The core says what each order reads first once its order is known (``core._engine.first_read``,
-from its route's row), so only the orders that need a part are listed for it. An order a list leaves out is
-not seeded with that part: its run reads it alone. Search Orders never lists INITIALIZED
-orders, nor PENDING or REJECTED ones unless asked, so a missing order is read with Get
-Order, never taken as absent. If Wix refuses a list call or its filter (400 or 404), it
-is not asked again in this batch and that part is read order by order, logged once at
-WARNING; any other failure (after the retry policy) leaves that group to read alone,
-logged at INFO.
+The core says what each order reads first once its order is known
+(``core._engine.first_read``, from its route's row), so only the orders that need a part
+are listed for it. An order a list leaves out is not seeded with that part: its run
+reads it alone. Search Orders never lists INITIALIZED orders, nor PENDING or REJECTED
+ones unless asked, so a missing order is read with Get Order, never taken as absent. If
+Wix refuses a list call or its filter (400 or 404), it is not asked again in this batch
+and that part is read order by order, logged once at WARNING; any other failure (after
+the retry policy) leaves that group to read alone, logged at INFO.
 """
 
 from __future__ import annotations
