@@ -350,6 +350,7 @@ FAILURE_TABLE = [
     # step, failure, what the call forgets (None: it raises)
     (DeleteOne(F1), "unknown", "everything"),
     (DeleteOne(F1), "not_found", "fulfillments"),
+    (DeleteOne(F1), "refused", "everything"),
     (Cancel(restock=False, notify_customer=False), "unknown", "everything"),
     (Cancel(restock=False, notify_customer=False), "refused", "everything"),
     (Cancel(restock=False, notify_customer=False), "not_found", None),
