@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
 from wix_refunds import (
@@ -53,10 +55,11 @@ def apply_break(name: str | None) -> None:
     global _broken
     _broken = name
     if name == "settle":
-        from wix_refunds.core import _engine, _failures
+        from wix_refunds.core import _actions, _errors, _failures, _refund_rows
 
-        _failures._ON_FAILURE[(_engine.Refund, "unknown")] = "all"
-        _engine._REFUND_STEPS = tuple(row for row in _engine._REFUND_STEPS if row[2] is not _engine._wait_or_give_up)
+        unknown = _failures.ON_FAILURE[(_actions.Refund, _errors.WixOutcomeUnknown)]
+        _failures.ON_FAILURE[(_actions.Refund, _errors.WixOutcomeUnknown)] = attrs.evolve(unknown, then="all")
+        _refund_rows._ROWS = tuple(row for row in _refund_rows._ROWS if row[2] is not _refund_rows._wait_or_give_up)
 
 
 class _Held:

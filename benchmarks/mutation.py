@@ -1,12 +1,13 @@
 """Mutation measure: the share of small planted bugs in the decision code that the tests catch.
 
-Each mutant changes one operator in `_routing.py`, `_engine.py`, `_split.py` or `_retry.py`
+Each mutant changes one operator in `core/_routing.py`, `_engine.py`, `_refund_rows.py`, `_failures.py`,
+`_split.py` or `client/_retry.py`
 (a comparison flipped, `and`/`or` swapped, a `not` dropped, True/False swapped, a whole
 number moved by one), in a scratch copy of the repository; the decision tests then run
 against it, stopping at the first failure. A mutant is killed when they fail. Goal: at
 least 90% killed. Not part of CI (it runs the tests once per mutant).
 
-Run: python benchmarks/mutation.py [--sample 60] [--seed 1] [--module _engine.py ...]
+Run: python benchmarks/mutation.py [--sample 60] [--seed 1] [--module core/_engine.py ...]
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine
 
 ROOT = Path(__file__).parent.parent
-MODULES = ["_routing.py", "_engine.py", "_split.py", "_retry.py"]
+MODULES = [
+    "core/_routing.py",
+    "core/_engine.py",
+    "core/_refund_rows.py",
+    "core/_failures.py",
+    "core/_split.py",
+    "client/_retry.py",
+]
 TESTS = [
     "tests/test_routing.py",
     "tests/test_engine.py",

@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from wix_refunds import ALL_LEFT, FeeRefund, InvalidRequest, RefundItem, RefundRequest, WixClient, refund_order
+from wix_refunds.core._actions import ItemsAsked, PaymentRefund
 from wix_refunds.core._references import customer_reason, reference_of
-from wix_refunds.core._steps import ItemsAsked, PaymentRefund
 from wix_refunds.testing import FakeWix
 from wix_refunds.wix import _more_calls, _parse, _wire
 

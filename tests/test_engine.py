@@ -31,8 +31,10 @@ from wix_refunds.core import (
     RefundStatus,
     RefundTransaction,
     WixPreconditionFailed,
+    WixServerError,
     decide_refund,
 )
+from wix_refunds.core._actions import WRITES, Shared, Write
 from wix_refunds.core._engine import (
     Cancel,
     DeleteOne,
@@ -47,8 +49,11 @@ from wix_refunds.core._engine import (
     next_action,
     payment_status_after,
     settle_delay,
+    stale,
 )
-from wix_refunds.wix import parse_order
+from wix_refunds.core._failures import after_read_failure
+from wix_refunds.core._routing import ROUTES
+from wix_refunds.wix import _wire, parse_order
 
 from .factories import ORDER_ID, order_json
 
@@ -340,10 +345,14 @@ def test_a_dry_run_stops_before_the_first_write() -> None:
 
 
 ERROR = WixPreconditionFailed("428", status=428)
+LOST = WixOutcomeUnknown("lost", operation="refund_payments")
+# Each kind of failure, as the error the write fails with.
+FAILURES = {"unknown": LOST, "refused": ERROR, "not_found": WixNotFound("404", status=404)}
 FAILURE_TABLE = [
     # step, failure, what the call forgets (None: it raises)
     (DeleteOne(F1), "unknown", "everything"),
     (DeleteOne(F1), "not_found", "fulfillments"),
+    (DeleteOne(F1), "refused", "everything"),
     (Cancel(restock=False, notify_customer=False), "unknown", "everything"),
     (Cancel(restock=False, notify_customer=False), "refused", "everything"),
     (Cancel(restock=False, notify_customer=False), "not_found", None),
@@ -358,13 +367,13 @@ def test_a_failed_write_is_read_again_or_ends_the_call_by_the_failure_table(
     step: Any, kind: Any, forgets: str | None
 ) -> None:
     full = Observed(order=order(), fulfillments=FULFILMENTS, transactions=transactions(), refundability=BOTH_REFUNDABLE)
-    error = ERROR if kind != "not_found" else WixNotFound("404", status=404)
+    error = FAILURES[kind]
     before = seen_as(full, sent=SENT if isinstance(step, Refund) else None)
     if forgets is None:
         with pytest.raises(type(error)):
-            after_failure(before, Failure(action=step, kind=kind, error=error))
+            after_failure(before, Failure(action=step, error=error))
         return
-    after = after_failure(before, Failure(action=step, kind=kind, error=error))
+    after = after_failure(before, Failure(action=step, error=error))
     expected = {
         "everything": Observed(),
         "fulfillments": attrs.evolve(full, fulfillments=None),
@@ -377,9 +386,9 @@ def test_a_failed_write_is_read_again_or_ends_the_call_by_the_failure_table(
 
 def test_a_second_428_for_the_same_step_raises() -> None:
     step = Cancel(restock=False, notify_customer=False)
-    once = after_failure(seen_as(Observed(order=order())), Failure(action=step, kind="refused", error=ERROR))
+    once = after_failure(seen_as(Observed(order=order())), Failure(action=step, error=ERROR))
     with pytest.raises(WixPreconditionFailed):
-        after_failure(once, Failure(action=step, kind="refused", error=ERROR))
+        after_failure(once, Failure(action=step, error=ERROR))
 
 
 @pytest.mark.parametrize(
@@ -448,7 +457,7 @@ def test_every_unknown_refund_outcome_starts_its_settle_waits_again_from_half_a_
     plan = decide_refund(order(), RefundRequest(amount=Decimal("10")))
     full = Observed(order=order(), transactions=transactions(), refundability=BOTH_REFUNDABLE)
     late = seen_as(full, sent=SENT, unknown_for=40.0, settle_reads=6)
-    after = after_failure(late, Failure(action=SENT, kind="unknown", error=ERROR))
+    after = after_failure(late, Failure(action=SENT, error=LOST))
     assert next_action(plan, after) == Read("transactions")
     reread = attrs.evolve(after, seen=attrs.evolve(after.seen, transactions=transactions()))
     assert next_action(plan, reread) == Wait(0.5)
@@ -487,3 +496,69 @@ def test_the_payment_status_after_refunds_follows_wixs_rule(
     refunded: tuple[tuple[str, str, str], ...], status: PaymentStatus
 ) -> None:
     assert payment_status_after(order(), transactions(*refunded)) is status
+
+
+# --- the routes table, the write kinds, failed reads, stale shared reads ------------------
+
+ROUTE_ORDERS = {
+    RefundRoute.STANDARD_REFUND: {},
+    RefundRoute.CANCEL: {"createdDate": OLD},
+    RefundRoute.UNFULFILL_THEN_CANCEL: {"createdDate": OLD, "fulfillmentStatus": "FULFILLED"},
+    RefundRoute.NOTHING_TO_DO: {"createdDate": OLD, "status": "CANCELED"},
+}
+
+
+@pytest.mark.parametrize("route", list(RefundRoute))
+def test_each_route_plans_the_steps_of_its_row_and_reads_first_what_its_row_says(route: RefundRoute) -> None:
+    placed = order(**ROUTE_ORDERS[route])
+    plan = decide_refund(placed)
+    assert plan.route is route
+    assert tuple(type(step) for step in plan.steps) == ROUTES[route].steps
+    first = next_action(plan, seen_as(Observed(order=placed)))
+    reads = ROUTES[route].reads
+    assert (first.what if isinstance(first, Read) else None) == (reads[0] if reads else None)
+
+
+def test_each_write_is_recorded_by_its_kind_which_is_the_wix_call_it_makes() -> None:
+    calls: dict[type[Write], _wire.WireCall[Any]] = {
+        DeleteOne: _wire.delete_fulfillment(ORDER_ID, F1),
+        Cancel: _wire.cancel_order(ORDER_ID, restock=False, notify_customer=False),
+        Refund: _wire.refund_payments(ORDER_ID, SENT.payment_refunds, reason="r", notify_customer=False),
+    }
+    assert set(calls) == set(WRITES)
+    for write, call in calls.items():
+        assert write.kind == call.operation
+
+
+def test_a_write_failure_no_row_knows_ends_the_call() -> None:
+    error = WixNotFound("404", status=404)
+    with pytest.raises(RefundNotSupported):
+        after_failure(seen_as(Observed(order=order())), Failure(action=SENT, error=RefundNotSupported("no")))
+    with pytest.raises(WixNotFound):
+        after_failure(seen_as(Observed(order=order())), Failure(action=SENT, error=error))
+
+
+LOST_READ = WixServerError("503", status=503)
+
+
+def test_a_read_that_fails_while_the_refund_may_still_land_waits_out_the_window_then_reports_it_unknown() -> None:
+    plan = decide_refund(order(), RefundRequest(amount=Decimal("10")))
+    progress = seen_as(Observed(order=order()), sent=SENT, settle=120.0, settle_reads=2)
+    read_failed = WixPreconditionFailed("428", status=428)
+    with pytest.raises(WixServerError):
+        after_read_failure(plan, progress, LOST_READ, None)  # no refund of this call may land: the read's own error
+    assert after_read_failure(plan, progress, LOST_READ, 10.0) == Wait(2.0)
+    assert after_read_failure(plan, progress, LOST_READ, 119.5) == Wait(0.5)
+    with pytest.raises(WixOutcomeUnknown, match="reading Wix to find it failed"):
+        after_read_failure(plan, progress, LOST_READ, 120.0)
+    with pytest.raises(WixOutcomeUnknown, match="WixPreconditionFailed"):
+        after_read_failure(plan, progress, read_failed, 10.0)  # not retryable: waiting cannot help
+
+
+def test_shared_reads_older_than_their_bound_are_read_again_only_where_still_relied_on() -> None:
+    shared = Shared(seen=Observed(order=order(), transactions=transactions()), at=100.0, max_age=10.0)
+    relied = attrs.evolve(shared.seen, refundability=BOTH_REFUNDABLE)
+    assert stale(relied, None, 500.0) is None
+    assert stale(relied, shared, 110.0) is None
+    assert stale(relied, shared, 110.5) == ("order", "transactions")
+    assert stale(attrs.evolve(relied, transactions=transactions()), shared, 110.5) == ("order",)

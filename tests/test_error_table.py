@@ -10,8 +10,8 @@ from wix_refunds.core import (
     WixRateLimited,
     WixServerError,
 )
+from wix_refunds.core._actions import ItemsAsked, PaymentRefund
 from wix_refunds.core._failures import ROWS, meaning_of, status_error
-from wix_refunds.core._steps import ItemsAsked, PaymentRefund
 from wix_refunds.wix import _more_calls, _wire
 from wix_refunds.wix._errors import error_from_response
 

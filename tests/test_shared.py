@@ -13,11 +13,10 @@ import pytest
 
 from wix_refunds import OutcomeStatus, RefundNotSupported, RefundRequest, WixClient
 from wix_refunds.core import STANDARD_REFUND_CUTOFF
-from wix_refunds.core._engine import Observed
+from wix_refunds.core._engine import Observed, first_read
 from wix_refunds.journal import EntryState, JournalEntry
 from wix_refunds.run._execute import _Run
 from wix_refunds.run._run_journal import Intend, LoadEntries
-from wix_refunds.run._shared import first_read
 from wix_refunds.testing import FakeWix
 from wix_refunds.wix import _wire
 
@@ -118,7 +117,7 @@ def test_a_seeded_run_still_fresh_starts_where_the_shared_read_left_it() -> None
         client = WixClient(fake.credentials, base_url=FakeWix.BASE_URL, http_client=http, rate_limit=None)
         order, fulfillments = client.get_order(oid), client.list_fulfillments(oid)
     run = _Run(oid, None, dry_run=False, cutoff=STANDARD_REFUND_CUTOFF, settle=120, clock=Clock())
-    assert first_read(run, order) == "fulfillments"
+    assert first_read(order, run.request, cutoff=run.cutoff) == "fulfillments"
     run.seed(Observed(order=order, fulfillments=fulfillments), at=0.0, max_age=10.0)
     assert call(next(run.flow())).operation == "delete_fulfillment"
 

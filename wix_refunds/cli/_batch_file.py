@@ -35,7 +35,7 @@ from ..core._errors import InvalidRequest
 from ..core._items import RefundItem
 from ..core._money import amount_key, parse_amount
 from ..core._references import derive_reference
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ..wix._json import is_guid
 from ._batch_text import BatchFileError, read_text
 from ._item_text import parse_item

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..client._client import AsyncWixClient
 from ..client._credentials import WixCredentials
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ..journal._journal import Journal
 from ..run._execute import OutcomeStatus, RefundOutcome, refund_orders_async
 from ._batch_file import BatchRow, RowError, read_batch_file

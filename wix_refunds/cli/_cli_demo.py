@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from ..client._client import AsyncWixClient
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ..run._execute import RefundOutcome, refund_orders_async
 from ._cli_output import describe_outcome, order_record
 from ._cli_run import EXIT_OK, Context, say

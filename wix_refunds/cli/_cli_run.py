@@ -17,7 +17,7 @@ from ..client._client import WixClient
 from ..client._credentials import WixCredentials
 from ..client._retry import RequestLimiter
 from ..core._errors import InvalidCredentials, InvalidRequest, RefundNotSupported, WixAuthError, WixRefundError
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ..journal._journal import Journal
 from ..journal._journal_sql import SqliteJournal, default_journal_path
 from ..journal._shared_limit import key_fingerprint, shared_limit

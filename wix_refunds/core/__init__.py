@@ -4,6 +4,7 @@ Nothing here does I/O or reads a clock. The names a service uses most are also
 re-exported from ``wix_refunds``; the exception tree is drawn in ``_errors``.
 """
 
+from ._actions import PaymentRefund
 from ._errors import (
     InvalidCredentials,
     InvalidOrderData,
@@ -46,17 +47,16 @@ from ._orders import (
 )
 from ._outcome import OutcomeDict, OutcomeStatus, RefundOutcome, StepRecord
 from ._references import new_reference
+from ._request import RefundRequest
 from ._routing import (
     STANDARD_REFUND_CUTOFF,
     CancelOrder,
     DeleteFulfillments,
     RefundPayments,
     RefundPlan,
-    RefundRequest,
     RefundRoute,
     decide_refund,
 )
-from ._steps import PaymentRefund
 
 __all__ = [
     "ALL_LEFT",

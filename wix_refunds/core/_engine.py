@@ -1,55 +1,48 @@
-"""The next step of a refund, from its plan and what was last seen on Wix. No I/O, no clock.
+"""The next action of a refund, from its plan's steps and what was last seen on Wix. No I/O, no clock.
 
-The shell (``_execute``) observes Wix, asks ``next_action`` what to do, does it,
-and asks again; when a write fails it asks ``after_failure`` what the failure
-means. Every step is decided from observed state, so running it again after a
-crash or a lost answer never repeats work that Wix already has.
+The shell (``run._run``) observes Wix, asks ``next_action`` what to do, does it, and
+asks again; when a write fails it asks ``_failures.after_failure`` what the failure
+means. Each action is derived from the plan's steps (``RefundPlan.steps``), in order:
+the first step that is not done yet gives it, by ``_NEXT``; every one is decided from
+observed state, so running it again after a crash or a lost answer never repeats work
+that Wix already has. The ``RefundPayments`` step is a table of its own (``_refund_rows``).
 
-Both decisions are tables a newcomer can read: ``_ON_FAILURE`` for failed
-writes and ``_REFUND_STEPS`` for the standard refund, the first row that
-matches deciding.
-
-The books decide: a standard refund is done when a refund carrying this call's
-reference tag (`` [ref:<reference>]`` at the end of its reason) is on Wix, never
-because a total moved. After a refund whose outcome is unknown nothing is sent
-again until the settle window has passed with reads that do not show it; then
-the call reports the unknown outcome with its reference instead of guessing.
+Here too are the decisions about reading that the shell only carries out: which reads go
+side by side (``reads_for``), what a batch reads first for an order (``first_read``), and
+which of a batch's shared reads are too old to write on (``stale``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
-from typing import Literal
+from datetime import datetime
+from typing import Any
 
-from ._errors import InvalidRequest, JournalError, RefundDeclined, RefundNotSupported, WixOutcomeUnknown
+from ._actions import (
+    WRITES,
+    Action,
+    Cancel,
+    DeleteOne,
+    Failure,
+    Finish,
+    Observed,
+    Part,
+    Progress,
+    Read,
+    Refund,
+    Shared,
+    Wait,
+)
+from ._errors import WixRefundError
 from ._failures import after_failure
-from ._money import format_money
-from ._orders import (
-    FulfillmentStatus,
-    Order,
-    OrderStatus,
-    OrderTransactions,
-    PaymentStatus,
-    RefundRecord,
-    RefundStatus,
-)
-from ._references import reference_of
-from ._refund_writes import (
-    Case,
-    check_items_then_price,
-    full_refund,
-    landed_attempt,
-    next_write,
-    same_parts,
-    tagged_refunds,
-    unexplained_lookalike,
-    write_amount,
-)
-from ._routing import RefundPlan, RefundRoute
-from ._steps import Action, Cancel, DeleteOne, Failure, Finish, InFlight, Observed, Progress, Read, Refund, Wait
+from ._orders import FulfillmentStatus, Order, OrderStatus, OrderTransactions, PaymentStatus
+from ._refund_rows import refund_payments, settle_delay, unknown_outcome
+from ._refund_writes import tagged_refunds
+from ._request import RefundRequest
+from ._routing import ROUTES, CancelOrder, DeleteFulfillments, RefundPayments, RefundPlan, decide_refund
 
 __all__ = [
+    "SHARED_PARTS",
     "Cancel",
     "DeleteOne",
     "Failure",
@@ -60,19 +53,23 @@ __all__ = [
     "Refund",
     "Wait",
     "after_failure",
+    "first_read",
     "next_action",
+    "payment_status_after",
+    "reads_for",
     "settle_delay",
+    "stale",
     "tagged_refunds",
+    "unknown_outcome",
 ]
 
 
-# --- the next step ----------------------------------------------------------------
-
-
 def next_action(plan: RefundPlan, progress: Progress) -> Action:
-    """Return the next step for ``plan`` given what the call has seen and done.
+    """Return the next action for ``plan`` given what the call has seen and done.
 
-    A dry run stops before its first write (``Finish(planned=...)``).
+    The order is read first; then the first of the plan's steps that is not done
+    gives the action (``_NEXT``); when all are done, ``Finish()``. A dry run stops
+    before its first write (``Finish(planned=...)``).
 
     Raises:
         RefundNotSupported: a payment that must be refunded cannot be (Wix's reason
@@ -81,348 +78,49 @@ def next_action(plan: RefundPlan, progress: Progress) -> Action:
         WixOutcomeUnknown: this call's refund did not show within the settle window.
         InvalidRequest: the reference is on Wix already with another amount.
     """
-    seen = progress.seen
-    if seen.order is None:
+    if progress.seen.order is None:
         return Read("order")
-    if plan.route is RefundRoute.NOTHING_TO_DO:
-        return Finish()
-    action = _next_refund(plan, progress) if plan.route is RefundRoute.STANDARD_REFUND else _next_cancel(plan, seen)
-    if progress.dry_run and isinstance(action, (DeleteOne, Cancel, Refund)):
-        return Finish(planned=action)
-    return action
+    for step in plan.steps:
+        action = _NEXT[step.__class__](step, plan, progress)
+        if action.__class__ is not Finish:
+            if progress.dry_run and isinstance(action, WRITES):
+                return Finish(planned=action)
+            return action
+    return Finish()
 
 
-def _next_cancel(plan: RefundPlan, seen: Observed) -> Action:
-    order = seen.order
+def _delete_fulfillments(step: DeleteFulfillments, plan: RefundPlan, progress: Progress) -> Action:
+    seen, order = progress.seen, progress.seen.order
     assert order is not None
     if order.status is OrderStatus.CANCELED:
         return Finish()
     if seen.fulfillments is None:
-        if (
-            plan.route is RefundRoute.UNFULFILL_THEN_CANCEL
-            or order.fulfillment_status is not FulfillmentStatus.NOT_FULFILLED
-        ):
+        return Read("fulfillments")
+    if seen.fulfillments:
+        return DeleteOne(seen.fulfillments[0].id)
+    return Finish()
+
+
+def _cancel_order(step: CancelOrder, plan: RefundPlan, progress: Progress) -> Action:
+    seen, order = progress.seen, progress.seen.order
+    assert order is not None
+    if order.status is OrderStatus.CANCELED:
+        return Finish()
+    # A fulfilment that appeared after the plan was made is deleted first, as the plan's own would be.
+    if seen.fulfillments is None:
+        if order.fulfillment_status is not FulfillmentStatus.NOT_FULFILLED:
             return Read("fulfillments")
     elif seen.fulfillments:
         return DeleteOne(seen.fulfillments[0].id)
-    return Cancel(restock=plan.request.restock, notify_customer=plan.request.notify_customer)
-
-
-def settle_delay(reads: int) -> float:
-    """Return the wait before settle re-read number ``reads`` (0-based): 0.5 s doubling, at most 15 s."""
-    return min(0.5 * 2.0**reads, 15.0)
-
-
-def _unread_transactions(case: Case) -> bool:
-    return case.progress.seen.transactions is None
-
-
-def _answered(case: Case) -> bool:
-    return case.progress.answer is not None
-
-
-def _declined(case: Case, refund: RefundRecord) -> RefundDeclined:
-    failed = [t for t in refund.transactions if t.status is RefundStatus.FAILED]
-    payment = failed[0].payment_id if failed else "?"
-    order = case.progress.seen.order
-    currency = "" if order is None else order.currency
-    declined = sum((t.amount for t in failed), Decimal(0))
-    kept = [t for t in refund.transactions if t.counted]
-    refunded = sum((t.amount for t in kept), Decimal(0))
-    parts = ", ".join(f"{format_money(t.amount, currency)} of payment {t.payment_id} FAILED" for t in failed)
-    held = f"; {format_money(refunded, currency)} of it was not declined" if kept else ""
-    return RefundDeclined(
-        f"order {case.plan.order_id}: Wix declined part of refund {refund.id} (reference "
-        f"{case.progress.reference}): {parts}{held}. Nothing more was sent; check the payment provider, then run "
-        "again with the same reference: it pays only what is still owed.",
-        order_id=case.plan.order_id,
-        payment_id=payment,
-        status="FAILED",
-        reference=case.progress.reference,
-        refunded=refunded,
-        declined=declined,
-    )
-
-
-def _unconfirmed(case: Case) -> bool:
-    # A kept answer Wix declined (FAILED) moved no money and will never land: try again.
-    kept = case.progress.unconfirmed
-    return kept is not None and kept.answer.counted and all(r.id != kept.answer.id for r in case.transactions.refunds)
-
-
-def _answer_from_journal(case: Case) -> Action:
-    # Wix answered an earlier run's write and the journal kept it, but Wix does not list
-    # that refund: a listing that lags must never cause a second write, so the answer
-    # stands within the settle window. Past it, neither is trusted alone. Once listed,
-    # the listing (newer than the answer) decides, through the rows below.
-    wanted = case.progress.unconfirmed
-    assert wanted is not None
-    if wanted.age < wanted.settle:
-        if any(t.status is RefundStatus.FAILED for t in wanted.answer.transactions):
-            # What is still owed is read from the listing, which must show it first.
-            return Wait(min(settle_delay(case.progress.settle_reads), wanted.settle - wanted.age))
-        return Finish()
-    raise JournalError(
-        f"order {case.plan.order_id}: the journal holds Wix's answer to reference {case.progress.reference} "
-        f"(refund {wanted.answer.id}), but Wix does not list that refund {wanted.age:.0f}s after it was sent; "
-        "nothing was sent. Check the order on Wix before refunding it again."
-    )
-
-
-def _settle_answer(case: Case) -> Action:
-    # A 2xx answer settles its step from the refund it returns, whatever its
-    # transactions list says: a list that lags behind must not cause a second refund.
-    answer = case.progress.answer
-    assert answer is not None
-    if any(t.status is RefundStatus.FAILED for t in answer.transactions):
-        raise _declined(case, answer)
-    return Finish()
-
-
-def _tag_on_wix(case: Case) -> bool:
-    # A failed refund is no refund. Nor can a listing tell this call's failed refund from
-    # an earlier call's (a lagging list makes an old one look new): while this call's own
-    # refund may still land, a failed one with its tag proves nothing, and the settle rows
-    # keep reading. A decline this call can see for sure is in Wix's 2xx answer.
-    return any(r.counted for r in case.tagged())
-
-
-def _asked_money(case: Case) -> Decimal | None:
-    """Return the money this reference asks: the request's amount, else (items) what its first refund asked."""
-    if case.plan.request.amount is not None:
-        return case.plan.request.amount
-    tagged = [r for r in case.transactions.refunds if reference_of(r.reason) == case.progress.reference]
-    return sum((t.amount for t in tagged[0].transactions), Decimal(0)) if tagged else None
-
-
-def _declined_total(case: Case) -> Decimal:
-    tagged = [r for r in case.transactions.refunds if reference_of(r.reason) == case.progress.reference]
-    return sum((t.amount for r in tagged for t in r.transactions if t.status is RefundStatus.FAILED), Decimal(0))
-
-
-def _refuse_other_items(case: Case) -> None:
-    """Raise when the first refund of this reference names other lines than the request (like another amount)."""
-    items = case.plan.request.items
-    tagged = [r for r in case.transactions.refunds if reference_of(r.reason) == case.progress.reference]
-    if not items or not tagged or not tagged[0].line_items:
-        return
-    listed = sorted((line.id.lower(), line.quantity) for line in tagged[0].line_items)
-    asked = sorted((i.line_item_id.lower(), i.quantity) for i in items)
-    if listed != asked:
-        shown = ", ".join(f"{n} x {line}" for line, n in listed)
-        raise InvalidRequest(
-            "items",
-            f"reference {case.progress.reference} is already on Wix for order {case.plan.order_id} with the items "
-            f"{shown}, but this request asks others; nothing was sent. Use a new reference for a different refund.",
-        )
-
-
-def _finish_tagged(case: Case) -> Action:
-    # This reference is on Wix. Done when what did not fail covers what was asked; a
-    # declined part is still owed, and is paid under the same reference (never more).
-    order = case.progress.seen.order
-    assert order is not None
-    _refuse_other_items(case)
-    if _may_still_land(case):
-        return _settle_own_write(case)
-    declined = _declined_total(case)
-    if full_refund(case.plan, order):
-        return _pay_the_rest(case, None) if declined else Finish()
-    asked = _asked_money(case)
-    assert asked is not None
-    found = sum((r.amount for r in case.tagged()), Decimal(0))
-    # The reference's first refund asked all it asks (every part, declined or not): what
-    # declined parts add up to over several attempts is no bound, the first ask is.
-    first = sum((t.amount for t in case.tagged()[0].transactions), Decimal(0))
-    if found == asked == first:
-        return Finish()
-    if not found < asked == first:
-        raise InvalidRequest(
-            "amount",
-            f"reference {case.progress.reference} is already on Wix for order {case.plan.order_id} with "
-            f"{format_money(found, order.currency)}"
-            + (f" ({format_money(declined, order.currency)} more declined)" if declined else "")
-            + (f", first asked {format_money(first, order.currency)}" if first != found else "")
-            + f", but this request asks {format_money(asked, order.currency)}; nothing was sent. "
-            "Use a new reference for a different refund.",
-        )
-    return _pay_the_rest(case, asked - found)
-
-
-def _settle_own_write(case: Case) -> Action:
-    # This call's write may still land. An earlier attempt's refund under the same tag says
-    # nothing of it (a re-run paying what a declined part left owed): only a tagged refund
-    # new since the write was sent, of the payments and amounts it sent, settles it.
-    sent, before = case.progress.sent, case.progress.before or frozenset()
-    assert sent is not None
-    own = [r for r in case.tagged() if r.id not in before and same_parts(r, sent)]
-    if not own:
-        return _wait_or_give_up(case)
-    declined = next((r for r in own if any(t.status is RefundStatus.FAILED for t in r.transactions)), None)
-    if declined is not None:
-        raise _declined(case, declined)
-    return Finish()
-
-
-def _pay_the_rest(case: Case, owed: Decimal | None) -> Action:
-    # What a declined part left owed goes back by amount (or, for a full refund, as
-    # everything left): Wix no longer offers items a declined refund named. Not while a
-    # write the journal holds may still land: a dead process's attempt to pay it, say.
-    if _journal_in_flight(case):
-        return _wait_for_journal(case)
-    if case.progress.seen.refundability is None:
-        return Read("refundability")
-    if owed is None:
-        return next_write(case)
-    return write_amount(case, owed, None)
-
-
-def _items_declined(case: Case) -> bool:
-    return case.plan.request.by_item and _declined_total(case) > 0
-
-
-def _pay_the_rest_by_item(case: Case) -> Action:
-    _refuse_other_items(case)
-    asked = _asked_money(case)
-    assert asked is not None
-    return _pay_the_rest(case, asked)
-
-
-def _may_still_land(case: Case) -> bool:
-    return case.progress.unknown_for is not None
-
-
-def unknown_outcome(plan: RefundPlan, progress: Progress, why: str, *, tags_readable: bool = True) -> WixOutcomeUnknown:
-    """Return the error that ends a call whose refund may have landed: it names the reference.
-
-    A re-run with the reference is safe only while Wix lists refunds with their reasons
-    (the tag is read from them); when it does not, the error says to check Wix first.
-    """
-    if tags_readable:
-        advice = (
-            f"Running again with reference {progress.reference} is safe: it finds the refund if it landed and "
-            "refunds only if it did not."
-        )
-    else:
-        advice = (
-            "Wix lists refunds here without their reasons, so a re-run could not recognise it: check the order on "
-            "Wix before refunding again."
-        )
-    return WixOutcomeUnknown(
-        f"order {plan.order_id}: the outcome of refund reference {progress.reference} is unknown: {why}. "
-        f"Nothing more was sent. {advice}",
-        operation="refund_payments",
-        order_id=plan.order_id,
-        reference=progress.reference,
-        rerun_safe=tags_readable,
-    )
-
-
-def _wait_or_give_up(case: Case) -> Action:
-    progress = case.progress
-    assert progress.unknown_for is not None
-    assert progress.sent is not None
-    lookalike = unexplained_lookalike(case.transactions, progress.sent, progress.before or frozenset())
-    if lookalike is not None:
-        why = f"refund {lookalike.id}, which lists no reason, appeared with the same payments and amounts and may be it"
-        raise unknown_outcome(case.plan, progress, why, tags_readable=False)
-    if progress.unknown_for >= progress.settle:
-        readable = all(r.reason for r in case.transactions.refunds if r.counted)
-        raise unknown_outcome(
-            case.plan, progress, f"it did not show on Wix within {progress.settle:g}s", tags_readable=readable
-        )
-    return Wait(min(settle_delay(progress.settle_reads), max(progress.settle - progress.unknown_for, 0.0)))
-
-
-def _waiting_for(case: Case) -> list[InFlight]:
-    """Return the journal's writes that may still land and that Wix does not show landed yet (``landed_attempt``)."""
-    return [
-        w
-        for w in case.progress.in_flight
-        if w.left > 0 and landed_attempt(case.transactions, w.reference, w.attempts) is None
-    ]
-
-
-def _journal_in_flight(case: Case) -> bool:
-    return bool(_waiting_for(case))
-
-
-def _wait_for_journal(case: Case) -> Action:
-    # Whoever sent it and whatever became of them: nothing is written on the order until
-    # its refund shows on Wix or its settle window, counted from when it was sent, is over.
-    left = min(w.left for w in _waiting_for(case))
-    return Wait(min(settle_delay(case.progress.settle_reads), left))
-
-
-def _covered_in_full(case: Case) -> bool:
-    # A full refund is done when the listed refunds that did not fail cover the order,
-    # whatever its payment status says.
-    order = case.progress.seen.order
-    assert order is not None
-    return full_refund(case.plan, order) and case.transactions.refunded_total() >= order.total
-
-
-def _nothing_captured(case: Case) -> bool:
-    return case.transactions.captured_total() <= 0
-
-
-def _refuse_no_payments(case: Case) -> Action:
-    order = case.progress.seen.order
-    assert order is not None
-    listed = ", ".join(f"{p.id} ({p.raw_status or 'no status'})" for p in case.transactions.payments) or "none"
-    raise RefundNotSupported(
-        f"order {order.number} ({order.id}) is {order.raw_payment_status} but Wix lists no captured payment "
-        f"to refund (payments: {listed}); nothing was sent. Check the order's payments on Wix.",
-        order_id=order.id,
-    )
-
-
-def _unread_refundability(case: Case) -> bool:
-    return case.progress.seen.refundability is None
-
-
-def _finish(case: Case) -> Action:
-    return Finish()
-
-
-def _always(case: Case) -> bool:
-    return True
-
-
-def _read(what: Literal["transactions", "refundability"]) -> Callable[[Case], Action]:
-    return lambda case: Read(what)
-
-
-def _by_item(case: Case) -> bool:
-    return case.plan.request.by_item
-
-
-# The standard refund, row by row: the first row whose test holds decides the step.
-# fmt: off
-_REFUND_STEPS: tuple[tuple[str, Callable[[Case], bool], Callable[[Case], Action]], ...] = (
-    # when                                              test                     then
-    ("the transactions are not read",                   _unread_transactions,    _read("transactions")),
-    ("the journal's refund is not listed yet",          _unconfirmed,            _answer_from_journal),
-    ("Wix answered this call's refund (2xx)",           _answered,               _settle_answer),
-    ("a refund with this reference is on Wix",          _tag_on_wix,             _finish_tagged),
-    ("this call's refund may still land",               _may_still_land,         _wait_or_give_up),
-    ("a write in the journal may still land",           _journal_in_flight,      _wait_for_journal),
-    ("the listed refunds cover a full refund",          _covered_in_full,        _finish),
-    ("the order is paid but no payment is captured",    _nothing_captured,       _refuse_no_payments),
-    ("refundability is not read",                       _unread_refundability,   _read("refundability")),
-    ("items this reference asked were declined",        _items_declined,         _pay_the_rest_by_item),
-    ("items are asked: check them, price them by Wix",  _by_item,                check_items_then_price),
-    ("otherwise: refund what the request asks",         _always,                 next_write),
-)
-# fmt: on
-
-
-def _next_refund(plan: RefundPlan, progress: Progress) -> Action:
-    case = Case(plan, progress)
-    for _, test, then in _REFUND_STEPS:
-        if test(case):
-            return then(case)
-    raise AssertionError("the last row always matches")  # pragma: no cover
+    return Cancel(restock=step.restock, notify_customer=step.notify_customer)
+
+
+# Each kind of plan step, and the function that gives its next action (``Finish()`` once it is done).
+_NEXT: dict[type, Callable[[Any, RefundPlan, Progress], Action]] = {
+    DeleteFulfillments: _delete_fulfillments,
+    CancelOrder: _cancel_order,
+    RefundPayments: refund_payments,
+}
 
 
 def payment_status_after(order: Order, transactions: OrderTransactions) -> PaymentStatus:
@@ -433,14 +131,53 @@ def payment_status_after(order: Order, transactions: OrderTransactions) -> Payme
     return PaymentStatus.FULLY_REFUNDED if refunded >= order.total else PaymentStatus.PARTIALLY_REFUNDED
 
 
-def reads_for(action: Read, plan: RefundPlan | None, progress: Progress, *, parallel: bool) -> tuple[str, ...]:
-    """Return what to read for ``action``: a standard refund's transactions and refundability together, if parallel."""
+# --- reads -----------------------------------------------------------------------------
+
+
+def reads_for(action: Read, plan: RefundPlan | None, progress: Progress, *, parallel: bool) -> tuple[Part, ...]:
+    """Return what to read for ``action``: with the rest of its route's first reads (``Route.reads``), if parallel.
+
+    Only before anything of them is seen and while no write of this call may still land.
+    """
+    reads = () if plan is None else ROUTES[plan.route].reads
     together = (
         parallel
-        and action.what == "transactions"
-        and plan is not None
-        and plan.route is RefundRoute.STANDARD_REFUND
-        and progress.seen.refundability is None
+        and len(reads) > 1
+        and action.what == reads[0]
         and progress.unknown_for is None
+        and all(getattr(progress.seen, part) is None for part in reads[1:])
     )
-    return ("transactions", "refundability") if together else (action.what,)
+    return reads if together else (action.what,)
+
+
+def first_read(order: Order, request: RefundRequest, *, cutoff: datetime) -> Part | None:
+    """Return what a refund of ``order`` reads first once the order is read (its route's first read), or None.
+
+    None when it writes or ends first, or is refused (the run raises that itself, as after a Get Order).
+    """
+    try:
+        plan = decide_refund(order, request, cutoff=cutoff)
+    except WixRefundError:
+        return None
+    reads = ROUTES[plan.route].reads
+    return reads[0] if reads else None
+
+
+#: The parts of what a run saw that a batch's shared reads may fill in.
+SHARED_PARTS: tuple[Part, ...] = ("order", "transactions", "fulfillments")
+
+
+def stale(seen: Observed, shared: Shared | None, now: float) -> tuple[Part, ...] | None:
+    """Return what to forget of a batch's shared reads before a write, at ``now`` (the shell's clock).
+
+    None while they are fresh (or there are none). Once older than ``shared.max_age``
+    they are not relied on again: the parts of ``seen`` still as the batch read them
+    are returned, to be read again (none, when all were read since).
+    """
+    if shared is None or shared.fresh(now):
+        return None
+    return tuple(
+        part
+        for part in SHARED_PARTS
+        if getattr(shared.seen, part) is not None and getattr(seen, part) is getattr(shared.seen, part)
+    )

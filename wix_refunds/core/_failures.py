@@ -1,4 +1,4 @@
-"""What each failure means, in two tables: for a call (retry or not) and for a write (what is known after it).
+"""What each failure means, in two tables: for a call (``ROWS``: retry or not) and for a write (``ON_FAILURE``).
 
 One row per kind of failure: the HTTP status or httpx failure it comes from, the
 exception it is raised as, whether a read may be sent again, whether a write may
@@ -26,14 +26,20 @@ exhausted" and says a throttled app's calls "will fail", but nowhere that a 429 
 answered before any work is done (https://dev.wix.com/docs/rest/articles/getting-started/errors,
 https://dev.wix.com/docs/rest/articles/get-started/rate-limits). So the write is not resent;
 the flow re-reads Wix first, as after any write whose fate is unknown.
+
+What a failed write then means for the refund is the second table, ``ON_FAILURE``: one
+row per write action and error class (the client's ``WixOutcomeUnknown`` for the rows
+above whose write is unknown, ``WixPreconditionFailed``, ``WixNotFound``), saying how the
+outcome records it and what the call reads again. Any other error ends the call.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 
+from ._actions import Cancel, DeleteOne, Failure, Observed, Progress, Refund, Wait, Write
 from ._errors import (
     InvalidWixData,
     WixAPIError,
@@ -44,19 +50,24 @@ from ._errors import (
     WixOutcomeUnknown,
     WixPreconditionFailed,
     WixRateLimited,
+    WixRefundError,
     WixServerError,
 )
-from ._steps import Cancel, DeleteOne, Failure, Observed, Progress, Refund
+from ._refund_rows import settle_delay, unknown_outcome
+from ._routing import RefundPlan
 
 __all__ = [
-    "FAILURE_KINDS",
-    "FAILURE_TEXT",
     "NEVER_SENT",
+    "ON_FAILURE",
     "ROWS",
     "Meaning",
+    "OnFailure",
     "after_failure",
+    "after_read_failure",
     "is_retryable",
+    "may_still_land",
     "meaning_of",
+    "on_failure",
     "status_error",
 ]
 
@@ -137,53 +148,99 @@ def meaning_of(exc: BaseException) -> Meaning | None:
     return None
 
 
-# The kind of each failure of a write that the table below knows; any other ends the call.
-FAILURE_KINDS: dict[type, Any] = {
-    WixOutcomeUnknown: "unknown",
-    WixPreconditionFailed: "refused",
-    WixNotFound: "not_found",
-}
-FAILURE_TEXT = {"unknown": "outcome unknown", "refused": "refused by Wix", "not_found": "already gone"}
+_Then = Literal["all", "fulfillments", "all_once", "settle", "raise"]
 
 
-_Forget = Literal["all", "fulfillments", "all_once", "settle", "raise"]
+@attrs.frozen
+class OnFailure:
+    """One row of ``ON_FAILURE``: how the outcome records a failed write, and what the call does next."""
 
-# What a failed write means, by step and failure. "unknown": it may have been applied
-# (timeout, reset, 5xx after sending); "refused": Wix answered 428; "not_found": 404.
+    #: What the outcome's record of the write says came of it (then "; re-reading").
+    says: str
+    #: Whether the call now counts as having written (COMPLETED rather than ALREADY_DONE).
+    wrote: bool
+    #: What the call forgets and reads again: everything ("all"), the fulfilments, everything
+    #: but only once for the same write ("all_once": a second refusal ends the call), only the
+    #: transactions, waiting out the settle window ("settle"), or nothing: the error ends the call.
+    then: _Then
+
+
+_UNKNOWN, _REFUSED, _GONE = "outcome unknown", "refused by Wix", "already gone"
+
+# What a failed write means, by the write and the error it failed with; any other error
+# ends the call. WixOutcomeUnknown: it may have been applied (a timeout, a reset, or a 5xx
+# or 429 after sending: the client raises it by the rows above); WixPreconditionFailed:
+# Wix answered 428; WixNotFound: 404.
 # fmt: off
-_ON_FAILURE: dict[tuple[type, str], _Forget] = {
-    # step       failure       what to do
-    (DeleteOne, "unknown"):   "all",           # re-read: a delete applied twice answers 404
-    (DeleteOne, "not_found"): "fulfillments",  # gone already is fine: list them again
-    (DeleteOne, "refused"):   "all_once",
-    (Cancel,    "unknown"):   "all",           # re-read: a cancelled order is not cancelled again
-    (Cancel,    "refused"):   "all_once",      # never branch on a 428's code: re-read, once
-    (Cancel,    "not_found"): "raise",
-    (Refund,    "unknown"):   "settle",        # never resend while it may still land
-    (Refund,    "refused"):   "all_once",      # a 428 is an answer: nothing was refunded
-    (Refund,    "not_found"): "raise",
+ON_FAILURE: dict[tuple[type[Write], type[WixRefundError]], OnFailure] = {
+    # write     error                                 recorded as  wrote  then
+    # re-read: a delete applied twice answers 404; one gone already is fine: list them again
+    (DeleteOne, WixOutcomeUnknown):     OnFailure(_UNKNOWN, True,  "all"),
+    (DeleteOne, WixNotFound):           OnFailure(_GONE,    True,  "fulfillments"),
+    (DeleteOne, WixPreconditionFailed): OnFailure(_REFUSED, False, "all_once"),
+    # re-read: a cancelled order is not cancelled again; never branch on a 428's code: re-read, once
+    (Cancel,    WixOutcomeUnknown):     OnFailure(_UNKNOWN, True,  "all"),
+    (Cancel,    WixPreconditionFailed): OnFailure(_REFUSED, False, "all_once"),
+    (Cancel,    WixNotFound):           OnFailure(_GONE,    False, "raise"),
+    # never resend a refund while it may still land; a 428 is an answer: nothing was refunded
+    (Refund,    WixOutcomeUnknown):     OnFailure(_UNKNOWN, True,  "settle"),
+    (Refund,    WixPreconditionFailed): OnFailure(_REFUSED, False, "all_once"),
+    (Refund,    WixNotFound):           OnFailure(_GONE,    False, "raise"),
 }
 # fmt: on
 
 
+def on_failure(action: Write, error: BaseException) -> OnFailure | None:
+    """Return the row for ``action`` failing with ``error`` (its class or a base class); None: it ends the call."""
+    for cls in error.__class__.__mro__:
+        row = ON_FAILURE.get((action.__class__, cls))
+        if row is not None:
+            return row
+    return None
+
+
 def after_failure(progress: Progress, failure: Failure) -> Progress:
-    """Return what the call knows after a failed write, by the ``_ON_FAILURE`` table.
+    """Return what the call knows after a failed write, by the ``ON_FAILURE`` table.
 
     Raises:
-        WixRefundError: the failure itself, when the table says it ends the call (a
-            second 428 for the same step: Wix will not move).
+        WixRefundError: the failure itself, when the table says it ends the call (no row,
+            "raise", or a second 428 for the same write: Wix will not move).
     """
-    rule = _ON_FAILURE[type(failure.action), failure.kind]
-    wrote = progress.wrote or failure.kind == "unknown"
-    if rule == "raise" or (rule == "all_once" and progress.refused == failure.action):
+    row = on_failure(failure.action, failure.error)
+    if row is None or row.then == "raise" or (row.then == "all_once" and progress.refused == failure.action):
         raise failure.error
-    if rule == "fulfillments":
-        return attrs.evolve(progress, seen=attrs.evolve(progress.seen, fulfillments=None), wrote=True)
-    if rule == "settle":
+    wrote = progress.wrote or row.wrote
+    if row.then == "fulfillments":
+        return attrs.evolve(progress, seen=attrs.evolve(progress.seen, fulfillments=None), wrote=wrote)
+    if row.then == "settle":
         seen = attrs.evolve(progress.seen, transactions=None)
-        return attrs.evolve(progress, seen=seen, wrote=True, unknown_for=0.0, settle_reads=0)
-    refused = failure.action if rule == "all_once" else progress.refused
+        return attrs.evolve(progress, seen=seen, wrote=wrote, unknown_for=0.0, settle_reads=0)
+    refused = failure.action if row.then == "all_once" else progress.refused
     return attrs.evolve(progress, seen=Observed(), wrote=wrote, refused=refused)
+
+
+def may_still_land(error: BaseException) -> bool:
+    """Return whether a write that failed with ``error`` may still be applied by Wix (its outcome is unknown)."""
+    return isinstance(error, WixOutcomeUnknown)
+
+
+def after_read_failure(plan: RefundPlan, progress: Progress, error: WixRefundError, unknown_for: float | None) -> Wait:
+    """Return the wait before reading again after a read failed with ``error``.
+
+    A read that fails while this call's refund may still land (``unknown_for``: for how
+    long, measured by the shell; None when none may) proves nothing: the settle window
+    is waited out all the same, unless the read cannot be retried.
+
+    Raises:
+        WixRefundError: ``error``, when no write of this call may still land.
+        WixOutcomeUnknown: the window is over, or the read cannot succeed by retrying.
+    """
+    if unknown_for is None:
+        raise error
+    if unknown_for >= progress.settle or not is_retryable(error, write=False):
+        why = f"reading Wix to find it failed ({type(error).__name__}: {error})"
+        raise unknown_outcome(plan, progress, why) from error
+    return Wait(min(settle_delay(progress.settle_reads), progress.settle - unknown_for))
 
 
 def is_retryable(exc: BaseException, *, write: bool) -> bool:

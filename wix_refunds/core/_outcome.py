@@ -12,7 +12,8 @@ from ._failures import is_retryable
 from ._items import Calculation
 from ._money import format_money
 from ._orders import Fulfillment, LineItem, Order, OrderStatus, PaymentStatus, RefundRecord, _TextEnum
-from ._routing import RefundPlan, RefundRequest, RefundRoute
+from ._request import RefundRequest
+from ._routing import RefundPlan, RefundRoute
 
 __all__ = [
     "ErrorDict",
@@ -69,10 +70,13 @@ def books_of(
 
 @attrs.frozen(kw_only=True)
 class StepRecord:
-    """One write the refund made (or, in a dry run, would make).
+    """One write action the refund made (or, in a dry run, would make), to carry out a plan step.
 
     Attributes:
-        action: the Wix call (``refund_payments``, ``cancel_order``, ``delete_fulfillment``).
+        action: the kind of write, which is also the Wix call it made and the log field
+            ``step``: ``delete_fulfillment`` (for ``DeleteFulfillments``, or a fulfilment
+            that appeared before a cancel), ``cancel_order`` (``CancelOrder``),
+            ``refund_payments`` (``RefundPayments``).
         target: the ID it acted on (the order, or the fulfilment).
         attempts: how many times it was sent (0 in a dry run).
         result: what came of it (``done``, ``outcome unknown; re-reading``, ...).

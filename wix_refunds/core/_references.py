@@ -22,7 +22,7 @@ import secrets
 from decimal import Decimal
 
 from ._items import AllLeft, Portion
-from ._routing import RefundRequest
+from ._request import RefundRequest
 
 __all__ = [
     "MAX_CUSTOMER_REASON",

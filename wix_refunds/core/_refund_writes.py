@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import attrs
 
+from ._actions import Action, Finish, ItemsAsked, Progress, Read, Refund
 from ._errors import InvalidRequest, RefundNotSupported, WixOutcomeUnknown
 from ._items import check_calculation, check_items
 from ._money import format_money
@@ -18,7 +19,6 @@ from ._orders import Order, OrderTransactions, RefundRecord
 from ._references import customer_reason, reference_of
 from ._routing import RefundPlan
 from ._split import split_full, split_partial
-from ._steps import Action, Finish, ItemsAsked, Progress, Read, Refund
 
 __all__ = [
     "Case",

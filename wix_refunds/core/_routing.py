@@ -1,43 +1,48 @@
-"""decide_refund(): which way an order is refunded. A rules table; no I/O, no clock."""
+"""decide_refund(): which way an order is refunded, and the plan steps that do it. Two tables; no I/O, no clock.
+
+``_RULES`` says which route an order takes (or why it is refused); ``ROUTES`` says, per
+route, the plan steps it takes and what it reads before its first write. A *plan step*
+(``DeleteFulfillments``, ``CancelOrder``, ``RefundPayments``) is what the plan says will
+happen; the engine (``_engine``) derives each *action* (one Wix call or wait) from them.
+"""
 
 from __future__ import annotations
 
 import enum
 import itertools
-import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Union
+from typing import ClassVar, Union
 
 import attrs
 
+from ._actions import Cancel, DeleteOne, Part, Refund
 from ._dates import format_instant
 from ._errors import InvalidRequest, RefundNotSupported
-from ._items import FeeRefund, Portion, RefundItem, _to_portion, check_request_items
-from ._money import check_amount, format_money, parse_amount
+from ._items import FeeRefund, Portion, RefundItem
+from ._money import check_amount, format_money
 from ._orders import FulfillmentStatus as F
 from ._orders import LineItem, Order, _TextEnum
 from ._orders import OrderStatus as S
 from ._orders import PaymentStatus as P
+from ._request import RefundRequest
 
 __all__ = [
+    "ROUTES",
     "STANDARD_REFUND_CUTOFF",
     "CancelOrder",
     "DeleteFulfillments",
+    "PlanStep",
     "RefundPayments",
     "RefundPlan",
-    "RefundRequest",
     "RefundRoute",
+    "Route",
     "decide_refund",
 ]
 
 STANDARD_REFUND_CUTOFF = datetime(2024, 4, 22, tzinfo=timezone.utc)
 """Orders placed at or after this instant take Wix's standard refund; older ones are cancelled."""
-
-MAX_REASON = 200
-MAX_REFERENCE = 64
-_REFERENCE = re.compile(r"[A-Za-z0-9._:/#@+-]+")
 
 
 class RefundRoute(_TextEnum):
@@ -49,88 +54,16 @@ class RefundRoute(_TextEnum):
     NOTHING_TO_DO = "NOTHING_TO_DO"
 
 
-def _check_amount(_: object, attribute: attrs.Attribute[Decimal | None], value: Decimal | None) -> None:
-    if value is None:
-        return
-    # _to_amount has made it a Decimal already.
-    if not value.is_finite():
-        raise InvalidRequest("amount", f"{value} is not a finite amount")
-    if value <= 0:
-        raise InvalidRequest("amount", f"{value} is not above zero")
-
-
-def _check_reason(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
-    if value is not None and len(value) > MAX_REASON:
-        raise InvalidRequest("reason", f"at most {MAX_REASON} characters, got {len(value)}")
-    if value is not None and "[ref:" in value:
-        raise InvalidRequest(
-            "reason", "may not contain '[ref:': the library writes the refund's reference tag itself (use reference=)"
-        )
-
-
-def _check_reference(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
-    if value is None:
-        return
-    if not _REFERENCE.fullmatch(value) or len(value) > MAX_REFERENCE:
-        raise InvalidRequest(
-            "reference",
-            f"{value!r}: use 1 to {MAX_REFERENCE} letters, digits or ._:/#@+- (it is written into Wix's refund reason)",
-        )
-
-
-def _to_amount(value: Decimal | int | str | None) -> Decimal | None:
-    # Plain decimal text only: no 1e1, 1_0 or 12,50 (see _money.parse_amount).
-    return None if value is None else parse_amount(value)
-
-
-def _to_items(value: Iterable[RefundItem]) -> tuple[RefundItem, ...]:
-    return tuple(value)
-
-
-def _to_fees(value: Iterable[FeeRefund]) -> tuple[FeeRefund, ...]:
-    return tuple(value)
-
-
-def _check_items(request: RefundRequest, attribute: attrs.Attribute[tuple[RefundItem, ...]], value: object) -> None:
-    check_request_items(request.items, request.fees)
-
-
-@attrs.frozen(kw_only=True)
-class RefundRequest:
-    """What the caller asks for. ``amount=None`` means everything still refundable.
-
-    ``reference`` is the caller's own ID for this refund; it is written into the
-    refund's reason on Wix, so that a re-run recognises a refund already made.
-
-    ``restock`` restocks everything of an order placed before the cutoff (it is
-    cancelled); a standard refund restocks only the items it names
-    (``RefundItem(..., restock=True)``), and refuses ``restock=True`` rather than
-    restock nothing.
-
-    ``items`` (``RefundItem``: line, quantity, restock), ``shipping`` and ``fees``
-    (``FeeRefund``; each an amount or ``ALL_LEFT``) refund what came back, by item:
-    without ``amount`` the money is Wix's Calculate Refund total for them; with an
-    ``amount`` (your own fees taken off) it is sent as given, if not above Wix's total.
-    """
-
-    amount: Decimal | None = attrs.field(default=None, converter=_to_amount, validator=_check_amount)
-    reason: str | None = attrs.field(default=None, validator=_check_reason)
-    reference: str | None = attrs.field(default=None, validator=_check_reference)
-    restock: bool = False
-    notify_customer: bool = False
-    items: tuple[RefundItem, ...] = attrs.field(default=(), converter=_to_items, validator=_check_items)
-    shipping: Portion | None = attrs.field(default=None, converter=_to_portion)
-    fees: tuple[FeeRefund, ...] = attrs.field(default=(), converter=_to_fees)
-
-    @property
-    def by_item(self) -> bool:
-        """Return whether this refunds items, shipping or fees (priced by Wix), not just an amount."""
-        return bool(self.items or self.fees) or self.shipping is not None
-
-
 @attrs.frozen(kw_only=True)
 class DeleteFulfillments:
     """Delete every fulfilment of the order (each is listed, then deleted)."""
+
+    kind: ClassVar[str] = DeleteOne.kind
+
+    @classmethod
+    def planned(cls, order: Order, request: RefundRequest, amount: Decimal | None) -> DeleteFulfillments:
+        """Return the step for ``order`` (one value serves every order)."""
+        return _DELETE
 
     def describe(self) -> str:
         """Return the step as a phrase a person reads."""
@@ -141,8 +74,15 @@ class DeleteFulfillments:
 class CancelOrder:
     """Cancel the order on Wix."""
 
+    kind: ClassVar[str] = Cancel.kind
+
     restock: bool = False
     notify_customer: bool = False
+
+    @classmethod
+    def planned(cls, order: Order, request: RefundRequest, amount: Decimal | None) -> CancelOrder:
+        """Return the step that cancels ``order`` as ``request`` asks (restock all, email the buyer)."""
+        return _CANCELS[request.restock, request.notify_customer]
 
     def describe(self) -> str:
         """Return the step as a phrase a person reads."""
@@ -154,11 +94,26 @@ class CancelOrder:
 class RefundPayments:
     """Refund the order's payments through Wix Order Billing (by item when ``items`` name any)."""
 
+    kind: ClassVar[str] = Refund.kind
+
     amount: Decimal | None
     currency: str
     items: tuple[RefundItem, ...] = ()
     shipping: Portion | None = None
     fees: tuple[FeeRefund, ...] = ()
+
+    @classmethod
+    def planned(cls, order: Order, request: RefundRequest, amount: Decimal | None) -> RefundPayments:
+        """Return the step that refunds ``amount`` (None: all left) or the items ``request`` names.
+
+        Raises:
+            InvalidRequest: ``request.restock`` (it would restock nothing: items name what to restock).
+        """
+        if request.restock:
+            raise InvalidRequest("restock", _RESTOCK_NAMES_ITEMS.format(order=order.number, id=order.id))
+        return cls(
+            amount=amount, currency=order.currency, items=request.items, shipping=request.shipping, fees=request.fees
+        )
 
     def describe(self) -> str:
         """Return the step as a phrase a person reads."""
@@ -182,7 +137,16 @@ def _portion(value: Portion, currency: str) -> str:
     return format_money(value, currency) if isinstance(value, Decimal) else "all that is left"
 
 
-Step = Union[DeleteFulfillments, CancelOrder, RefundPayments]
+#: A plan step: what the plan says will happen (the engine turns each into actions).
+PlanStep = Union[DeleteFulfillments, CancelOrder, RefundPayments]
+
+# Plan steps are immutable values: those without parameters of their own are built once.
+_DELETE = DeleteFulfillments()
+_CANCELS = {
+    (restock, notify): CancelOrder(restock=restock, notify_customer=notify)
+    for restock in (False, True)
+    for notify in (False, True)
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -195,7 +159,7 @@ class RefundPlan:
 
     order_id: str
     route: RefundRoute
-    steps: tuple[Step, ...]
+    steps: tuple[PlanStep, ...]
     placed: datetime
     order_number: str = ""
     cutoff: datetime = STANDARD_REFUND_CUTOFF
@@ -207,12 +171,68 @@ class RefundPlan:
     @property
     def reason(self) -> str:
         """Return the rule applied, as a sentence a person can read."""
-        return f"{_when(self.placed, self.cutoff)}, and {self.state}: {_STEP_TEXT[self.route]}"
+        return f"{_when(self.placed, self.cutoff)}, and {self.state}: {ROUTES[self.route].says}"
 
 
 def _when(placed: datetime, cutoff: datetime) -> str:
     side = "on or after" if placed >= cutoff else "before"
     return f"placed {format_instant(placed)}, {side} the {cutoff.date().isoformat()} cutoff"
+
+
+# --- the routes table -------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Route:
+    """One route: its plan steps, what it reads first, whether its write is tagged, what it says."""
+
+    #: Its plan steps, in order; each built from the order and the request by ``planned``.
+    steps: tuple[type[PlanStep], ...]
+    #: What it reads besides the order before its first write, in the order the engine asks:
+    #: read side by side when the driver can, with the order when speculating, and shared
+    #: by a batch (the first).
+    reads: tuple[Part, ...]
+    #: Whether its write moves money under the call's reference: tagged with it, recorded
+    #: in the journal first, and named in the outcome and in errors.
+    tagged: bool
+    #: The order's state the rule looked at, as the plan's reason names it.
+    state: Callable[[Order], str]
+    #: The rule applied, as the plan's reason ends.
+    says: str
+
+
+def _paid(order: Order) -> str:
+    return f"paid ({order.raw_payment_status})"
+
+
+def _fulfilment(order: Order) -> str:
+    return order.raw_fulfillment_status
+
+
+def _already(order: Order) -> str:
+    # Only an order placed before the cutoff is ever NOTHING_TO_DO (see _RULES).
+    return f"already {order.raw_status if order.status is S.CANCELED else order.raw_payment_status}"
+
+
+ROUTES: dict[RefundRoute, Route] = {
+    RefundRoute.STANDARD_REFUND: Route(
+        steps=(RefundPayments,),
+        reads=("transactions", "refundability"),
+        tagged=True,
+        state=_paid,
+        says="refund its payments through Wix",
+    ),
+    RefundRoute.CANCEL: Route(steps=(CancelOrder,), reads=(), tagged=False, state=_fulfilment, says="cancel it"),
+    RefundRoute.UNFULFILL_THEN_CANCEL: Route(
+        steps=(DeleteFulfillments, CancelOrder),
+        reads=("fulfillments",),
+        tagged=False,
+        state=_fulfilment,
+        says="delete its fulfilments, then cancel it",
+    ),
+    RefundRoute.NOTHING_TO_DO: Route(steps=(), reads=(), tagged=False, state=_already, says="nothing to do"),
+}
+"""Every route's row: what ``decide_refund`` plans for it, and what the engine and the shell read from it."""
 
 
 # --- the rules table --------------------------------------------------------------
@@ -310,24 +330,6 @@ RULES_TABLE = _expand(_RULES)
 """Every (era, status, payment status, fulfilment status, amount kind) the rules cover."""
 
 _FULL_REFUND = RefundRequest()
-# Steps are immutable values: the few cancel plans are built once.
-_CANCEL_STEPS: dict[tuple[RefundRoute, bool, bool], tuple[Step, ...]] = {
-    (route, restock, notify): (
-        (DeleteFulfillments(), CancelOrder(restock=restock, notify_customer=notify))
-        if route is RefundRoute.UNFULFILL_THEN_CANCEL
-        else (CancelOrder(restock=restock, notify_customer=notify),)
-    )
-    for route in (RefundRoute.CANCEL, RefundRoute.UNFULFILL_THEN_CANCEL)
-    for restock in (False, True)
-    for notify in (False, True)
-}
-
-_STEP_TEXT = {
-    RefundRoute.STANDARD_REFUND: "refund its payments through Wix",
-    RefundRoute.CANCEL: "cancel it",
-    RefundRoute.UNFULFILL_THEN_CANCEL: "delete its fulfilments, then cancel it",
-    RefundRoute.NOTHING_TO_DO: "nothing to do",
-}
 
 
 def _unknown_fields(order: Order) -> list[str]:
@@ -378,37 +380,15 @@ def decide_refund(
     outcome = RULES_TABLE.get((era, order.status, order.payment_status, order.fulfillment_status, kind))
     if outcome is None or outcome.__class__ is not RefundRoute:
         raise RefundNotSupported(_refusal(order, cutoff, kind, outcome), order_id=order.id)
-    steps: tuple[Step, ...]
-    if outcome is _STANDARD:
-        if request.restock:
-            raise InvalidRequest("restock", _RESTOCK_NAMES_ITEMS.format(order=order.number, id=order.id))
-        if by_item:
-            payments = RefundPayments(
-                amount=amount,
-                currency=order.currency,
-                items=request.items,
-                shipping=request.shipping,
-                fees=request.fees,
-            )
-        else:
-            payments = RefundPayments(amount=amount, currency=order.currency)
-        steps = (payments,)
-        state = f"paid ({order.raw_payment_status})"
-    elif outcome is _NOTHING:
-        steps = ()
-        canceled = order.status is S.CANCELED and era is _BEFORE
-        state = f"already {order.raw_status if canceled else order.raw_payment_status}"
-    else:
-        steps = _CANCEL_STEPS[outcome, request.restock, request.notify_customer]
-        state = order.raw_fulfillment_status
+    route = ROUTES[outcome]
     return RefundPlan(
         order_id=order.id,
         order_number=order.number,
         route=outcome,
-        steps=steps,
+        steps=tuple([step.planned(order, request, amount) for step in route.steps]),
         placed=order.created_at,
         cutoff=cutoff,
-        state=state,
+        state=route.state(order),
         request=request,
         line_items=order.line_items,
     )

@@ -13,11 +13,11 @@ from decimal import Decimal
 
 import attrs
 
+from ._actions import PaymentRefund
 from ._errors import RefundNotSupported
 from ._money import check_read_amount, format_money
 from ._orders import Order, OrderTransactions, Payment, PaymentRecordStatus, PaymentRefundability, Refundability
 from ._routing import RefundPlan
-from ._steps import PaymentRefund
 
 __all__ = ["split_full", "split_partial"]
 

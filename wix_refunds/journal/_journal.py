@@ -42,7 +42,7 @@ from ..client._retry import RateLimiter
 from ..core._errors import JournalError
 from ..core._money import amount_key, format_money
 from ..core._orders import LineItem, RefundRecord, RefundStatus, RefundTransaction
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ._locks import HeldLock, InProcessLocks, OrderLocks
 from ._shared_limit import LimitPlace, SharesLimit
 

@@ -13,13 +13,15 @@ standard refund read on its own costs four requests, read as a group about two::
 Lock, then read: an order is locked before its group is read and stays locked until its
 refund ends, so what a write relies on is as fresh as a single read would be. A run whose
 shared reads are older than ``max_age`` reads again before writing (``_Run``). From its
-seed a run goes exactly as ``refund_order_async`` would: the engine decides every step
+seed a run goes exactly as ``refund_order_async`` would: the engine decides every action
 from what was seen, and after a failed write it forgets and reads that order on its own.
+``group_size=1`` is the same batch with groups of one: nothing is read together, and each
+worker locks its order itself (waiting for it, as a single refund does) before reading it.
 
 An order another worker holds is tried again in a later group, and after ``_DEFER_TRIES``
 tries waits for its lock; an order listed twice waits for its first copy. Reading ahead
 stops at 2 x concurrency runs waiting, so at most group_size + 3 x concurrency orders (and
-locks) are in hand at once.
+locks) are in hand at once (with groups of one, only the concurrency's locks).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from ..client._client import AsyncWixClient
 from ..client._log import log_event
 from ..core._errors import WixRefundError
 from ..core._outcome import OutcomeStatus, RefundOutcome
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ..journal._journal import Journal
 from ..journal._locks import HeldLock, OrderLocks, lock_key
 from ._drivers import BatchItem, _drive_async
@@ -220,11 +222,8 @@ class _Batch:
 
         try:
             while (group := await self._next_group()) is not None:
-                held = await self._lock(group)
-                if held:
-                    await self.reads.seed([work.item.run for work in held])
-                    for work in held:
-                        self.ready.put_nowait(work)
+                for work in await self._read_together(group):
+                    self.ready.put_nowait(work)
                 while self.ready.qsize() >= self.lookahead:
                     self.taken.clear()
                     await self.taken.wait()
@@ -328,6 +327,20 @@ class _Batch:
             return None
         return _Item(run=run, key=lock_key(self.client.credentials.site_id, run.order_id))
 
+    async def _read_together(self, group: list[_Item]) -> list[_Work]:
+        """Return the group's works, locked and seeded with its shared reads (the others are deferred).
+
+        Groups of one (``group_size=1``) read nothing together: each order is read as
+        ``refund_order_async`` reads it, and its worker takes its lock itself, waiting
+        for it as a single refund does. Lock, then read, holds either way.
+        """
+        if self.settings.group_size == 1:
+            return [_Work(item=item, hold=None) for item in group]
+        held = await self._lock(group)
+        if held:
+            await self.reads.seed([work.item.run for work in held])
+        return held
+
     async def _lock(self, group: list[_Item]) -> list[_Work]:
         """Return the group's works whose lock was had now; defer the others."""
         import asyncio
@@ -374,21 +387,17 @@ async def outcomes(
     """Yield the outcome of every item of ``source`` as it finishes (see ``refund_orders_async``)."""
     import asyncio
 
-    batch = _Batch(client, source, settings) if settings.group_size > 1 else None
-    if batch is None:
-        results, tasks = _one_by_one(client, source, settings)
-    else:
-        results = batch.results
-        tasks = [
-            asyncio.ensure_future(batch.feed()),
-            asyncio.ensure_future(batch.plan()),
-            *(asyncio.ensure_future(batch.work()) for _ in range(settings.concurrency)),
-        ]
-    # Either way each of the ``concurrency`` workers puts None on ``results`` as it ends.
+    batch = _Batch(client, source, settings)
+    tasks = [
+        asyncio.ensure_future(batch.feed()),
+        asyncio.ensure_future(batch.plan()),
+        *(asyncio.ensure_future(batch.work()) for _ in range(settings.concurrency)),
+    ]
+    # Each of the ``concurrency`` workers puts None on ``results`` as it ends.
     running = settings.concurrency
     try:
         while running:
-            result = await results.get()
+            result = await batch.results.get()
             if result is None:
                 running -= 1
             elif isinstance(result, BaseException):
@@ -399,36 +408,4 @@ async def outcomes(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if batch is not None:
-            await batch.close()
-
-
-def _one_by_one(
-    client: AsyncWixClient, source: AsyncIterator[BatchItem], settings: Settings
-) -> tuple[asyncio.Queue[RefundOutcome | BaseException | None], list[asyncio.Task[None]]]:
-    """Return the results and the started workers of a batch that reads every order on its own (``group_size=1``)."""
-    import asyncio
-
-    take = asyncio.Lock()
-    results: asyncio.Queue[RefundOutcome | BaseException | None] = asyncio.Queue(maxsize=settings.concurrency)
-
-    async def worker() -> None:
-        try:
-            while True:
-                async with take:
-                    try:
-                        item = await anext(source)
-                    except StopAsyncIteration:
-                        break
-                order_id, request, context = item[0], item[1], item[2] if len(item) > 2 else None
-                run = _new_run(client, order_id, request, context, dry_run=settings.dry_run, cutoff=settings.cutoff)
-                if not isinstance(run, RefundOutcome):
-                    run = await _run_locked(client, run, settings.journal)
-                await results.put(run)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # a bug, a stop, or the caller's iterator failing: surface it
-            await results.put(exc)
-        await results.put(None)
-
-    return results, [asyncio.ensure_future(worker()) for _ in range(settings.concurrency)]
+        await batch.close()

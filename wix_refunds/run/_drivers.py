@@ -22,7 +22,7 @@ from ..core._errors import (
     WixRefundError,
 )
 from ..core._outcome import RefundOutcome
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ..journal._journal import EntryState, Journal, JournalEntry, MemoryJournal, holder_here, in_thread
 from ..journal._journal_sql import SqliteJournal
 from ..journal._locks import FileLocks, HeldLock, OrderLocks
@@ -32,7 +32,7 @@ from ._run import _Run as _Run
 from ._run_journal import Intend, JournalAsk, LoadEntries, Record
 from ._speculate import Together
 
-__all__ = ["BatchItem", "JournalPort", "Steps", "journal_of", "writes"]
+__all__ = ["BatchItem", "JournalPort", "Asks", "journal_of", "writes"]
 
 # One item of a batch: (order ID, request) or (order ID, request, context).
 BatchItem = Union[tuple[str, RefundRequest | None], tuple[str, RefundRequest | None, Any]]
@@ -107,7 +107,7 @@ class JournalPort:
         return self.journal.intend(entry, self.held, ask.seen)
 
 
-class Steps:
+class Asks:
     """A run's asks, one at a time, for a driver that answers each (``send``) or fails it (``throw``).
 
     Iterating yields the asks until the flow returns; its outcome is then ``outcome``.
@@ -137,9 +137,9 @@ class Steps:
         """Hand the failure of the current ask to the flow."""
         self._advance(lambda: self._flow.throw(exc))
 
-    def _advance(self, step: Callable[[], _Ask]) -> None:
+    def _advance(self, move: Callable[[], _Ask]) -> None:
         try:
-            self._ask = step()
+            self._ask = move()
         except StopIteration as stop:
             self._outcome = stop.value
 
@@ -152,33 +152,33 @@ def writes(ask: _Ask) -> bool:
 def _drive(client: WixClient, run: _Run, held: HeldLock, journal: Journal) -> RefundOutcome:
     port = JournalPort(journal, client.credentials.site_id, run.order_id, held)
     with run.traced() as finished:
-        steps = Steps(run)
-        for ask in steps:
+        asks = Asks(run)
+        for ask in asks:
             if writes(ask):
                 held.check()
             try:
                 answer = _answer(client, ask, port)
             except WixRefundError as exc:
-                steps.throw(exc)
+                asks.throw(exc)
             else:
-                steps.send(answer)
-        return finished(steps.outcome)
+                asks.send(answer)
+        return finished(asks.outcome)
 
 
 async def _drive_async(client: AsyncWixClient, run: _Run, held: HeldLock, journal: Journal) -> RefundOutcome:
     port = JournalPort(journal, client.credentials.site_id, run.order_id, held)
     with run.traced() as finished:
-        steps = Steps(run)
-        for ask in steps:
+        asks = Asks(run)
+        for ask in asks:
             if writes(ask) or isinstance(ask, Intend):
                 await held.check_async()
             try:
                 answer = await _answer_async(client, ask, port)
             except WixRefundError as exc:
-                steps.throw(exc)
+                asks.throw(exc)
             else:
-                steps.send(answer)
-        return finished(steps.outcome)
+                asks.send(answer)
+        return finished(asks.outcome)
 
 
 def _answer(client: WixClient, ask: _Ask, port: JournalPort) -> Any:

@@ -1,4 +1,4 @@
-"""refund_order(), refund_order_async() and refund_orders_async(): observe, step, act, repeat.
+"""refund_order(), refund_order_async() and refund_orders_async(): observe, decide, act, repeat.
 
 One generator, ``_Run.flow`` (in ``_run``), holds the loop; it yields the Wix calls it needs
 and receives their answers. The drivers (``_drivers``) only send those calls, sync or async,
@@ -22,7 +22,8 @@ from ..core._errors import (
 )
 from ..core._outcome import OutcomeStatus, RefundOutcome, StepRecord
 from ..core._references import new_reference
-from ..core._routing import STANDARD_REFUND_CUTOFF, RefundRequest
+from ..core._request import RefundRequest
+from ..core._routing import STANDARD_REFUND_CUTOFF
 from ..journal._journal import Journal
 from ..journal._locks import OrderLocks, lock_key
 from ..wix import _more_calls
@@ -54,7 +55,7 @@ def refund_order(
 ) -> RefundOutcome:
     """Refund one order exactly once and return what was done.
 
-    Safe to run again: every step is decided from what Wix shows. Every refund
+    Safe to run again: every action is decided from what Wix shows. Every refund
     carries the request's ``reference`` (or one the call makes, returned in the
     outcome and in errors), so a re-run with the same reference finds it
     (``ALREADY_DONE``) and never refunds again.

@@ -16,7 +16,7 @@ from ..client._client import AsyncWixClient, WixClient
 from ..core._engine import tagged_refunds
 from ..core._money import format_money
 from ..core._orders import OrderTransactions, RefundRecord, RefundStatus, _TextEnum
-from ..core._routing import RefundRequest
+from ..core._request import RefundRequest
 from ..wix import _wire
 
 __all__ = ["RefundState", "RefundStatusDict", "RefundStatusReport", "refund_status", "refund_status_async"]

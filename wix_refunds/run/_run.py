@@ -1,4 +1,4 @@
-"""_Run: one refund's observe, step, act loop, as a generator that does no I/O.
+"""_Run: one refund's observe, decide, act loop, as a generator that does no I/O.
 
 ``_Run.flow`` yields the Wix calls it needs (a call, reads to send side by side, or a
 wait) and receives their answers; ``_execute``'s drivers, sync and async, only send
@@ -20,37 +20,28 @@ import attrs
 
 from ..client._log import log_event
 from ..client._tracing import Span, span
-from ..core._engine import (
+from ..core._actions import (
     Cancel,
     DeleteOne,
     Failure,
     Finish,
+    ItemsAsked,
     Observed,
     Progress,
     Read,
     Refund,
+    Shared,
     Wait,
-    after_failure,
-    next_action,
-    payment_status_after,
-    reads_for,
-    settle_delay,
-    tagged_refunds,
-    unknown_outcome,
+    Write,
 )
-from ..core._errors import (
-    WixAPIError,
-    WixNotFound,
-    WixOutcomeUnknown,
-    WixPreconditionFailed,
-    WixRefundError,
-)
-from ..core._failures import FAILURE_KINDS, FAILURE_TEXT, is_retryable
-from ..core._orders import Fulfillment, Order, RefundRecord, RefundStatus
+from ..core._engine import next_action, payment_status_after, reads_for, stale, tagged_refunds
+from ..core._errors import WixAPIError, WixRefundError
+from ..core._failures import after_failure, after_read_failure, may_still_land, on_failure
+from ..core._orders import Fulfillment, RefundRecord, RefundStatus
 from ..core._outcome import OutcomeStatus, RefundOutcome, StepRecord, books_of
 from ..core._references import new_reference
-from ..core._routing import RefundPlan, RefundRequest, RefundRoute, decide_refund
-from ..core._steps import ItemsAsked
+from ..core._request import RefundRequest
+from ..core._routing import ROUTES, RefundPlan, decide_refund
 from ..journal._journal import EntryState, asked_of, record_to_text
 from ..wix import _wire
 from ._run_journal import JournalAsk, LoadEntries, RunJournal
@@ -65,9 +56,6 @@ _MAX_ACTIONS = 250
 # as a tuple in the same order; ``Together``: each failure is an answer), wait before
 # reading again, or use the journal.
 _Ask = Union[_wire.WireCall[Any], tuple[_wire.WireCall[Any], ...], Together, Wait, JournalAsk]
-
-# The parts of what a run saw that a batch's shared reads may have filled in.
-_SHARED_PARTS = ("order", "transactions", "fulfillments")
 
 
 class _Run:
@@ -96,7 +84,8 @@ class _Run:
         self.clock = clock
         self.plan: RefundPlan | None = None
         self.progress = Progress(reference=self.reference, dry_run=dry_run, settle=settle)
-        self.steps: list[StepRecord] = []
+        # A record of each write (the outcome's ``steps``).
+        self.records: list[StepRecord] = []
         self.deleted: list[Fulfillment] = []
         self.deleting: dict[str, Fulfillment] = {}
         self.unknown_since: float | None = None
@@ -106,36 +95,20 @@ class _Run:
         # Whether the driver may send two reads at once (the async one), and whether to read a
         # standard refund's transactions and refundability with the order, before the route is known.
         self.parallel, self.speculate = parallel, parallel and speculate
-        # What a batch's shared reads showed, when (self.clock), and how long it may be relied on.
-        self.shared: Observed | None = None
-        self.shared_at = 0.0
-        self.max_age = 0.0
+        # What a batch's shared reads showed of the order, when (self.clock), and for how long.
+        self.shared: Shared | None = None
 
     def seed(self, shared: Observed, *, at: float, max_age: float) -> None:
         """Start from what a batch read at ``at`` (the order, and maybe transactions or fulfilments)."""
-        self.shared, self.shared_at, self.max_age = shared, at, max_age
+        self.shared = Shared(seen=shared, at=at, max_age=max_age)
 
-    def _shared_order(self) -> Order | None:
-        """Return the order the batch read, if there is one still fresh enough to plan from; else None."""
-        if self.shared is None or self.shared.order is None or self._too_old():
-            self.shared = None
-            return None
-        return self.shared.order
-
-    def _too_old(self) -> bool:
-        return self.clock() - self.shared_at > self.max_age
-
-    def _forget_old_shared(self) -> bool:
-        """Forget what the batch read, if it is older than the bound and still relied on; return whether it was."""
-        if self.shared is None or not self._too_old():
+    def _forget_stale(self) -> bool:
+        """Forget the batch's reads once too old to write on (``stale``); return whether a part relied on them."""
+        old = stale(self.progress.seen, self.shared, self.clock())
+        if old is None:
             return False
-        seen, shared = self.progress.seen, self.shared
-        old = {
-            part: None
-            for part in _SHARED_PARTS
-            if getattr(shared, part) is not None and getattr(seen, part) is getattr(shared, part)
-        }
-        self.shared = None
+        shared, self.shared = self.shared, None
+        assert shared is not None
         if not old:
             return False
         log_event(
@@ -143,25 +116,23 @@ class _Run:
             "order %s: the batch read %s %.1fs ago, more than %gs: reading again before writing",
             self.order_id,
             ", ".join(old),
-            self.clock() - self.shared_at,
-            self.max_age,
+            self.clock() - shared.at,
+            shared.max_age,
             order_id=self.order_id,
             reference=self.reference,
         )
-        self._seen(**old)
+        self._seen(**dict.fromkeys(old))
         return True
 
-    def _record(
-        self, call: _wire.WireCall[Any], action: DeleteOne | Cancel | Refund, attempts: int, result: str
-    ) -> None:
+    def _record(self, call: _wire.WireCall[Any], action: Write, attempts: int, result: str) -> None:
         amount = outside = None
         if isinstance(action, Refund):
             amount = action.amount
             outside = sum((p.amount for p in action.payment_refunds if p.external and p.amount), Decimal(0))
         target = call.target or self.order_id
-        self.steps.append(
+        self.records.append(
             StepRecord(
-                action=call.operation,
+                action=action.kind,
                 target=target,
                 attempts=attempts,
                 result=result,
@@ -175,13 +146,13 @@ class _Run:
             "order %s route %s: %s %s -> %s (attempts %d)",
             self.order_id,
             route,
-            call.operation,
+            action.kind,
             target,
             result,
             attempts,
             order_id=self.order_id,
             route=route,
-            step=call.operation,
+            step=action.kind,
             attempt=attempts,
             reference=self.reference,
         )
@@ -209,7 +180,7 @@ class _Run:
         if what == "fulfillments":
             self._gone(value)
 
-    def _write_call(self, action: DeleteOne | Cancel | Refund) -> _wire.WireCall[Any]:
+    def _write_call(self, action: Write) -> _wire.WireCall[Any]:
         if isinstance(action, DeleteOne):
             return _wire.delete_fulfillment(self.order_id, action.fulfillment_id)
         if isinstance(action, Cancel):
@@ -235,24 +206,26 @@ class _Run:
 
     def flow(self) -> Generator[_Ask, Any, RefundOutcome]:
         """Yield the Wix calls (and settle waits) the refund needs; return its outcome."""
-        order, speculative = self._shared_order(), dict[str, Any]()
+        # A batch's shared reads are planned from only while fresh (``Shared.fresh``).
+        if self.shared is not None and (self.shared.seen.order is None or not self.shared.fresh(self.clock())):
+            self.shared = None
+        order = None if self.shared is None else self.shared.seen.order
+        speculative: dict[str, Any] = {}
         if order is None:
             # In parallel, a standard refund's other reads go out with the order's (``_speculate``).
             order, speculative = yield from first_reads(self.order_id, speculate=self.speculate)
         self.plan = decide_refund(order, self.request, cutoff=self.cutoff)
         self._seen(order=order)
         if self.shared is not None:
-            self._seen(transactions=self.shared.transactions, fulfillments=self.shared.fulfillments)
+            self._seen(transactions=self.shared.seen.transactions, fulfillments=self.shared.seen.fulfillments)
         for what, value in speculated(self.plan, speculative).items():
             self._saw(what, value)
-        if self.plan.route is RefundRoute.STANDARD_REFUND and not self.progress.dry_run:
+        if ROUTES[self.plan.route].tagged and not self.progress.dry_run:
             entries, now = yield LoadEntries()
             self.journal.load(entries, now, at=self.clock(), slept=self.slept, currency=order.currency)
         for _ in range(_MAX_ACTIONS):
             if self.unknown_since is not None:
-                # Wait times count even when a test's sleep does not really sleep.
-                elapsed = max(self.clock() - self.unknown_since, self.waited)
-                self.progress = attrs.evolve(self.progress, unknown_for=elapsed)
+                self.progress = attrs.evolve(self.progress, unknown_for=self._unknown_for())
             # How long ago each write the journal holds was sent, as of now.
             in_flight, unconfirmed = self.journal.view(at=self.clock(), slept=self.slept)
             self.progress = attrs.evolve(self.progress, in_flight=in_flight, unconfirmed=unconfirmed)
@@ -274,19 +247,16 @@ class _Run:
                     else:
                         answers = yield tuple(self._read_call(what) for what in whats)
                 except WixRefundError as exc:
-                    if self.unknown_since is None:
-                        raise
-                    # A read that fails while this call's refund may still land proves
-                    # nothing: keep waiting out the window, then report the outcome unknown.
-                    yield from self._settle_read_failed(exc)
+                    wait = after_read_failure(self.plan, self.progress, exc, self._unknown_for())
+                    yield from self._wait(wait.seconds)
                     continue
                 for what, answer in zip(whats, answers):
                     self._saw(what, answer.value)
                 continue
-            if self._forget_old_shared():
+            if self._forget_stale():
                 continue
             yield from self._write(action)
-        raise WixRefundError(f"order {self.order_id}: Wix did not settle after {_MAX_ACTIONS} steps")
+        raise WixRefundError(f"order {self.order_id}: Wix did not settle after {_MAX_ACTIONS} actions")
 
     def _wait(self, seconds: float) -> Generator[_Ask, Any, None]:
         """Wait ``seconds`` in the settle window, then forget the transactions (they are read again)."""
@@ -297,18 +267,14 @@ class _Run:
         self._seen(transactions=None, refundability=None, availability=None, calculation=None)
         self.progress = attrs.evolve(self.progress, settle_reads=self.progress.settle_reads + 1)
 
-    def _settle_read_failed(self, exc: WixRefundError) -> Generator[_Ask, Any, None]:
-        assert self.plan is not None
-        assert self.unknown_since is not None
-        elapsed = max(self.clock() - self.unknown_since, self.waited)
-        if elapsed >= self.progress.settle or not is_retryable(exc, write=False):
-            raise unknown_outcome(
-                self.plan, self.progress, f"reading Wix to find it failed ({type(exc).__name__}: {exc})"
-            ) from exc
-        left = self.progress.settle - elapsed
-        yield from self._wait(min(settle_delay(self.progress.settle_reads), left))
+    def _unknown_for(self) -> float | None:
+        """Return how long this call's refund has been of unknown outcome (None: it is not)."""
+        if self.unknown_since is None:
+            return None
+        # Wait times count even when a test's sleep does not really sleep.
+        return max(self.clock() - self.unknown_since, self.waited)
 
-    def _write(self, action: DeleteOne | Cancel | Refund) -> Generator[_Ask, Any, None]:
+    def _write(self, action: Write) -> Generator[_Ask, Any, None]:
         call = self._write_call(action)
         if isinstance(action, Refund):
             before = self.progress.before
@@ -325,16 +291,16 @@ class _Run:
         try:
             sent = yield call
         except WixRefundError as exc:
-            if isinstance(action, Refund) and not isinstance(exc, WixOutcomeUnknown):
+            if isinstance(action, Refund) and not may_still_land(exc):
                 # Wix answered, or never had it: nothing of this write will land.
                 yield self.journal.ended(EntryState.REFUSED, error=f"{type(exc).__name__}: {exc}")
-            if not isinstance(exc, (WixOutcomeUnknown, WixPreconditionFailed, WixNotFound)):
+            row = on_failure(action, exc)
+            if row is None:
                 raise
-            kind = FAILURE_KINDS[type(exc)]
-            self._record(call, action, exc.attempts, f"{FAILURE_TEXT[kind]}; re-reading")
-            if kind == "unknown" and isinstance(action, Refund):
+            self._record(call, action, exc.attempts, f"{row.says}; re-reading")
+            if row.then == "settle":
                 self.unknown_since, self.waited = self.clock(), 0.0
-            self.progress = after_failure(self.progress, Failure(action=action, kind=kind, error=exc))
+            self.progress = after_failure(self.progress, Failure(action=action, error=exc))
             return
         self.progress = attrs.evolve(self.progress, wrote=True)
         self._record(call, action, sent.attempts, "done")
@@ -364,7 +330,7 @@ class _Run:
 
     def _own_refunds(self) -> list[RefundRecord]:
         """Return this reference's refunds: those Wix lists, and Wix's answers it does not list yet."""
-        if self.plan is None or self.plan.route is not RefundRoute.STANDARD_REFUND:
+        if self.plan is None or not ROUTES[self.plan.route].tagged:
             return []
         transactions = self.progress.seen.transactions
         own = [] if transactions is None else tagged_refunds(transactions, self.reference)
@@ -385,16 +351,16 @@ class _Run:
         payment_status = None
         if order is not None:
             payment_status = payment_status_after(order, transactions) if transactions else order.payment_status
-        standard = self.plan is not None and self.plan.route is RefundRoute.STANDARD_REFUND
+        tagged = self.plan is None or ROUTES[self.plan.route].tagged
         return RefundOutcome(
             order_id=self.order_id,
             status=status,
             route=None if self.plan is None else self.plan.route,
             reason=None if self.plan is None else self.plan.reason,
-            reference=self.reference if standard or self.plan is None else None,
+            reference=self.reference if tagged else None,
             request=self.asked,
             context=self.context,
-            steps=tuple(self.steps),
+            steps=tuple(self.records),
             refunded=moved,
             refunded_outside_wix=outside,
             currency=None if order is None else order.currency,
@@ -410,7 +376,7 @@ class _Run:
 
     def failed(self, exc: WixRefundError, current: Span) -> None:
         """Give ``exc`` this run's reference (for a re-run) and log it once, at INFO: it is returned or raised."""
-        if exc.reference is None and (self.plan is None or self.plan.route is RefundRoute.STANDARD_REFUND):
+        if exc.reference is None and (self.plan is None or ROUTES[self.plan.route].tagged):
             exc.reference = self.reference
         api = exc if isinstance(exc, WixAPIError) else None
         route = None if self.plan is None else self.plan.route.value

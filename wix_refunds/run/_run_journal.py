@@ -14,10 +14,10 @@ from typing import Any, Union
 import attrs
 
 from ..client._log import log_event
+from ..core._actions import InFlight, Unconfirmed
 from ..core._errors import InvalidRequest
 from ..core._orders import OrderTransactions, RefundRecord
 from ..core._refund_writes import landed_attempt
-from ..core._steps import InFlight, Unconfirmed
 from ..journal._journal import EntryState, JournalEntry, describe_asked, record_from_text, record_to_text
 
 __all__ = ["Intend", "JournalAsk", "LoadEntries", "Record", "RunJournal"]

@@ -3,17 +3,17 @@
 Per group (``_batch`` has locked its orders first)::
 
     Search Orders, filter id $in (following its cursor)            every order of the group
-    List Transactions For Multiple Orders                          orders whose first step
-    List Fulfillments For Multiple Orders  (side by side)          reads that part
+    List Transactions For Multiple Orders                          orders whose first read
+    List Fulfillments For Multiple Orders  (side by side)          is that part
 
-The engine says what each order reads first once its order is known (``first_read``),
-so only the orders that need a part are listed for it. An order a list leaves out is
-not seeded with that part: its run reads it alone. Search Orders never lists INITIALIZED
-orders, nor PENDING or REJECTED ones unless asked, so a missing order is read with Get
-Order, never taken as absent. If Wix refuses a list call or its filter (400 or 404), it
-is not asked again in this batch and that part is read order by order, logged once at
-WARNING; any other failure (after the retry policy) leaves that group to read alone,
-logged at INFO.
+The core says what each order reads first once its order is known
+(``core._engine.first_read``, from its route's row), so only the orders that need a part
+are listed for it. An order a list leaves out is not seeded with that part: its run
+reads it alone. Search Orders never lists INITIALIZED orders, nor PENDING or REJECTED
+ones unless asked, so a missing order is read with Get Order, never taken as absent. If
+Wix refuses a list call or its filter (400 or 404), it is not asked again in this batch
+and that part is read order by order, logged once at WARNING; any other failure (after
+the retry policy) leaves that group to read alone, logged at INFO.
 """
 
 from __future__ import annotations
@@ -23,32 +23,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..client._client import AsyncWixClient
-from ..core._engine import Observed, Progress, Read, next_action
+from ..core._actions import Observed
+from ..core._engine import first_read
 from ..core._errors import WixRefundError
 from ..core._orders import Order
-from ..core._routing import decide_refund
 from ..wix import _more_calls, _wire
 from ._books import shared_read_failed
 from ._run import _Run
 
-__all__ = ["SharedReads", "first_read"]
-
-# Wix's status for a refused list call or filter: fall back to reading each order.
-
-
-def first_read(run: _Run, order: Order) -> str | None:
-    """Return the part the engine reads first once it has ``order`` ("transactions", "fulfillments"), or None.
-
-    None when the first step is a write, the end, or a refusal (which the run raises
-    itself, exactly as after a Get Order).
-    """
-    try:
-        plan = decide_refund(order, run.request, cutoff=run.cutoff)
-        progress = Progress(reference=run.reference, seen=Observed(order=order), dry_run=run.progress.dry_run)
-        action = next_action(plan, progress)
-    except WixRefundError:
-        return None
-    return action.what if isinstance(action, Read) and action.what in ("transactions", "fulfillments") else None
+__all__ = ["SharedReads"]
 
 
 class SharedReads:
@@ -69,8 +52,8 @@ class SharedReads:
         wanted: dict[str, list[str]] = {"transactions": [], "fulfillments": []}
         for run in runs:
             order = orders.get(run.order_id.lower())
-            what = None if order is None else first_read(run, order)
-            if what is not None:
+            what = None if order is None else first_read(order, run.request, cutoff=run.cutoff)
+            if what in wanted:
                 wanted[what].append(run.order_id)
         transactions, fulfillments = await asyncio.gather(
             self._shared(_more_calls.list_transactions_by_ids, wanted["transactions"]),

@@ -22,7 +22,7 @@ import attrs
 from ..client._log import log_event
 from ..core._errors import WixRefundError
 from ..core._orders import Order
-from ..core._routing import RefundPlan, RefundRoute
+from ..core._routing import ROUTES, RefundPlan
 from ..wix import _wire
 from ..wix._wire import WireCall
 
@@ -61,25 +61,26 @@ def first_reads(order_id: str, *, speculate: bool) -> Generator[Any, Any, tuple[
 
 
 def speculated(plan: RefundPlan, answers: dict[str, Any]) -> dict[str, Any]:
-    """Return the speculative answers ``plan`` uses, by name, as values (none unless it is a standard refund).
+    """Return the speculative answers ``plan`` uses (those its route reads first, ``Route.reads``), as values.
 
     Raises:
-        WixRefundError: a read a standard refund needs failed (as it would have read alone).
+        WixRefundError: a read the route needs failed (as it would have read alone).
     """
-    if plan.route is not RefundRoute.STANDARD_REFUND:
-        failed = [name for name, answer in answers.items() if isinstance(answer, WixRefundError)]
-        if answers:
-            log_event(
-                logging.DEBUG,
-                "order %s route %s: the speculative reads are not used%s",
-                plan.order_id,
-                plan.route.value,
-                f" ({', '.join(failed)} failed)" if failed else "",
-                order_id=plan.order_id,
-                route=plan.route.value,
-            )
-        return {}
-    for answer in answers.values():
+    used = ROUTES[plan.route].reads
+    unused = [name for name in answers if name not in used]
+    if unused:
+        failed = [name for name in unused if isinstance(answers[name], WixRefundError)]
+        log_event(
+            logging.DEBUG,
+            "order %s route %s: the speculative reads are not used%s",
+            plan.order_id,
+            plan.route.value,
+            f" ({', '.join(failed)} failed)" if failed else "",
+            order_id=plan.order_id,
+            route=plan.route.value,
+        )
+    kept = {name: answer for name, answer in answers.items() if name in used}
+    for answer in kept.values():
         if isinstance(answer, WixRefundError):
             raise answer
-    return {name: answer.value for name, answer in answers.items()}
+    return {name: answer.value for name, answer in kept.items()}

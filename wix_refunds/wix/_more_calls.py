@@ -12,9 +12,9 @@ from typing import Any
 
 import attrs
 
+from ..core._actions import PaymentRefund
 from ..core._errors import InvalidRequest
 from ..core._orders import Fulfillment, OrderTransactions
-from ..core._steps import PaymentRefund
 from ._parse import SearchPage, parse_list
 from ._wire import WireCall, cancel_order, check_id, delete_fulfillment, refund_payments, wire_call
 

@@ -18,12 +18,12 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from ..core._actions import ItemsAsked, PaymentRefund
 from ..core._errors import InvalidRequest
 from ..core._items import AllLeft, Calculation, Portion
 from ..core._money import wire_amount
 from ..core._orders import Fulfillment, Order, OrderTransactions
 from ..core._references import MAX_CUSTOMER_REASON
-from ..core._steps import ItemsAsked, PaymentRefund
 from ._json import is_guid
 from ._parse import (
     RefundabilityAnswer,

@@ -1,13 +1,17 @@
-"""The vocabulary of a refund's steps: what was observed, what to do next, what failed. No I/O.
+"""Actions: the one Wix call or wait the engine asks next; and what the call has seen and done. No I/O.
 
-``_engine`` decides with these values; ``_run`` performs them. They are frozen, so a
-step can be compared, printed and tested without a network.
+Two words, one meaning each. A *plan step* (``_routing``: delete the fulfilments, cancel,
+refund the payments) is what the plan says will happen; an *action* (here) is the one
+thing the engine asks for next: ``Read`` a part of the order, one write (``Write``:
+``DeleteOne``, ``Cancel``, ``Refund``), ``Wait``, or ``Finish``. ``_engine`` derives each
+action from the plan's steps; ``run._run`` performs it. Every value is frozen, so an
+action can be compared, printed and tested without a network.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal, Union
+from typing import ClassVar, Literal, Union, get_args
 
 import attrs
 
@@ -19,6 +23,8 @@ __all__ = [
     "ItemsAsked",
     "PaymentRefund",
     "Action",
+    "Part",
+    "WRITES",
     "Cancel",
     "DeleteOne",
     "Failure",
@@ -29,6 +35,7 @@ __all__ = [
     "Progress",
     "Read",
     "Refund",
+    "Shared",
     "Wait",
     "Write",
 ]
@@ -46,16 +53,24 @@ class Observed:
     calculation: Calculation | None = None
 
 
+#: A part of the order's state on Wix that a ``Read`` reads (``refundability`` fills both
+#: ``Observed.refundability`` and ``Observed.availability``).
+Part = Literal["order", "fulfillments", "transactions", "refundability", "calculation"]
+
+
 @attrs.frozen
 class Read:
     """Read one part of the order's state from Wix."""
 
-    what: Literal["order", "fulfillments", "transactions", "refundability", "calculation"]
+    what: Part
 
 
 @attrs.frozen
 class DeleteOne:
     """Delete one fulfilment."""
+
+    #: The kind of plan step this write carries out (also its Wix call): outcome records and logs name it.
+    kind: ClassVar[str] = "delete_fulfillment"
 
     fulfillment_id: str
 
@@ -64,6 +79,8 @@ class DeleteOne:
 class Cancel:
     """Cancel the order."""
 
+    kind: ClassVar[str] = "cancel_order"
+
     restock: bool
     notify_customer: bool
 
@@ -71,6 +88,8 @@ class Cancel:
 @attrs.frozen
 class Refund:
     """Refund these payments in one Refund Payments call, tagged with the call's reference."""
+
+    kind: ClassVar[str] = "refund_payments"
 
     payment_refunds: tuple[PaymentRefund, ...]
     reason: str
@@ -94,20 +113,38 @@ class Wait:
 class Finish:
     """Nothing is left to do; ``planned`` is the write a dry run stopped before."""
 
-    planned: DeleteOne | Cancel | Refund | None = None
+    planned: Write | None = None
 
 
+#: The write actions: the one place they are listed (an action that changes the order on Wix).
 Write = Union[DeleteOne, Cancel, Refund]
-Action = Union[Read, DeleteOne, Cancel, Refund, Wait, Finish]
+#: ``Write`` as a tuple of classes, for ``isinstance``.
+WRITES: tuple[type[Write], ...] = get_args(Write)
+Action = Union[Read, Write, Wait, Finish]
 
 
 @attrs.frozen(kw_only=True)
 class Failure:
-    """A write that failed: ``kind`` is what the shell knows of its effect on Wix."""
+    """A write that failed, and the error it failed with (``_failures.ON_FAILURE`` says what that means)."""
 
     action: Write
-    kind: Literal["unknown", "refused", "not_found"]
     error: WixRefundError
+
+
+@attrs.frozen(kw_only=True)
+class Shared:
+    """What a batch's shared reads showed of one order (``seen``), when, and how long it may be relied on.
+
+    ``at`` is the shell's clock when the batch read it; ``max_age`` the seconds a write may rely on it.
+    """
+
+    seen: Observed
+    at: float
+    max_age: float
+
+    def fresh(self, now: float) -> bool:
+        """Return whether it may still be relied on at ``now`` (the shell's clock)."""
+        return now - self.at <= self.max_age
 
 
 @attrs.frozen(kw_only=True)
