@@ -1,8 +1,8 @@
 """The ``wix_refunds`` logger, and the fields every record of it carries.
 
 Each record has the same ``extra`` attributes, so that a service can filter and index
-on them: ``order_id``, ``route``, ``step`` (the Wix call: a request's operation, or a write action's kind), ``attempt``,
-``reference`` (the refund's), ``request_id`` (Wix's ``x-wix-request-id``) and
+on them: ``order_id``, ``route``, ``step`` (the Wix call: a request's operation, or a
+write action's kind), ``attempt``, ``reference`` (the refund's), ``request_id`` (Wix's ``x-wix-request-id``) and
 ``status`` (the HTTP status of Wix's answer). A field that does not apply is None.
 The message stays a sentence a person reads. Never the API key, never buyer data.
 """
