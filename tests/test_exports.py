@@ -169,8 +169,13 @@ def test_a_layer_exports_a_sorted_list_of_names_defined_in_its_own_modules(layer
     source = {name: (init, name) for name in _defined_at_top(init)}
     for node in ast.parse(init.read_text()).body:
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            path = folder / f"{node.module}.py"
             for alias in node.names:
-                source[alias.asname or alias.name] = (folder / f"{node.module}.py", alias.name)
+                if alias.name == "*":  # every name of that module's __all__
+                    there = importlib.import_module(f"wix_refunds.{layer}.{node.module}")
+                    source.update((name, (path, name)) for name in there.__all__)
+                else:
+                    source[alias.asname or alias.name] = (path, alias.name)
     for name in names:
         assert hasattr(module, name), name
         assert name in source, f"{layer}.{name} is not imported from a module of {layer}"

@@ -4,28 +4,9 @@ Nothing here does I/O or reads a clock. The names a service uses most are also
 re-exported from ``wix_refunds``; the exception tree is drawn in ``_errors``.
 """
 
+from . import _errors
 from ._actions import PaymentRefund
-from ._errors import (
-    InvalidCredentials,
-    InvalidOrderData,
-    InvalidRequest,
-    InvalidWixData,
-    JournalError,
-    LockLost,
-    LockUnavailable,
-    RefundDeclined,
-    RefundNotSupported,
-    WixAPIError,
-    WixAuthError,
-    WixConnectionError,
-    WixInvalidResponse,
-    WixNotFound,
-    WixOutcomeUnknown,
-    WixPreconditionFailed,
-    WixRateLimited,
-    WixRefundError,
-    WixServerError,
-)
+from ._errors import *  # noqa: F403  (the whole exception tree: its __all__)
 from ._items import ALL_LEFT, FeeRefund, RefundItem
 from ._money import MINOR_UNITS, format_money
 from ._orders import (
@@ -65,14 +46,7 @@ __all__ = [
     "FeeRefund",
     "Fulfillment",
     "FulfillmentStatus",
-    "InvalidCredentials",
-    "InvalidOrderData",
-    "InvalidRequest",
-    "InvalidWixData",
-    "JournalError",
     "LineItem",
-    "LockLost",
-    "LockUnavailable",
     "MINOR_UNITS",
     "Order",
     "OrderStatus",
@@ -84,9 +58,7 @@ __all__ = [
     "PaymentRefund",
     "PaymentRefundability",
     "PaymentStatus",
-    "RefundDeclined",
     "RefundItem",
-    "RefundNotSupported",
     "RefundOutcome",
     "RefundPayments",
     "RefundPlan",
@@ -99,17 +71,10 @@ __all__ = [
     "STANDARD_REFUND_CUTOFF",
     "StepRecord",
     "TrackingInfo",
-    "WixAPIError",
-    "WixAuthError",
-    "WixConnectionError",
-    "WixInvalidResponse",
-    "WixNotFound",
-    "WixOutcomeUnknown",
-    "WixPreconditionFailed",
-    "WixRateLimited",
-    "WixRefundError",
-    "WixServerError",
     "decide_refund",
     "format_money",
     "new_reference",
 ]
+# ... and the whole exception tree, in one sorted list.
+__all__ += _errors.__all__
+__all__.sort()

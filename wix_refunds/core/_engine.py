@@ -72,11 +72,8 @@ def next_action(plan: RefundPlan, progress: Progress) -> Action:
     before its first write (``Finish(planned=...)``).
 
     Raises:
-        RefundNotSupported: a payment that must be refunded cannot be (Wix's reason
-            is given), less is left than asked, or Wix lists no captured payment.
-        RefundDeclined: Wix or the provider declined this call's refund.
-        WixOutcomeUnknown: this call's refund did not show within the settle window.
-        InvalidRequest: the reference is on Wix already with another amount.
+        RefundNotSupported, RefundDeclined, WixOutcomeUnknown, InvalidRequest, JournalError:
+            as ``_refund_rows.refund_payments`` says, from the refund step.
     """
     if progress.seen.order is None:
         return Read("order")
@@ -89,30 +86,31 @@ def next_action(plan: RefundPlan, progress: Progress) -> Action:
     return Finish()
 
 
-def _delete_fulfillments(step: DeleteFulfillments, plan: RefundPlan, progress: Progress) -> Action:
+def _unfulfil(progress: Progress, *, always_list: bool) -> Action | None:
+    """Return ``Finish()`` for a cancelled order, else the read or delete of a fulfilment left; None once none is.
+
+    ``always_list``: list the fulfilments even when the order says it has none.
+    """
     seen, order = progress.seen, progress.seen.order
     assert order is not None
     if order.status is OrderStatus.CANCELED:
         return Finish()
     if seen.fulfillments is None:
-        return Read("fulfillments")
+        if always_list or order.fulfillment_status is not FulfillmentStatus.NOT_FULFILLED:
+            return Read("fulfillments")
+        return None
     if seen.fulfillments:
         return DeleteOne(seen.fulfillments[0].id)
-    return Finish()
+    return None
+
+
+def _delete_fulfillments(step: DeleteFulfillments, plan: RefundPlan, progress: Progress) -> Action:
+    return _unfulfil(progress, always_list=True) or Finish()
 
 
 def _cancel_order(step: CancelOrder, plan: RefundPlan, progress: Progress) -> Action:
-    seen, order = progress.seen, progress.seen.order
-    assert order is not None
-    if order.status is OrderStatus.CANCELED:
-        return Finish()
     # A fulfilment that appeared after the plan was made is deleted first, as the plan's own would be.
-    if seen.fulfillments is None:
-        if order.fulfillment_status is not FulfillmentStatus.NOT_FULFILLED:
-            return Read("fulfillments")
-    elif seen.fulfillments:
-        return DeleteOne(seen.fulfillments[0].id)
-    return Cancel(restock=step.restock, notify_customer=step.notify_customer)
+    return _unfulfil(progress, always_list=False) or Cancel(restock=step.restock, notify_customer=step.notify_customer)
 
 
 # Each kind of plan step, and the function that gives its next action (``Finish()`` once it is done).

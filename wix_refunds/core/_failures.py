@@ -75,7 +75,8 @@ __all__ = [
 NEVER_SENT = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout"})
 
 
-@attrs.frozen(kw_only=True)
+# Positional like ``OnFailure`` below: each row of ``ROWS`` reads as a line of the table above.
+@attrs.frozen
 class Meaning:
     """One row: a kind of failure, its exception, and what it means for a read and a write."""
 
@@ -85,45 +86,24 @@ class Meaning:
     retry_write: bool
     write_unknown: bool
     #: The HTTP status the row stands for (``None``: not an error status, or any other).
-    status: int | None = None
+    status: int | None = attrs.field(default=None, kw_only=True)
     #: For a connection failure: whether the request may have reached Wix.
-    request_sent: bool | None = None
-
-
-def _row(
-    kind: str,
-    error: type[Exception],
-    read: bool,
-    write: bool,
-    unknown: bool,
-    *,
-    status: int | None = None,
-    request_sent: bool | None = None,
-) -> Meaning:
-    return Meaning(
-        kind=kind,
-        error=error,
-        retry_read=read,
-        retry_write=write,
-        write_unknown=unknown,
-        status=status,
-        request_sent=request_sent,
-    )
+    request_sent: bool | None = attrs.field(default=None, kw_only=True)
 
 
 # Most specific first: an exception's meaning is its first row it is an instance of.
 ROWS: tuple[Meaning, ...] = (
-    _row("401", WixAuthError, False, False, False, status=401),
-    _row("403", WixAuthError, False, False, False, status=403),
-    _row("404", WixNotFound, False, False, False, status=404),
-    _row("428", WixPreconditionFailed, False, False, False, status=428),
-    _row("429", WixRateLimited, True, False, True, status=429),
-    _row("5xx", WixServerError, True, False, True, status=500),
-    _row("2xx, unreadable body", WixInvalidResponse, False, False, True),
-    _row("other status", WixAPIError, False, False, False),
-    _row("payload not as documented", InvalidWixData, False, False, True),
-    _row("httpx, never sent", WixConnectionError, True, True, False, request_sent=False),
-    _row("httpx, maybe sent", WixConnectionError, True, False, True, request_sent=True),
+    Meaning("401", WixAuthError, False, False, False, status=401),
+    Meaning("403", WixAuthError, False, False, False, status=403),
+    Meaning("404", WixNotFound, False, False, False, status=404),
+    Meaning("428", WixPreconditionFailed, False, False, False, status=428),
+    Meaning("429", WixRateLimited, True, False, True, status=429),
+    Meaning("5xx", WixServerError, True, False, True, status=500),
+    Meaning("2xx, unreadable body", WixInvalidResponse, False, False, True),
+    Meaning("other status", WixAPIError, False, False, False),
+    Meaning("payload not as documented", InvalidWixData, False, False, True),
+    Meaning("httpx, never sent", WixConnectionError, True, True, False, request_sent=False),
+    Meaning("httpx, maybe sent", WixConnectionError, True, False, True, request_sent=True),
 )
 
 _BY_STATUS = {row.status: row for row in ROWS if row.status is not None}

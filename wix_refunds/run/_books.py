@@ -19,7 +19,7 @@ every other failure of a read alone is raised.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import Any, TypeVar, cast
 
 import attrs
@@ -54,6 +54,20 @@ Reads = Generator[_wire.WireCall[Any], object, dict[str, OrderBooks]]
 def _ask(call: _wire.WireCall[T]) -> Generator[_wire.WireCall[Any], object, T | WixRefundError]:
     answer = yield call
     return cast("T | WixRefundError", answer)
+
+
+def _alone(call: _wire.WireCall[T]) -> Generator[_wire.WireCall[Any], object, T | None]:
+    """Return the answer of a read of one order alone, or None when Wix does not have the order (404).
+
+    Raises:
+        WixRefundError: the read failed otherwise.
+    """
+    answer = yield from _ask(call)
+    if isinstance(answer, WixNotFound):
+        return None
+    if isinstance(answer, WixRefundError):
+        raise answer
+    return answer
 
 
 def shared_read_failed(
@@ -142,48 +156,62 @@ def read_books(order_ids: Sequence[str]) -> Reads:
             key = order_id.lower()
             currency, transactions = currencies.get(key), listed.get(key)
             if currency is None:
-                order = yield from _ask(_wire.get_order(order_id))
-                if isinstance(order, WixNotFound):
+                order = yield from _alone(_wire.get_order(order_id))
+                if order is None:
                     continue
-                if isinstance(order, WixRefundError):
-                    raise order
                 currency = order.currency
             if transactions is None:
-                alone = yield from _ask(_wire.list_transactions(order_id))
-                if isinstance(alone, WixNotFound):
+                transactions = yield from _alone(_wire.list_transactions(order_id))
+                if transactions is None:
                     continue
-                if isinstance(alone, WixRefundError):
-                    raise alone
-                transactions = alone
             books[key] = OrderBooks(order_id=order_id, currency=currency, transactions=transactions)
     return books
 
 
+class _Reading:
+    """One ``read_books`` as its shell drives it: ``call`` is the call to send next, ``books`` what it returned."""
+
+    def __init__(self, order_ids: Sequence[str]) -> None:
+        self._reads = read_books(order_ids)
+        self.call: _wire.WireCall[Any] | None = None
+        self.books: dict[str, OrderBooks] = {}
+        self.answer(None)
+
+    def answer(self, answer: object) -> None:
+        """Send the call's answer (or the ``WixRefundError`` it raised); ``call`` is then the next, or None."""
+        try:
+            self.call = self._reads.send(answer)
+        except StopIteration as done:
+            self.call, self.books = None, done.value
+
+
+def _answer_of(send: Callable[[_wire.WireCall[T]], T], call: _wire.WireCall[T]) -> T | WixRefundError:
+    try:
+        return send(call)
+    except WixRefundError as exc:
+        return exc
+
+
+async def _answer_of_async(
+    send: Callable[[_wire.WireCall[T]], Awaitable[T]], call: _wire.WireCall[T]
+) -> T | WixRefundError:
+    try:
+        return await send(call)
+    except WixRefundError as exc:
+        return exc
+
+
 def books_of(client: WixClient, order_ids: Sequence[str]) -> dict[str, OrderBooks]:
     """Return the books of these orders by lower-cased ID, read through ``client`` (see the module)."""
-    reads = read_books(order_ids)
-    answer: object = None
-    while True:
-        try:
-            call = reads.send(answer)
-        except StopIteration as done:
-            return cast("dict[str, OrderBooks]", done.value)
-        try:
-            answer = client.send(call)
-        except WixRefundError as exc:
-            answer = exc
+    reading = _Reading(order_ids)
+    while reading.call is not None:
+        reading.answer(_answer_of(client.send, reading.call))
+    return reading.books
 
 
 async def books_of_async(client: AsyncWixClient, order_ids: Sequence[str]) -> dict[str, OrderBooks]:
     """Return the books of these orders by lower-cased ID (the async twin of ``books_of``)."""
-    reads = read_books(order_ids)
-    answer: object = None
-    while True:
-        try:
-            call = reads.send(answer)
-        except StopIteration as done:
-            return cast("dict[str, OrderBooks]", done.value)
-        try:
-            answer = await client.send(call)
-        except WixRefundError as exc:
-            answer = exc
+    reading = _Reading(order_ids)
+    while reading.call is not None:
+        reading.answer(await _answer_of_async(client.send, reading.call))
+    return reading.books

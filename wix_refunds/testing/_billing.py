@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,21 @@ _Objection = tuple[int, str, str, tuple[str, dict[str, Any]]]
 
 # The fake's own short list of currencies whose minor unit is not 2 (ISO 4217).
 _CURRENCY_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+
+
+def _entries(body: dict[str, Any], key: str, most: int, *fields: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield each entry of ``refundItems.<key>`` and where it stands; 400 when the list or an entry is malformed.
+
+    ``fields`` are the keys an entry may hold (a trailing ``?``: optional, said so in the message).
+    """
+    entries = body.get(key, [])
+    if not isinstance(entries, list) or len(entries) > most:
+        raise _invalid(f"refundItems.{key}", f"must be a list of at most {most} entries")
+    for index, entry in enumerate(entries):
+        where = f"refundItems.{key}[{index}]"
+        if not isinstance(entry, dict) or set(entry) - {field.rstrip("?") for field in fields}:
+            raise _invalid(where, "must be {" + ", ".join(fields) + "}")
+        yield where, entry
 
 
 class _Billing(_State):
@@ -124,13 +140,7 @@ class _Billing(_State):
         fees_by_id = {fee["id"]: fee for fee in order["additionalFees"]}
         problems: list[_Objection] = []
         priced: dict[str, Any] = {"lines": [], "fees": [], "shipping": None, "total": Decimal(0)}
-        raw_lines = body.get("lineItems", [])
-        if not isinstance(raw_lines, list) or len(raw_lines) > 300:
-            raise _invalid("refundItems.lineItems", "must be a list of at most 300 entries")
-        for index, entry in enumerate(raw_lines):
-            where = f"refundItems.lineItems[{index}]"
-            if not isinstance(entry, dict) or set(entry) - {"lineItemId", "quantity"}:
-                raise _invalid(where, "must be {lineItemId, quantity}")
+        for where, entry in _entries(body, "lineItems", 300, "lineItemId", "quantity"):
             quantity = entry.get("quantity")
             if (
                 not isinstance(entry.get("lineItemId"), str)
@@ -156,13 +166,7 @@ class _Billing(_State):
             amount = Decimal(line["price"]["amount"]) * quantity
             priced["lines"].append((line["id"], quantity, amount))
             priced["total"] += amount
-        raw_fees = body.get("additionalFees", [])
-        if not isinstance(raw_fees, list) or len(raw_fees) > 100:
-            raise _invalid("refundItems.additionalFees", "must be a list of at most 100 entries")
-        for index, entry in enumerate(raw_fees):
-            where = f"refundItems.additionalFees[{index}]"
-            if not isinstance(entry, dict) or set(entry) - {"additionalFeeId", "amount"}:
-                raise _invalid(where, "must be {additionalFeeId, amount?}")
+        for _, entry in _entries(body, "additionalFees", 100, "additionalFeeId", "amount?"):
             fee = fees_by_id.get(entry.get("additionalFeeId"))
             subject = ("additionalFee", dict(entry))
             if fee is None:
