@@ -9,9 +9,11 @@ field (``tests/test_orders.py`` holds the two equal with Hypothesis).
 from __future__ import annotations
 
 import re
+from decimal import ROUND_DOWN, Decimal
 
 from wix_refunds.core import FulfillmentStatus, InvalidOrderData, LineItem, Order, OrderStatus, PaymentStatus
 from wix_refunds.core._dates import parse_timestamp
+from wix_refunds.core._money import MINOR_UNITS
 from wix_refunds.wix._json import _bool, _enum_text, _get, _id, _kind, _list, _obj, _price, _str
 
 
@@ -33,8 +35,13 @@ def read_order_plainly(data: object) -> Order:
     # Wix's 2023 Get Order example has only the deprecated totalPrice.
     total_key = "totalPrice" if summary.get("total") is None and summary.get("totalPrice") is not None else "total"
     total = _price(summary, total_key, "order.priceSummary")
-    if total < 0:
-        raise InvalidOrderData("order.priceSummary.total.amount", f"{total} is negative")
+    # The bounds on any amount read: 0 to 10^15, no finer than the currency's digits (4 for
+    # a code the table lacks); trailing zeros beyond them are only a way of writing it.
+    field = f"order.priceSummary.{total_key}.amount"
+    if not total.is_finite() or not 0 <= total <= 10**15:
+        raise InvalidOrderData(field, f"{total} is outside 0 to 10^15")
+    if total != total.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 4)), rounding=ROUND_DOWN):
+        raise InvalidOrderData(field, f"{total} is finer than {currency} allows")
     items, restocked = [], []
     for index, raw_item in enumerate(_list(order, "lineItems", path)):
         item_path = f"order.lineItems[{index}]"
