@@ -20,11 +20,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
 from wix_refunds import ALL_LEFT, FeeRefund, InvalidRequest, RefundItem, RefundRequest, WixClient, refund_order
-from wix_refunds.core._actions import ItemsAsked, PaymentRefund
+from wix_refunds.core._actions import WRITES, Cancel, DeleteOne, ItemsAsked, Observed, PaymentRefund, Refund, Write
 from wix_refunds.core._references import customer_reason, reference_of
 from wix_refunds.testing import FakeWix
 from wix_refunds.wix import _more_calls, _parse, _wire
@@ -421,6 +422,40 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
     "list_fulfillments_by_ids": [lambda: _more_calls.list_fulfillments_by_ids([ORDER_ID, OTHER_ORDER_ID])],
     "list_currencies": [lambda: _more_calls.list_currencies()],
 }
+_ITEMS = ItemsAsked(
+    items=(RefundItem(line_item_id="00000000-0000-0000-0000-000000000001", quantity=2, restock=1),),
+    shipping=Decimal("3.00"),
+)
+# One write action of each kind, the order's currency, and the call its own builder makes for it.
+WRITE_ACTIONS: list[tuple[Write, str | None, Callable[[], _wire.WireCall[Any]]]] = [
+    (DeleteOne(fulfillment_id=FULFILLMENT_ID), None, CALLS["delete_fulfillment"][0]),
+    (
+        Cancel(restock=True, notify_customer=False),
+        None,
+        lambda: _wire.cancel_order(ORDER_ID, restock=True, notify_customer=False),
+    ),
+    (
+        Refund(
+            payment_refunds=(PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("23.00")),),
+            reason="Returned [ref:inv-3]",
+            notify_customer=True,
+            items=_ITEMS,
+        ),
+        "USD",
+        lambda: _wire.refund_payments(
+            ORDER_ID,
+            [PaymentRefund(payment_id=PAYMENT_ID, amount=Decimal("23.00"))],
+            reason="Returned [ref:inv-3]",
+            notify_customer=True,
+            currency="USD",
+            items=_ITEMS,
+        ),
+    ),
+]
+CALLS["write_call"] = [
+    lambda action=action, currency=currency: _wire.write_call(ORDER_ID, action, currency=currency)  # type: ignore[misc]
+    for action, currency, _ in WRITE_ACTIONS
+]
 
 
 def _builders() -> list[str]:
@@ -442,6 +477,28 @@ def _builders() -> list[str]:
 def test_every_request_builder_of_the_library_is_in_the_contract_table() -> None:
     missing = [name for name in _builders() if name not in CALLS]
     assert not missing, f"add these _wire builders to CALLS in tests/test_contract.py: {missing}"
+
+
+def test_every_write_action_and_every_write_endpoint_has_one_row_of_the_write_table() -> None:
+    kinds = {write.kind for write in WRITES}
+    assert set(_wire.WRITE_CALLS) == kinds == {name for name, row in _wire.ENDPOINTS.items() if row.write}
+    assert {type(action) for action, _, _ in WRITE_ACTIONS} == set(WRITES)
+
+
+@pytest.mark.parametrize(("action", "currency", "direct"), WRITE_ACTIONS, ids=[a.kind for a, _, _ in WRITE_ACTIONS])
+def test_a_write_action_is_sent_exactly_as_its_own_builder_sends_it(
+    action: Write, currency: str | None, direct: Callable[[], _wire.WireCall[Any]]
+) -> None:
+    call = _wire.write_call(ORDER_ID, action, currency=currency)
+    assert call == direct()
+    assert (call.operation, call.write, call.content) == (action.kind, True, direct().content)
+
+
+def test_a_writes_answer_replaces_a_part_the_run_keeps_or_is_the_refund() -> None:
+    shows = {kind: row.shows for kind, row in _wire.WRITE_CALLS.items()}
+    assert [kind for kind, part in shows.items() if part is None] == [Refund.kind]
+    assert all(part in attrs.fields_dict(Observed) for part in shows.values() if part is not None)
+    assert (shows[DeleteOne.kind], shows[Cancel.kind]) == ("fulfillments", "order")
 
 
 def _any_id(template: str) -> str:

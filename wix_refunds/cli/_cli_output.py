@@ -20,7 +20,7 @@ from ..client._retry import RequestLimiter
 from ..core._errors import WixRefundError
 from ..core._money import format_money
 from ..core._outcome import error_dict as outcome_error_dict
-from ..core._routing import RefundRoute
+from ..core._routing import ROUTES, CancelOrder, RefundRoute
 from ..run._execute import OutcomeStatus, RefundOutcome
 from ._batch_file import BatchRow, RowError
 
@@ -35,11 +35,22 @@ __all__ = [
     "order_record",
 ]
 
-CANCEL_ROUTES = (RefundRoute.CANCEL, RefundRoute.UNFULFILL_THEN_CANCEL)
 CANCEL_NOTE = (
     "a cancel moves no money on Wix: the shopper's money is returned outside Wix "
     "(Violet learns of the cancel from Wix and returns it)"
 )
+
+
+# What is printed of a route is read from its row of core's ROUTES, never from its name,
+# so that a new route needs no change here.
+def _cancels(route: RefundRoute | None) -> bool:
+    """Return whether ``route`` cancels the order (the cancel note goes with it)."""
+    return route is not None and CancelOrder in ROUTES[route].steps
+
+
+def _moves_money(route: RefundRoute | None) -> bool:
+    """Return whether ``route`` refunds through Wix under the call's reference (its ``tagged``)."""
+    return route is not None and ROUTES[route].tagged
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:
@@ -64,7 +75,7 @@ def error_dict(exc: BaseException) -> dict[str, Any]:
 def order_record(outcome: RefundOutcome, **extra: Any) -> dict[str, Any]:
     """Return the ``"type": "order"`` record of an outcome: its ``to_dict()`` and ``extra``."""
     record: dict[str, Any] = {"type": "order", **outcome.to_dict(), **extra}
-    if outcome.route in CANCEL_ROUTES:
+    if _cancels(outcome.route):
         record["note"] = CANCEL_NOTE
     return record
 
@@ -109,7 +120,7 @@ def describe_plan(preview: RefundOutcome) -> list[str]:
         lines.append("  nothing to do")
     elif not preview.steps:
         lines.append("  nothing left to do: Wix shows it done already")
-    elif plan.route in CANCEL_ROUTES:
+    elif _cancels(plan.route):
         lines.append(f"  {CANCEL_NOTE}")
     return lines
 
@@ -133,12 +144,12 @@ def describe_outcome(outcome: RefundOutcome) -> list[str]:
     elif outcome.status is not OutcomeStatus.DRY_RUN:
         status = outcome.final_status.value if outcome.final_status else "?"
         payment = outcome.final_payment_status.value if outcome.final_payment_status else "?"
-        if outcome.route is RefundRoute.STANDARD_REFUND and outcome.status is OutcomeStatus.PENDING:
+        if _moves_money(outcome.route) and outcome.status is OutcomeStatus.PENDING:
             lines.append(
                 f"  pending on Wix: {format_money(outcome.refunded, outcome.currency)} not settled yet (the provider "
                 f"may still decline it); follow it with: wix-refunds status {outcome.order_id} {outcome.reference}"
             )
-        elif outcome.route is RefundRoute.STANDARD_REFUND:
+        elif _moves_money(outcome.route):
             lines.append(
                 f"  refunded through Wix: {format_money(outcome.refunded, outcome.currency)}; payment {payment}"
             )
@@ -148,7 +159,7 @@ def describe_outcome(outcome: RefundOutcome) -> list[str]:
                     f"{format_money(outcome.refunded_outside_wix, outcome.currency)} "
                     "(Wix moved no money: the merchant pays it back)"
                 )
-        elif outcome.route in CANCEL_ROUTES:
+        elif _cancels(outcome.route):
             lines.append(f"  the order was cancelled (order {status}, payment {payment}); {CANCEL_NOTE}")
         else:
             lines.append(f"  order {status}, payment {payment}")
@@ -164,7 +175,7 @@ def describe_outcome(outcome: RefundOutcome) -> list[str]:
                 )
             )
             lines.append(f"  deleted fulfilment {f.id}: {kept}")
-    if outcome.reference is not None and outcome.route is RefundRoute.STANDARD_REFUND:
+    if outcome.reference is not None and _moves_money(outcome.route):
         lines.append(f"  reference {outcome.reference} (running again with --reference {outcome.reference} is safe)")
     return lines
 
@@ -175,7 +186,7 @@ def derived_reference_hint(outcome: RefundOutcome) -> str | None:
     ``wix-refunds refund`` without ``--reference`` derives the reference from the order and
     what is asked, so the same command twice is one refund; a second refund is a new reference.
     """
-    if outcome.status is not OutcomeStatus.ALREADY_DONE or outcome.route is not RefundRoute.STANDARD_REFUND:
+    if outcome.status is not OutcomeStatus.ALREADY_DONE or not _moves_money(outcome.route):
         return None
     return (
         f"this refund was made before: its reference {outcome.reference} is derived from the order and "
@@ -217,7 +228,7 @@ class Tally:
             self.outside[currency] += outcome.refunded_outside_wix
         if outcome.status is OutcomeStatus.FAILED:
             self.failed.append((where, outcome.order_id, str(outcome.error)))
-        cancels = outcome.route in CANCEL_ROUTES
+        cancels = _cancels(outcome.route)
         if outcome.status is OutcomeStatus.COMPLETED and cancels:
             self.cancelled += 1
         if outcome.status is OutcomeStatus.DRY_RUN and outcome.steps:

@@ -21,7 +21,6 @@ import attrs
 from ..client._log import log_event
 from ..client._tracing import Span, span
 from ..core._actions import (
-    Cancel,
     DeleteOne,
     Failure,
     Finish,
@@ -181,19 +180,8 @@ class _Run:
             self._gone(value)
 
     def _write_call(self, action: Write) -> _wire.WireCall[Any]:
-        if isinstance(action, DeleteOne):
-            return _wire.delete_fulfillment(self.order_id, action.fulfillment_id)
-        if isinstance(action, Cancel):
-            return _wire.cancel_order(self.order_id, restock=action.restock, notify_customer=action.notify_customer)
         order = self.progress.seen.order
-        return _wire.refund_payments(
-            self.order_id,
-            action.payment_refunds,
-            reason=action.reason,
-            notify_customer=action.notify_customer,
-            currency=None if order is None else order.currency,
-            items=action.items,
-        )
+        return _wire.write_call(self.order_id, action, currency=None if order is None else order.currency)
 
     def _seen(self, **parts: Any) -> None:
         self.progress = attrs.evolve(self.progress, seen=attrs.evolve(self.progress.seen, **parts))
@@ -304,22 +292,21 @@ class _Run:
             return
         self.progress = attrs.evolve(self.progress, wrote=True)
         self._record(call, action, sent.attempts, "done")
-        if isinstance(action, DeleteOne):
-            self._seen(fulfillments=sent.value)
-            self._gone(sent.value)
-        elif isinstance(action, Cancel):
-            self._seen(order=sent.value)
-        else:
-            self.progress = attrs.evolve(self.progress, answer=sent.value.refund)
-            refund = sent.value.refund
-            if any(i.restock_quantity for i in self.request.items):
-                # What Wix restocked is on the order: read it again before saying. If that
-                # read fails, the refund still stands; the outcome then names no restock.
-                with contextlib.suppress(WixRefundError):
-                    self._seen(order=(yield _wire.get_order(self.order_id)).value)
-            yield self.journal.ended(EntryState.SETTLED, refund_id=refund.id, answer=record_to_text(refund))
-            if sent.value.transactions is not None:
-                self._seen(transactions=sent.value.transactions)
+        shows = _wire.WRITE_CALLS[action.kind].shows
+        if shows is not None:
+            # Wix answers with what the write changed (the fulfilments left, the order): keep it.
+            self._saw(shows, sent.value)
+            return
+        self.progress = attrs.evolve(self.progress, answer=sent.value.refund)
+        refund = sent.value.refund
+        if any(i.restock_quantity for i in self.request.items):
+            # What Wix restocked is on the order: read it again before saying. If that
+            # read fails, the refund still stands; the outcome then names no restock.
+            with contextlib.suppress(WixRefundError):
+                self._seen(order=(yield _wire.get_order(self.order_id)).value)
+        yield self.journal.ended(EntryState.SETTLED, refund_id=refund.id, answer=record_to_text(refund))
+        if sent.value.transactions is not None:
+            self._seen(transactions=sent.value.transactions)
 
     def _finished_status(self) -> OutcomeStatus:
         """Return how a finished run ended: PENDING while any part of its refund is unsettled on Wix."""

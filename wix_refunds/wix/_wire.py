@@ -6,6 +6,8 @@ by ``wire_call``, and every header is set by ``headers_of``. Where live Wix prov
 choice wrong, it is corrected here and nowhere else. Each row names the reader of its answer
 (``_read`` and ``_parse``); Wix's errors are read by ``_errors``; ``_more_calls`` builds
 the calls that read many orders and the onboarding checks from this same table.
+``WRITE_CALLS`` maps each write action of the engine to its call (``write_call``), so the
+run sends any write without knowing which; ``_bodies`` writes the money in billing bodies.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ..core._actions import ItemsAsked, PaymentRefund
+from ..core._actions import ItemsAsked, PaymentRefund, Write
 from ..core._errors import InvalidRequest
-from ..core._items import AllLeft, Calculation, Portion
-from ..core._money import wire_amount
+from ..core._items import Calculation
 from ..core._orders import Fulfillment, Order, OrderTransactions
 from ..core._references import MAX_CUSTOMER_REASON
+from ._bodies import price, refund_items
 from ._json import is_guid
 from ._parse import (
     RefundabilityAnswer,
@@ -50,7 +52,9 @@ __all__ = [
     "MAX_PAYMENT_REFUNDS",
     "PERMISSION_IDS",
     "REQUEST_ID_HEADER",
+    "WRITE_CALLS",
     "WireCall",
+    "WriteCall",
     "calculate_refund",
     "cancel_order",
     "check_id",
@@ -63,6 +67,7 @@ __all__ = [
     "list_transactions",
     "refund_payments",
     "wire_call",
+    "write_call",
 ]
 
 T = TypeVar("T")
@@ -339,13 +344,13 @@ def refund_payments(
         if refund.amount is not None:
             if not refund.amount.is_finite() or refund.amount <= 0:
                 raise InvalidRequest("amount", f"{refund.amount} is not a positive amount")
-            entry["amount"] = _price(refund.amount, currency)
+            entry["amount"] = price(refund.amount, currency)
         entry["externalRefund"] = refund.external
         entries.append(entry)
     side_effects: dict[str, Any] = {"notifications": {"sendCustomerEmail": notify_customer}}
     body: dict[str, Any] = {"orderId": order_id, "paymentRefunds": entries, "sideEffects": side_effects}
     if items is not None and items.any:
-        body["refundItems"] = _refund_items(items, currency)
+        body["refundItems"] = refund_items(items, currency)
         restock = [
             {"lineItemId": item.line_item_id, "quantity": item.restock_quantity}
             for item in items.items
@@ -358,32 +363,52 @@ def refund_payments(
     return wire_call("refund_payments", body=body, order_id=order_id)
 
 
-def _price(amount: Decimal, currency: str | None) -> dict[str, str]:
-    """Return a Price as Wix takes it: ``{"amount": "12.50"}``."""
-    return {"amount": wire_amount(amount, currency)}
-
-
-def _portion_body(value: Portion, currency: str | None) -> dict[str, Any]:
-    # A fee or the shipping without an amount refunds all that is left of it.
-    if isinstance(value, AllLeft):
-        return {}
-    return {"amount": _price(value, currency)}
-
-
-def _refund_items(asked: ItemsAsked, currency: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if asked.items:
-        body["lineItems"] = [{"lineItemId": i.line_item_id, "quantity": i.quantity} for i in asked.items]
-    if asked.fees:
-        body["additionalFees"] = [
-            {"additionalFeeId": fee.fee_id, **_portion_body(fee.amount, currency)} for fee in asked.fees
-        ]
-    if asked.shipping is not None:
-        body["shipping"] = _portion_body(asked.shipping, currency)
-    return body
-
-
 def calculate_refund(order_id: str, asked: ItemsAsked, *, currency: str | None = None) -> WireCall[Calculation]:
     """Return the Calculate Refund call (a POST that only reads): Wix's price for the items."""
-    body = {"orderId": order_id, "refundItems": _refund_items(asked, currency)}
+    body = {"orderId": order_id, "refundItems": refund_items(asked, currency)}
     return wire_call("calculate_refund", body=body, order_id=order_id)
+
+
+# --- the write actions' calls ---------------------------------------------------------
+
+
+# A row of a table reads best positionally, so WriteCall is built without keywords.
+@attrs.frozen
+class WriteCall:
+    """One row of ``WRITE_CALLS``: the call that carries out a write action, and what its answer shows."""
+
+    #: The call, from the order's ID, the action and the order's currency.
+    build: Callable[[str, Any, str | None], WireCall[Any]]
+    #: The part of what the run saw of the order that Wix's answer replaces (a field of
+    #: ``Observed``); None: the answer is the refund Wix made, which the run's journal keeps.
+    shows: str | None
+
+
+#: The Wix call of each write action, by the action's ``kind`` (its row of ``ENDPOINTS``).
+WRITE_CALLS: Mapping[str, WriteCall] = MappingProxyType(
+    {
+        # kind: WriteCall(build(order_id, action, currency), shows)
+        "delete_fulfillment": WriteCall(
+            lambda order_id, a, _: delete_fulfillment(order_id, a.fulfillment_id), "fulfillments"
+        ),
+        "cancel_order": WriteCall(
+            lambda order_id, a, _: cancel_order(order_id, restock=a.restock, notify_customer=a.notify_customer), "order"
+        ),
+        "refund_payments": WriteCall(
+            lambda order_id, a, currency: refund_payments(
+                order_id,
+                a.payment_refunds,
+                reason=a.reason,
+                notify_customer=a.notify_customer,
+                currency=currency,
+                items=a.items,
+            ),
+            None,
+        ),
+    }
+)
+
+
+def write_call(order_id: str, action: Write, *, currency: str | None) -> WireCall[Any]:
+    """Return the Wix call that carries out ``action`` on the order (its row of ``WRITE_CALLS``)."""
+    return WRITE_CALLS[action.kind].build(order_id, action, currency)
