@@ -208,9 +208,11 @@ def test_importing_the_package_and_its_layers_imports_neither_psycopg_nor_opente
 
 
 @pytest.mark.parametrize(
-    "path", [*sorted((ROOT / "examples").glob("*.py")), ROOT / "README.md"], ids=lambda path: path.name
+    "path",
+    [*sorted((ROOT / "examples").glob("*.py")), ROOT / "README.md", ROOT / "docs" / "library.md"],
+    ids=lambda path: path.name,
 )
-def test_examples_and_the_readme_import_only_public_modules(path: pathlib.Path) -> None:
+def test_examples_the_readme_and_the_library_guide_import_only_public_modules(path: pathlib.Path) -> None:
     imports = re.findall(r"^\s*(?:from|import) (wix_refunds[\w.]*)", path.read_text(), flags=re.MULTILINE)
     assert imports
     private = [name for name in imports if any(part.startswith("_") for part in name.split("."))]
