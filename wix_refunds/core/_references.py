@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from decimal import Decimal
 
 from ._items import AllLeft, Portion
@@ -104,4 +103,6 @@ def reference_of(reason: str | None) -> str | None:
 
 def new_reference() -> str:
     """Return a fresh reference for a refund whose caller gave none (``wr-`` and 20 random hex digits)."""
+    import secrets  # here, not at the top: it loads hmac, and most imports never make a reference
+
     return "wr-" + secrets.token_hex(10)
