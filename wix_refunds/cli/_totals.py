@@ -3,7 +3,8 @@
 Every figure comes from outcomes, that is from Wix's books as the run last read them (or,
 for a row a batch skipped, from its report record, written from its outcome), per currency::
 
-    this run        rows whose refund this run sent (COMPLETED, or a write sent now)
+    this run        rows whose refund this run sent (COMPLETED, or a write sent now); the
+                    money of those still PENDING is counted under pending only
     already done    rows found done on Wix or in the journal, or skipped as done in the
                     report: nothing was sent for them now
     pending         rows whose refund Wix holds but has not settled (PENDING): never counted
@@ -132,6 +133,8 @@ class Totals:
     to_record_orders: Counter[str] = attrs.Factory(Counter)
     #: How many dry-run outcomes were counted (a dry run sends nothing, and does not say so).
     dry_runs: int = 0
+    #: How many of this run's rows are PENDING on Wix (counted in ``this_run.rows``, their money in ``pending``).
+    sent_pending: int = 0
 
     def add(self, outcome: RefundOutcome) -> None:
         """Count one outcome: in this run, already done or pending by its status, and a dry run's plan."""
@@ -142,6 +145,9 @@ class Totals:
         self.dry_runs += status is OutcomeStatus.DRY_RUN
         if status is OutcomeStatus.PENDING:
             self.pending.add(currency, moved, outside)
+            if _sent_now(outcome):
+                self.this_run.rows += 1
+                self.sent_pending += 1
         elif status is OutcomeStatus.FAILED:
             # A failed row rarely holds money; when it does, it is counted where it was sent.
             if moved or outside:
@@ -176,7 +182,8 @@ class Totals:
 
     def file(self) -> tuple[Bucket, dict[str, Decimal]]:
         """Return everything the rows hold on Wix so far: settled or recorded, and apart what is pending."""
-        whole = Bucket()
+        # This run's pending rows are in ``pending`` too: counted once.
+        whole = Bucket(rows=-self.sent_pending)
         for bucket in (self.this_run, self.already_done, self.pending):
             whole.rows += bucket.rows
             whole.cancelled += bucket.cancelled
@@ -190,7 +197,7 @@ class Totals:
     def record(self, *, batch: bool) -> dict[str, Any]:
         """Return the totals as JSON-ready data, one object per kind (``file`` in a batch only)."""
         data = {
-            "this_run": self.this_run.record(),
+            "this_run": {**self.this_run.record(), "rows_pending": self.sent_pending},
             "already_done": self.already_done.record(),
             "pending": self.pending.record(),
             "to_refund": self.to_refund.record(),
@@ -207,7 +214,8 @@ class Totals:
         """
         lines = []
         if self.this_run.rows or self.this_run.money_lines():
-            lines.append(f"this run (sent now): {_plural(self.this_run.rows)}")
+            of_them = f", {self.sent_pending} of them pending on Wix (below)" if self.sent_pending else ""
+            lines.append(f"this run (sent now): {_plural(self.this_run.rows)}{of_them}")
             lines += self.this_run.money_lines()
         elif summary and (self.already_done.rows or self.pending.rows) and not self.dry_runs:
             lines.append("this run (sent now): nothing sent")
@@ -223,12 +231,12 @@ class Totals:
             )
             lines += self.pending.money_lines(moved="through Wix, not settled")
         lines += self._plan_lines()
-        whole, pending = self.file()
-        if summary and (whole.money_lines() or pending):
+        whole, unsettled = self.file()
+        if summary and (whole.money_lines() or unsettled):
             lines.append("whole file so far (its rows in this run and earlier ones, as Wix holds them):")
             lines += whole.money_lines()
-            if pending:
-                lines.append(f"  pending on Wix (not settled yet): {_text(pending)}")
+            if unsettled:
+                lines.append(f"  pending on Wix (not settled yet): {_text(unsettled)}")
         return lines
 
     def _plan_lines(self) -> list[str]:
