@@ -16,7 +16,7 @@ from typing import Any
 
 from wix_refunds.testing import FakeWix
 
-from .command import cli, cli_process, env_for, records, write_csv
+from .command import cli, cli_process, env_for, records, run_on_terminal, write_csv
 
 OLD_REPORTS = Path(__file__).parent / "old_reports"
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -74,9 +74,7 @@ def test_a_rerun_counts_the_refunds_it_found_as_done_already_the_same_with_and_w
     for result in (without, with_report):
         assert result.returncode == 0, result.stderr
         assert "this run (sent now): nothing sent\n" in result.stdout
-        assert "already done (found on Wix, in the journal or in the report; nothing sent now): 3 rows\n" in (
-            result.stdout
-        )
+        assert "already done before this run (nothing sent now): 3 rows\n" in (result.stdout)
     # The money lines after the status counts read the same either way.
     assert without.stdout.split("this run")[1] == with_report.stdout.split("this run")[1]
     assert "3 rows already done in an earlier run" in with_report.stdout
@@ -196,3 +194,20 @@ def test_a_resume_reads_a_report_written_before_records_had_a_time_and_an_order_
     (added,) = [json.loads(line) for line in report.read_text()[len(old) :].splitlines()]
     assert (added["line"], added["status"], added["order_number"]) == (4, "COMPLETED", "10003")
     assert ISO_UTC.match(added["recorded_at"])
+
+
+def test_the_confirmation_of_a_resume_counts_the_rows_its_report_shows_done_as_done_already(
+    fake: FakeWix, served: str, tmp_path: Path
+) -> None:
+    path, orders = _three_kinds(fake, tmp_path)
+    report = tmp_path / "report.jsonl"
+    first = write_csv(tmp_path / "first.csv", path.read_text().splitlines()[1:3])
+    assert cli(fake, served, "batch", str(first), "--yes", "--report", str(report)).returncode == 0
+    code, text = run_on_terminal(fake, ["batch", str(path), "--report", str(report), "--base-url", served], "n")
+    assert code == 0
+    assert f"done already in {report}: 2 rows (skipped)" in text
+    assert "already done before this run (nothing sent now): 2 rows" in text
+    assert "refunded through Wix: 1000 JPY, 12.50 USD" in text
+    assert "to record as refunded outside Wix: 1 order, 35.00 USD" in text
+    assert "this run (sent now)" not in text
+    assert fake.count_writes("refund", orders["offline"]) == 0

@@ -220,10 +220,7 @@ class Totals:
         elif summary and (self.already_done.rows or self.pending.rows) and not self.dry_runs:
             lines.append("this run (sent now): nothing sent")
         if self.already_done.rows or self.already_done.money_lines():
-            lines.append(
-                "already done (found on Wix, in the journal or in the report; nothing sent now): "
-                + _plural(self.already_done.rows)
-            )
+            lines.append("already done before this run (nothing sent now): " + _plural(self.already_done.rows))
             lines += self.already_done.money_lines()
         if self.pending.rows:
             lines.append(
