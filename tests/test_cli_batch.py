@@ -226,8 +226,8 @@ def test_resume_skips_the_rows_its_report_shows_done_never_the_whole_order(
     rows = [f"{oid},10,,r-1", f"{oid},15,,r-2", f"{other},5,,"]
     result = cli(fake, served, "batch", str(write_csv(tmp_path / "c.csv", rows)), "--report", str(report), "--yes")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"c.csv:2 order {oid}: COMPLETED (reference r-1)" in result.stdout  # named under "skipped"
-    assert "SKIPPED (report)      1" in result.stdout
+    assert f"1 row already done in an earlier run ({report}): skipped" in result.stdout
+    assert f"order {oid}" not in result.stdout  # a skipped row is counted, not listed
     assert fake.refunded_total(oid) == Decimal("25")
     assert fake.refunded_total(other) == Decimal("5")
     assert fake.count_writes("refund") == 3
@@ -269,7 +269,7 @@ def test_a_batch_on_a_terminal_shows_the_totals_and_asks_first(
     path = write_csv(tmp_path / "in.csv", rows)
     code, text = run_on_terminal(fake, ["batch", str(path), "--base-url", served], answer)
     assert "in.csv: 4 rows checked on Wix (nothing sent yet):" in text
-    assert "to refund: 2 orders, 47.50 USD" in text
+    assert "to refund through Wix: 2 orders, 47.50 USD" in text
     assert "to cancel: 1 order" in text
     assert "refused, not run: 2 rows" in text
     assert "in.csv:5 order nope: order_id 'nope' is not a Wix order ID" in text
@@ -293,8 +293,8 @@ def test_a_dry_run_lists_each_orders_plan_and_the_totals(fake: FakeWix, served: 
     assert f"in.csv:2 order {ids[0]} (#" in result.stdout
     assert "UNFULFILL_THEN_CANCEL" in result.stdout
     assert f"first write: refund_payments {ids[1]} 12.50 USD" in result.stdout
-    assert "to refund: 1 order, 12.50 USD" in result.stdout
-    assert "to refund: 1 order, 1000 JPY" in result.stdout
+    assert "to refund through Wix: 1 order, 12.50 USD" in result.stdout
+    assert "to refund through Wix: 1 order, 1000 JPY" in result.stdout
     assert "to cancel: 1 order" in result.stdout
     assert fake.writes == []
 
@@ -302,7 +302,9 @@ def test_a_dry_run_lists_each_orders_plan_and_the_totals(fake: FakeWix, served: 
 # --- nothing hidden -------------------------------------------------------------------------
 
 
-def test_the_summary_names_every_failed_refused_and_skipped_row(fake: FakeWix, served: str, tmp_path: Path) -> None:
+def test_the_summary_names_every_failed_and_refused_row_and_counts_the_skipped_ones(
+    fake: FakeWix, served: str, tmp_path: Path
+) -> None:
     done, disabled, fine = fake.add_order(), fake.add_order(payments="refund_disabled"), fake.add_order()
     report = tmp_path / "report.jsonl"
     cli(fake, served, "batch", str(write_csv(tmp_path / "a.csv", [f"{done},,,"])), "--report", str(report), "--yes")
@@ -310,10 +312,13 @@ def test_the_summary_names_every_failed_refused_and_skipped_row(fake: FakeWix, s
     result = cli(fake, served, "batch", str(write_csv(tmp_path / "b.csv", rows)), "--report", str(report), "--yes")
     assert result.returncode == 1
     out, file = result.stdout, tmp_path / "b.csv"
-    assert f"failed:\n  {file}:3 order {disabled}: order 1000" in out
-    assert "refunds are disabled" in out
     assert f"refused rows (nothing sent):\n  {file}:4 order {fine}: invalid reason: may not contain '[ref:'" in out
-    assert f"skipped, done in {report}:\n  {file}:2 order {done}: COMPLETED (reference b-" in out
+    # The failures come last, so that they stay on the screen.
+    (failed,) = re.findall(rf"failed:\n  {re.escape(str(file))}:3 order {disabled}: order 1000.*\n", out)
+    assert out.endswith(failed)
+    assert "refunds are disabled" in failed
+    assert f"1 row already done in an earlier run ({report}): skipped" in out
+    assert f"order {done}" not in out
 
 
 def test_json_lines_give_each_row_its_record_and_end_with_a_summary(fake: FakeWix, served: str, tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from ..run._execute import OutcomeStatus, RefundOutcome, refund_orders_async
 from ._batch_file import BatchRow, RowError, read_batch_file
 from ._cli_output import Progress, Tally, describe_plan, order_record
 from ._cli_run import EXIT_FAILED, EXIT_OK, Context, UsageError, credentials, refund_journal, say
-from ._report import Report
+from ._report import Report, recorded_at
 
 __all__ = ["cmd_batch"]
 
@@ -89,14 +89,14 @@ def _confirm_batch(
     tally = Tally("batch")
     for row, outcome in previews:
         tally.add(outcome, row.where)
-    nothing = sum(outcome.status is OutcomeStatus.DRY_RUN and not outcome.steps for _, outcome in previews)
+    # The rows the report shows done are counted as done already, as the summary will count them.
+    for row, record in ctx.tally.skipped:
+        tally.skip(row, record)
     count = len(previews)
     lines = [f"{path}: {count} row{'s' if count != 1 else ''} checked on Wix (nothing sent yet):"]
-    lines += [f"  {line}" for line in tally.totals_lines()]
-    if nothing:
-        lines.append(f"  nothing to do: {nothing} (Wix shows them done already)")
     if ctx.tally.skipped:
         lines.append(f"  done already in {ctx.args.report}: {len(ctx.tally.skipped)} rows (skipped)")
+    lines += [f"  {line}" for line in tally.totals_lines()]
     refused = [(e.where, e.order_id or "(none)", e.message) for e in ctx.tally.row_errors] + tally.failed
     if refused:
         lines.append(f"  refused, not run: {len(refused)} row{'s' if len(refused) != 1 else ''}")
@@ -116,7 +116,15 @@ async def _batch_async(
         ctx.summary["journal"] = journal.name
 
     def finished(row: BatchRow, outcome: RefundOutcome) -> None:
-        record = order_record(outcome, file=row.file, line=row.line, row_key=row.key)
+        number = outcome.plan.order_number if outcome.plan is not None else ""
+        record = order_record(
+            outcome,
+            file=row.file,
+            line=row.line,
+            row_key=row.key,
+            order_number=number or None,
+            recorded_at=recorded_at(),
+        )
         if report is not None:
             report.write(record)
         ctx.tally.add(outcome, row.where)
@@ -170,12 +178,14 @@ def cmd_batch(ctx: Context) -> int:
     try:
         done = report.done if report is not None else {}
         rows = [row for row in batch.rows if row.key not in done]
-        ctx.tally.skipped = [(row, str(done[row.key].get("status"))) for row in batch.rows if row.key in done]
+        for row in batch.rows:
+            if row.key in done:
+                ctx.tally.skip(row, done[row.key])
         ctx.tally.row_errors = list(batch.errors)
         for error in batch.errors:
             ctx.emit(_row_error_record(error))
             ctx.note(f"{error.where}: refused: {error.message}")
-        for row, status in ctx.tally.skipped:
+        for row, record in ctx.tally.skipped:
             ctx.emit(
                 {
                     "type": "row_skipped",
@@ -185,7 +195,7 @@ def cmd_batch(ctx: Context) -> int:
                     "reference": row.request.reference,
                     "row_key": row.key,
                     "report": args.report,
-                    "report_status": status,
+                    "report_status": str(record.get("status")),
                 }
             )
         ran = True

@@ -20,9 +20,11 @@ from ..client._retry import RequestLimiter
 from ..core._errors import WixRefundError
 from ..core._money import format_money
 from ..core._outcome import error_dict as outcome_error_dict
-from ..core._routing import ROUTES, CancelOrder, RefundRoute
+from ..core._routing import ROUTES, RefundRoute
 from ..run._execute import OutcomeStatus, RefundOutcome
 from ._batch_file import BatchRow, RowError
+from ._totals import CANCEL_NOTE, Totals
+from ._totals import cancels as _cancels
 
 __all__ = [
     "CANCEL_NOTE",
@@ -34,18 +36,6 @@ __all__ = [
     "error_dict",
     "order_record",
 ]
-
-CANCEL_NOTE = (
-    "a cancel moves no money on Wix: the shopper's money is returned outside Wix "
-    "(Violet learns of the cancel from Wix and returns it)"
-)
-
-
-# What is printed of a route is read from its row of core's ROUTES, never from its name,
-# so that a new route needs no change here.
-def _cancels(route: RefundRoute | None) -> bool:
-    """Return whether ``route`` cancels the order (the cancel note goes with it)."""
-    return route is not None and CancelOrder in ROUTES[route].steps
 
 
 def _moves_money(route: RefundRoute | None) -> bool:
@@ -214,11 +204,14 @@ class Tally:
         self.cancelled = self.to_cancel = 0
         self.failed: list[tuple[str | None, str, str]] = []
         self.row_errors: list[RowError] = []
-        self.skipped: list[tuple[BatchRow, str]] = []
+        #: The rows a batch skipped as done in its report, each with the report's record of it.
+        self.skipped: list[tuple[BatchRow, dict[str, Any]]] = []
+        self.totals = Totals()
 
     def add(self, outcome: RefundOutcome, where: str | None = None) -> None:
         """Count one order's outcome (``where`` is its ``FILE:LINE`` in a batch)."""
         self.statuses[outcome.status.value] += 1
+        self.totals.add(outcome)
         currency = outcome.currency or ""
         if outcome.refunded and outcome.status is OutcomeStatus.PENDING:
             self.pending[currency] += outcome.refunded
@@ -237,6 +230,11 @@ class Tally:
             if amount:
                 self.to_refund[currency] += amount
                 self.to_refund_orders[currency] += 1
+
+    def skip(self, row: BatchRow, record: dict[str, Any]) -> None:
+        """Count a row a batch skipped as done in its report (``record``: the report's record of it)."""
+        self.skipped.append((row, record))
+        self.totals.add_done(record)
 
     @property
     def orders(self) -> int:
@@ -260,52 +258,38 @@ class Tally:
             "failed": len(self.failed),
             "row_errors": len(self.row_errors),
             "skipped": len(self.skipped),
+            "totals": self.totals.record(batch=self.command == "batch"),
             **extra,
         }
 
-    def totals_lines(self) -> list[str]:
-        """Return the money lines: refunded and cancelled, or for a dry run what would be."""
-        lines = []
-        for currency, amount in sorted(self.refunded.items()):
-            lines.append(f"refunded through Wix: {format_money(amount, currency)}")
-        for currency, amount in sorted(self.pending.items()):
-            lines.append(f"pending on Wix (not settled yet): {format_money(amount, currency)}")
-        for currency, amount in sorted(self.outside.items()):
-            lines.append(
-                f"recorded as refunded outside Wix: {format_money(amount, currency)} (the merchant pays it back)"
-            )
-        if self.cancelled:
-            lines.append(f"orders cancelled: {self.cancelled}; {CANCEL_NOTE}")
-        for currency, amount in sorted(self.to_refund.items()):
-            count = self.to_refund_orders[currency]
-            lines.append(f"to refund: {count} order{'s' if count != 1 else ''}, {format_money(amount, currency)}")
-        if self.to_cancel:
-            lines.append(f"to cancel: {self.to_cancel} order{'s' if self.to_cancel != 1 else ''}; {CANCEL_NOTE}")
-        return lines
+    def totals_lines(self, *, summary: bool = False) -> list[str]:
+        """Return the money lines: this run, already done, pending, or for a dry run what would be.
+
+        ``summary``: a batch's summary, which ends with the whole file's total so far.
+        """
+        return self.totals.lines(summary=summary)
 
     def lines(self, report: str | None = None) -> list[str]:
-        """Return the text summary: a count per status, the money, and every failed, refused and skipped row."""
+        """Return a batch's text summary: a count per status, the skipped rows, the money, then refused and failed rows.
+
+        The failed rows come last, so that they stay on the screen.
+        """
         lines = ["status             rows"]
         for status in ("COMPLETED", "ALREADY_DONE", "PENDING", "DRY_RUN", "FAILED"):
             if self.statuses[status]:
                 lines.append(f"{status:<16} {self.statuses[status]:>6}")
-        if self.skipped:
-            lines.append(f"{'SKIPPED (report)':<16} {len(self.skipped):>6}")
         if self.row_errors:
             lines.append(f"{'BAD ROWS':<16} {len(self.row_errors):>6}")
-        lines += self.totals_lines()
-        if self.failed:
-            lines.append("failed:")
-            lines += [f"  {where + ' ' if where else ''}order {order}: {why}" for where, order, why in self.failed]
+        if self.skipped:
+            count = len(self.skipped)
+            lines.append(f"{count} row{'s' if count != 1 else ''} already done in an earlier run ({report}): skipped")
+        lines += self.totals_lines(summary=True)
         if self.row_errors:
             lines.append("refused rows (nothing sent):")
             lines += [f"  {e.where} order {e.order_id or '(none)'}: {e.message}" for e in self.row_errors]
-        if self.skipped:
-            lines.append(f"skipped, done in {report}:")
-            lines += [
-                f"  {row.where} order {row.order_id}: {status} (reference {row.request.reference})"
-                for row, status in self.skipped
-            ]
+        if self.failed:
+            lines.append("failed:")
+            lines += [f"  {where + ' ' if where else ''}order {order}: {why}" for where, order, why in self.failed]
         return lines
 
 
