@@ -141,7 +141,10 @@ def test_bad_rows_are_reported_by_line_with_what_to_write_and_the_rest_go_on(
     report = tmp_path / "report.jsonl"
     result = cli(fake, served, "batch", str(write_csv(tmp_path / "in.csv", rows)), "--report", str(report), "--yes")
     assert result.returncode == 1
-    assert "in.csv:3: refused: order_id 'not-an-id' is not a Wix order ID or order number; write the order's GUID" in result.stderr
+    assert (
+        "in.csv:3: refused: order_id 'not-an-id' is not a Wix order ID or order number; write the order's GUID"
+        in result.stderr
+    )
     assert "in.csv:5: refused: amount 'ten' is not a plain decimal amount" in result.stderr
     assert "3/3 rows done, 0 failed" in result.stderr
     assert "BAD ROWS" in result.stdout
