@@ -95,7 +95,7 @@ def _latin1(path: Path) -> None:
         (lambda p: p.mkdir(), "in.csv is a folder, not a CSV file"),
         (
             lambda p: p.write_text("id;amount\nx;1\n"),
-            "in.csv:1: no order_id column; found 'id', 'amount'; the header needs order_id",
+            "in.csv:1: no order_id or order_number column; found 'id', 'amount'; the header needs order_id",
         ),
         (
             lambda p: p.write_text("order_id,ammount\n"),
@@ -141,7 +141,10 @@ def test_bad_rows_are_reported_by_line_with_what_to_write_and_the_rest_go_on(
     report = tmp_path / "report.jsonl"
     result = cli(fake, served, "batch", str(write_csv(tmp_path / "in.csv", rows)), "--report", str(report), "--yes")
     assert result.returncode == 1
-    assert "in.csv:3: refused: order_id 'not-an-id' is not a Wix order ID; write the order's GUID" in result.stderr
+    assert (
+        "in.csv:3: refused: order_id 'not-an-id' is not a Wix order ID or order number; write the order's GUID"
+        in result.stderr
+    )
     assert "in.csv:5: refused: amount 'ten' is not a plain decimal amount" in result.stderr
     assert "3/3 rows done, 0 failed" in result.stderr
     assert "BAD ROWS" in result.stdout
@@ -290,7 +293,7 @@ def test_a_dry_run_lists_each_orders_plan_and_the_totals(fake: FakeWix, served: 
     rows = [f"{ids[0]},,,", f"{ids[1]},12.5,,", f"{ids[2]},,,"]
     result = cli(fake, served, "batch", str(write_csv(tmp_path / "in.csv", rows)), "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert f"in.csv:2 order {ids[0]} (#" in result.stdout
+    assert f"in.csv:2 order #10001 ({ids[0]})" in result.stdout
     assert "UNFULFILL_THEN_CANCEL" in result.stdout
     assert f"first write: refund_payments {ids[1]} 12.50 USD" in result.stdout
     assert "to refund through Wix: 1 order, 12.50 USD" in result.stdout

@@ -418,6 +418,11 @@ CALLS: dict[str, list[Callable[[], _wire.WireCall[Any]]]] = {
             [ORDER_ID, OTHER_ORDER_ID], cursor="74bb42d4afd5d41e98b120b7ea54538c4ee3ea34"
         ),
     ],
+    "search_orders_by_numbers": [
+        lambda: _more_calls.search_orders_by_numbers(10005, 10005),
+        lambda: _more_calls.search_orders_by_numbers(10005, 10042),
+        lambda: _more_calls.search_orders_by_numbers(10005, 10042, cursor="74bb42d4afd5d41e98b120b7ea54538c4ee3ea34"),
+    ],
     "list_transactions_by_ids": [lambda: _more_calls.list_transactions_by_ids([ORDER_ID, OTHER_ORDER_ID])],
     "list_fulfillments_by_ids": [lambda: _more_calls.list_fulfillments_by_ids([ORDER_ID, OTHER_ORDER_ID])],
     "list_currencies": [lambda: _more_calls.list_currencies()],

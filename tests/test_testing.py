@@ -466,6 +466,18 @@ def test_search_hides_pending_and_rejected_orders_unless_the_filter_asks_for_a_s
     assert {o["id"] for o in asked.json()["orders"]} == {pending, rejected}
 
 
+def test_search_filters_on_the_order_number_alone_or_a_range_under_and(fake: FakeWix, raw: Raw) -> None:
+    ids = [fake.add_order() for _ in range(4)]  # numbers 10001 to 10004
+
+    def found(where: dict[str, Any]) -> list[str]:
+        return sorted(o["id"] for o in _search(raw, {"filter": where}).json()["orders"])
+
+    assert found({"number": {"$eq": 10002}}) == [ids[1]]
+    assert found({"number": 10003}) == [ids[2]]
+    assert found({"$and": [{"number": {"$gte": 10002}}, {"number": {"$lte": 10003}}]}) == sorted(ids[1:3])
+    assert found({"number": {"$gt": 10003}}) == [ids[3]]
+
+
 @pytest.mark.parametrize(
     ("search", "field"),
     [
@@ -473,6 +485,11 @@ def test_search_hides_pending_and_rejected_orders_unless_the_filter_asks_for_a_s
         ({"filter": {"id": {"$regex": "x"}}}, "search.filter.id"),
         ({"filter": {"id": {"$in": ["x"]}}, "cursorPaging": {"cursor": "made-up"}}, "search"),
         ({"cursorPaging": {"cursor": "made-up"}}, "search.cursorPaging.cursor"),
+        # Wix's table of supported filters: number takes $eq, $ne and the range operators, no $in.
+        ({"filter": {"number": {"$in": [10001]}}}, "search.filter.number"),
+        ({"filter": {"number": {"$gte": 10001, "$lte": 10002}}}, "search.filter.number"),
+        ({"filter": {"number": "10001"}}, "search.filter.number"),
+        ({"filter": {"$and": {"number": 10001}}}, "search.filter.$and"),
     ],
 )
 def test_search_refuses_a_filter_or_cursor_it_does_not_know_with_400(raw: Raw, search: Any, field: str) -> None:

@@ -11,10 +11,11 @@ making it twice; and the report is keyed by row, so resuming skips rows, never w
 What the reader refuses, and how:
 
 - the file as a whole (exit 2, ``BatchFileError``): unreadable, not UTF-8, empty, a header
-  without ``order_id``, unknown or repeated columns, broken quoting;
+  this reader refuses (``_batch_columns``), broken quoting;
 - one row (``RowError``, reported as ``FILE:LINE`` with what to write instead): more fields
-  than the header, a value in an unnamed column, an order ID that is not a GUID, an amount
-  the library's money rules refuse (``12,50``, ``1e1``, ``1_0``), a reason or reference
+  than the header, a value in an unnamed column, an order that is neither a GUID nor an
+  order number, a number Wix does not list (or lists twice), an amount the library's money
+  rules refuse (``12,50`` outside a semicolon file, ``1e1``, ``1_0``), a reason or reference
   ``RefundRequest`` refuses, a row identical to an earlier one, a second row for an order
   that another row refunds in full, a reference given twice for one order, a row whose
   reference (given or derived) an earlier row of the order ends with too.
@@ -24,8 +25,8 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import Counter
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -33,12 +34,14 @@ import attrs
 
 from ..core._errors import InvalidRequest
 from ..core._items import RefundItem
-from ..core._money import amount_key, parse_amount
+from ..core._money import amount_key
 from ..core._references import derive_reference
 from ..core._request import RefundRequest
 from ..wix._json import is_guid
+from ._batch_columns import COLUMNS, DELIMITERS, read_amount, read_header, split_decimal
 from ._batch_text import BatchFileError, read_text
 from ._item_text import parse_item
+from ._order_numbers import number_problem, order_number
 
 __all__ = [
     "COLUMNS",
@@ -50,10 +53,10 @@ __all__ = [
     "read_batch_file",
 ]
 
-COLUMNS = ("order_id", "amount", "reason", "reference", "line_item_id", "quantity", "restock")
 #: The statuses a report line must show for its row to be skipped on a re-run.
 DONE_STATUSES = frozenset({"COMPLETED", "ALREADY_DONE"})
-_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+#: What looks order numbers up on Wix: the order IDs it lists under each number.
+FindNumbers = Callable[[Collection[int]], Mapping[int, tuple[str, ...]]]
 _EXAMPLE_ID = "3f2a6c1e-8b1d-4c55-9a3e-2d6f0b7c9e41"
 
 
@@ -74,12 +77,22 @@ class _Row:
 class BatchRow(_Row):
     """One good row: where it is, the order, and the request to send (its reference always set)."""
 
+    #: The order's ID, lower-cased (looked up when the row gave its number).
     order_id: str
     request: RefundRequest
     #: The row's identity: the lower-cased order ID and the reference, ``"<order>/<reference>"``.
     key: str
     #: True when the reference was derived from the row, False when the file gave it.
     derived: bool
+    #: The order number the row gave instead of the order's ID.
+    number: int | None = None
+    #: How an amount written with a decimal comma was read (``"12,50 -> 12.50"``).
+    amount_read: str | None = None
+
+    @property
+    def order_shown(self) -> str:
+        """Return ``#10005 (guid)`` for a row that gave a number, else the order's ID."""
+        return self.order_id if self.number is None else f"#{self.number} ({self.order_id})"
 
 
 @attrs.frozen(kw_only=True)
@@ -100,6 +113,8 @@ class BatchFile:
     rows: tuple[BatchRow, ...]
     errors: tuple[RowError, ...]
     blank_lines: int
+    #: The columns read past, as written.
+    ignored: tuple[str, ...] = ()
 
 
 def _amount_key(amount: Decimal | None) -> str:
@@ -120,15 +135,13 @@ def _item_of(values: dict[str, str]) -> RefundItem | None:
     return parse_item(values["line_item_id"], values["quantity"], values["restock"])
 
 
-def _column_key(name: str) -> str:
-    return re.sub(r"[\s_-]+", "", name).lower()
-
-
-_KNOWN = {_column_key(name): name for name in COLUMNS}
-
-
-def read_batch_file(path: str) -> BatchFile:
+def read_batch_file(path: str, *, full: bool = False, find: FindNumbers | None = None) -> BatchFile:
     """Return the rows of the batch file at ``path``, good and refused.
+
+    Args:
+        full: ``--full``: every row is a full refund (other columns may then be ignored).
+        find: looks up the order numbers the rows give, all in one call, before any row
+            is built; without it, a row that gives a number is refused.
 
     Raises:
         BatchFileError: the file cannot be read, is not UTF-8 (or UTF-16 with a BOM), is
@@ -142,10 +155,12 @@ def read_batch_file(path: str) -> BatchFile:
             f"{path} is empty: its first line must be a header naming the columns, such as {','.join(COLUMNS)}"
         )
     header_line = lines[header_index]
-    delimiter = max(_DELIMITERS, key=lambda d: (header_line.count(d), d == ","))
+    delimiter = max(DELIMITERS, key=lambda d: (header_line.count(d), d == ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     builder = _Builder(path)
-    header: list[str] | None = None
+    header: tuple[str, ...] | None = None
+    ignored: tuple[str, ...] = ()
+    data: list[tuple[int, list[str]]] = []
     try:
         while True:
             start = reader.line_num + 1
@@ -158,67 +173,41 @@ def read_batch_file(path: str) -> BatchFile:
                     builder.blank_lines += 1
                 continue
             if header is None:
-                header = _header(path, start, cells, delimiter)
+                read = read_header(path, start, cells, delimiter, full=full)
+                header, ignored = read.names, read.ignored
+                builder.ignored_at = read.ignored_at
                 continue
-            builder.add(start, header, cells, delimiter)
+            data.append((start, cells))
     except csv.Error as exc:
         raise BatchFileError(
             f"{path}:{reader.line_num}: the file's quoting is broken ({exc}); "
             'a value in quotes must end with a quote, and a quote inside it is written twice ("")'
         ) from exc
     assert header is not None
+    # Every number is looked up, in shared calls, before any row is built: a row's identity
+    # and derived reference are those of the order's ID, however the row named the order.
+    numbers = {n for _, cells in data for n in _numbers_of(header, cells)}
+    builder.found = find(numbers) if find is not None and numbers else None
+    for start, cells in data:
+        builder.add(start, header, cells, delimiter)
     builder.finish()
     return BatchFile(
         path=path,
-        columns=tuple(header),
+        columns=header,
         delimiter=delimiter,
         rows=tuple(builder.rows),
         errors=tuple(builder.errors),
         blank_lines=builder.blank_lines,
+        ignored=ignored,
     )
 
 
-def _header(path: str, line: int, cells: list[str], delimiter: str) -> list[str]:
-    found = ", ".join(repr(cell.strip()) for cell in cells)
-    expected = (
-        f"the header needs order_id, and may have amount, reason and reference ({_DELIMITERS[delimiter]}-separated)"
-    )
-    if is_guid(cells[0].strip()):
-        raise BatchFileError(
-            f"{path}:{line} is a row, not a header: add a first line naming the columns, such as {','.join(COLUMNS)}"
-        )
-    names: list[str] = []
-    unknown: list[str] = []
-    for cell in cells:
-        key = _column_key(cell)
-        if not key:
-            names.append("")  # an unnamed column: rows must leave it empty
-        elif key in _KNOWN:
-            names.append(_KNOWN[key])
-        else:
-            unknown.append(repr(cell.strip()))
-            names.append("")
-    if "order_id" not in names:
-        raise BatchFileError(f"{path}:{line}: no order_id column; found {found}; {expected}")
-    if unknown:
-        raise BatchFileError(
-            f"{path}:{line}: unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
-            f"(found {found}); {expected}. Remove the other columns: a misspelt amount column would "
-            "turn every partial refund into a full one"
-        )
-    repeated = sorted(name for name, count in Counter(n for n in names if n).items() if count > 1)
-    if repeated:
-        raise BatchFileError(f"{path}:{line}: the column {repeated[0]} is named twice (found {found})")
-    return names
-
-
-def _split_decimal(header: list[str], values: dict[str, str]) -> bool:
-    if "amount" not in header or "reason" not in header:
-        return False
-    after_amount = header.index("amount") + 1 == header.index("reason")
-    return after_amount and bool(
-        re.fullmatch(r"[0-9]+", values["amount"]) and re.fullmatch(r"[0-9]+", values["reason"])
-    )
+def _numbers_of(header: tuple[str, ...], cells: list[str]) -> list[int]:
+    """Return the order number a row gives (in order_number, or in order_id), if any."""
+    values = dict(zip(header, (cell.strip() for cell in cells)))
+    given = values.get("order_number") or ("" if is_guid(values.get("order_id", "")) else values.get("order_id", ""))
+    number = order_number(given) if given else None
+    return [] if number is None else [number]
 
 
 class _Builder:
@@ -235,16 +224,18 @@ class _Builder:
         self.references: dict[tuple[str, str], tuple[int, str]] = {}
         self.occurrences: Counter[tuple[str, str]] = Counter()
         self.item_groups: dict[tuple[str, str], dict[str, Any]] = {}
+        self.ignored_at: frozenset[int] = frozenset()
+        self.found: Mapping[int, tuple[str, ...]] | None = None
 
-    def add(self, line: int, header: list[str], cells: list[str], delimiter: str) -> None:
+    def add(self, line: int, header: tuple[str, ...], cells: list[str], delimiter: str) -> None:
         values = {name: "" for name in COLUMNS}
         for name, cell in zip(header, cells):
             if name:
                 values[name] = cell.strip()
-        order_id = values["order_id"] or None
+        written = values["order_id"] or values["order_number"] or None
 
         def refuse(message: str) -> None:
-            self.errors.append(RowError(file=self.path, line=line, order_id=order_id, message=message))
+            self.errors.append(RowError(file=self.path, line=line, order_id=written, message=message))
 
         if len(cells) > len(header):
             extra = ", ".join(repr(cell) for cell in cells[len(header) :])
@@ -255,17 +246,21 @@ class _Builder:
             )
             refuse(
                 f"has {len(cells)} fields but the header has {len(header)} (extra: {extra}); "
-                f"quote a value that holds a {_DELIMITERS[delimiter]}.{hint}"
+                f"quote a value that holds a {DELIMITERS[delimiter]}.{hint}"
             )
             return
-        stray = [i + 1 for i, (name, cell) in enumerate(zip(header, cells)) if not name and cell.strip()]
+        stray = [
+            i + 1
+            for i, (name, cell) in enumerate(zip(header, cells))
+            if not name and i not in self.ignored_at and cell.strip()
+        ]
         if stray:
             refuse(f"has a value in column {stray[0]}, which the header does not name; name the column or empty it")
             return
-        if order_id is None:
-            refuse("has no order_id; every row needs the order's ID")
+        if written is None:
+            refuse("has no order_id; every row needs the order's ID or its number")
             return
-        if delimiter == "," and _split_decimal(header, values):
+        if delimiter == "," and split_decimal(header, values):
             # "12,50" unquoted under amount,reason reads as amount 12 and reason "50".
             refuse(
                 f"amount {values['amount']} and reason {values['reason']!r} look like the amount "
@@ -273,11 +268,13 @@ class _Builder:
                 f"{values['reason']} (a reason must not be digits alone)"
             )
             return
-        if not is_guid(order_id):
-            refuse(f"order_id {order_id[:60]!r} is not a Wix order ID; write the order's GUID, such as {_EXAMPLE_ID}")
+        number, problem = self._order_of(values)
+        if problem:
+            refuse(problem)
             return
+        order_id = values["order_id"].lower() if number is None else self._order_id(number)
         try:
-            amount = parse_amount(values["amount"]) if values["amount"] else None
+            amount, read = read_amount(values["amount"], delimiter) if values["amount"] else (None, None)
             request = RefundRequest(
                 amount=amount, reason=values["reason"] or None, reference=values["reference"] or None
             )
@@ -287,20 +284,46 @@ class _Builder:
             return
         if item is not None:
             # Rows of one order with one reference (or none) make one refund by item.
-            problem = self._add_item(line, order_id, request, item)
+            problem = self._add_item(line, order_id, request, item, {"number": number, "amount_read": read})
             if problem:
                 refuse(problem)
             return
-        problem = self._conflict(line, order_id.lower(), request)
+        problem = self._conflict(line, order_id, request)
         if problem:
             refuse(problem)
             return
-        self._accept(line, order_id, request)
+        self._accept(line, order_id, request, number=number, amount_read=read)
 
-    def _add_item(self, line: int, order_id: str, request: RefundRequest, item: RefundItem) -> str | None:
+    def _order_of(self, values: dict[str, str]) -> tuple[int | None, str | None]:
+        """Return the order number a row gives (None: it gives the order's ID), or why it names no order."""
+        given, by_number = values["order_id"], values["order_number"]
+        if given and by_number:
+            return None, "gives both order_id and order_number; give one of them"
+        if given and is_guid(given):
+            return None, None
+        number = order_number(by_number or given)
+        if number is None:
+            column, text = ("order_number", by_number) if by_number else ("order_id", given)
+            return None, (
+                f"{column} {text[:60]!r} is not a Wix order ID or order number; write the order's "
+                f"GUID, such as {_EXAMPLE_ID}, or its number, such as #10005"
+            )
+        if self.found is None:
+            return None, f"gives order number #{number}, which was not looked up on Wix; write the order's ID"
+        return number, number_problem(number, self.found.get(number, ()))
+
+    def _order_id(self, number: int) -> str:
+        assert self.found is not None
+        return self.found[number][0]
+
+    def _add_item(
+        self, line: int, order_id: str, request: RefundRequest, item: RefundItem, extra: dict[str, Any]
+    ) -> str | None:
         group = self.item_groups.setdefault(
-            (order_id.lower(), request.reference or ""), {"lines": [], "order_id": order_id, "items": []}
+            (order_id, request.reference or ""), {"lines": [], "order_id": order_id, "items": [], "extra": extra}
         )
+        if extra["amount_read"] is not None:
+            group["extra"] = {**group["extra"], "amount_read": extra["amount_read"]}
         if any(known.line_item_id == item.line_item_id for known in group["items"]):
             first = group["lines"][[i.line_item_id for i in group["items"]].index(item.line_item_id)]
             return (
@@ -331,7 +354,7 @@ class _Builder:
                 continue
             if not given:
                 request = attrs.evolve(request, reference=derive_reference(order, request))
-            self._add_row(first, group["order_id"], request, derived=not given)
+            self._add_row(first, group["order_id"], request, derived=not given, **group["extra"])
         self.rows.sort(key=lambda row: row.line)
         self._refuse_shared_references()
         self.errors.sort(key=lambda error: error.line)
@@ -393,8 +416,8 @@ class _Builder:
         self.exact[exact] = line
         return None
 
-    def _accept(self, line: int, order_id: str, request: RefundRequest) -> None:
-        order = order_id.lower()
+    def _accept(self, line: int, order_id: str, request: RefundRequest, **extra: Any) -> None:
+        order = order_id
         amount = _amount_key(request.amount)
         if request.amount is None:
             self.full[order] = line
@@ -409,11 +432,11 @@ class _Builder:
         else:
             assert request.reference is not None
             self.references[(order, request.reference)] = (line, "in full" if request.amount is None else amount)
-        self._add_row(line, order_id, request, derived=derived)
+        self._add_row(line, order_id, request, derived=derived, **extra)
 
-    def _add_row(self, line: int, order_id: str, request: RefundRequest, *, derived: bool) -> None:
+    def _add_row(self, line: int, order_id: str, request: RefundRequest, *, derived: bool, **extra: Any) -> None:
         """Keep a good row, keyed by its order and its reference (given, or derived)."""
-        key = f"{order_id.lower()}/{request.reference}"
+        key = f"{order_id}/{request.reference}"
         self.rows.append(
-            BatchRow(file=self.path, line=line, order_id=order_id, request=request, key=key, derived=derived)
+            BatchRow(file=self.path, line=line, order_id=order_id, request=request, key=key, derived=derived, **extra)
         )

@@ -17,7 +17,8 @@ from ..client._credentials import WixCredentials
 from ..core._request import RefundRequest
 from ..journal._journal import Journal
 from ..run._execute import OutcomeStatus, RefundOutcome, refund_orders_async
-from ._batch_file import BatchRow, RowError, read_batch_file
+from ._batch_file import BatchRow, RowError
+from ._batch_read import read_batch
 from ._cli_output import Progress, Tally, describe_plan, order_record
 from ._cli_run import EXIT_FAILED, EXIT_OK, Context, UsageError, credentials, refund_journal, say
 from ._report import Report, recorded_at
@@ -173,7 +174,7 @@ def cmd_batch(ctx: Context) -> int:
             "standard input is not a terminal: add --yes to run the batch without confirmation "
             "(or --dry-run to see what it would do)"
         )
-    batch = read_batch_file(args.file)
+    batch, wix = read_batch(ctx)
     report = Report(args.report, warn=ctx.note) if args.report else None
     try:
         done = report.done if report is not None else {}
@@ -200,7 +201,7 @@ def cmd_batch(ctx: Context) -> int:
             )
         ran = True
         if rows:
-            ran = asyncio.run(_batch_async(ctx, batch.path, rows, credentials(args), report))
+            ran = asyncio.run(_batch_async(ctx, batch.path, rows, wix or credentials(args), report))
     finally:
         if report is not None:
             report.close()

@@ -84,7 +84,7 @@ def describe_plan(preview: RefundOutcome) -> list[str]:
     """Return a dry run's plan as lines: route, reason, steps, and the first write it would send."""
     plan = preview.plan
     assert plan is not None
-    lines = [f"order {plan.order_id} (#{plan.order_number}): {plan.route}", f"  {plan.reason}"]
+    lines = [f"order #{plan.order_number} ({plan.order_id}): {plan.route}", f"  {plan.reason}"]
     lines += [f"  {i}. {step.describe()}" for i, step in enumerate(plan.steps, 1)]
     if plan.line_items:
         lines.append("  line items: " + ", ".join(f"{item.id} x{item.quantity}" for item in plan.line_items))

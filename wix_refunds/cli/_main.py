@@ -64,6 +64,7 @@ from ._cli_run import (
     say,
 )
 from ._item_text import ITEM_OPTION, RESTOCK_WORDS, parse_item_option
+from ._order_numbers import resolve_orders
 from ._stores import StoreConfigError, default_config_path
 
 __all__ = ["main"]
@@ -177,7 +178,7 @@ def _parser() -> argparse.ArgumentParser:
 
     command("verify", "check that the key has every permission needed", "example:\n  wix-refunds verify --json")
     plan = command("plan", "show how orders would be refunded (no write)", "example:\n  wix-refunds plan ID1 ID2")
-    plan.add_argument("order_ids", nargs="+", metavar="ORDER_ID")
+    plan.add_argument("order_ids", nargs="+", metavar="ORDER", help="an order's ID, or its number (10005 or #10005)")
     plan.add_argument("--amount", help="plan a partial refund of this amount (default: everything refundable)")
     _item_options(plan)
     refund = command(
@@ -187,7 +188,7 @@ def _parser() -> argparse.ArgumentParser:
         "  wix-refunds refund ORDER_ID --item LINE_ID:1:restock --shipping --reference return-9\n"
         "(line IDs are shown by `wix-refunds plan ORDER_ID`)",
     )
-    refund.add_argument("order_id", metavar="ORDER_ID")
+    refund.add_argument("order_id", metavar="ORDER", help="the order's ID, or its number (10005 or #10005)")
     refund.add_argument("--amount", help="amount to refund (default: everything still refundable)")
     refund.add_argument("--reason", help="reason shown to the buyer (at most 200 characters)")
     refund.add_argument(
@@ -227,6 +228,9 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--dry-run", action="store_true", help="plan every row and show the totals, send no write")
     batch.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed off a terminal)")
     batch.add_argument("--report", metavar="FILE.jsonl", help="append a JSON line per row; re-runs skip done rows")
+    batch.add_argument(
+        "--full", action="store_true", help="every row refunds everything refundable (other columns are then ignored)"
+    )
     status = command(
         "status",
         "show where a refund made with a reference stands on Wix (no write)",
@@ -316,9 +320,11 @@ def _cmd_plan(ctx: Context) -> int:
         ctx.summary["journal"] = journal.name
         if not ctx.args.json:
             say(ctx.err, f"journal: {journal.name} (a refund run waits for the writes it holds in flight)")
-        for order_id in ctx.args.order_ids:
+        for order_id, ref in zip(ctx.args.order_ids, resolve_orders(client, ctx.args.order_ids)):
             try:
-                preview = refund_order(client, order_id, request, dry_run=True)
+                if isinstance(ref, WixRefundError):
+                    raise ref
+                preview = refund_order(client, ref.order_id, request, dry_run=True)
             except WixRefundError as exc:
                 code = max(
                     code, ctx.failed(order_id, request, exc, text=f"order {order_id}: cannot be refunded: {exc}")
@@ -344,15 +350,20 @@ def _cmd_refund(ctx: Context) -> int:
     # batch row's is, so the same command run twice finds its refund instead of making a
     # second. It is made here, not in the library, so that an interrupted run can name it.
     derived = request.reference is None
-    if derived:
-        request = attrs.evolve(request, reference=derive_reference(args.order_id, request))
     if not args.dry_run and not args.yes and not sys.stdin.isatty():
         raise UsageError("standard input is not a terminal: add --yes to refund without confirmation")
     with ctx.client(credentials(args)) as client:
+        # An order number is looked up first: the reference is derived from the order's ID.
+        ref = resolve_orders(client, [args.order_id])[0]
+        if isinstance(ref, WixRefundError):
+            return ctx.failed(args.order_id, request, ref)
+        order_id = ref.order_id
+        if derived:
+            request = attrs.evolve(request, reference=derive_reference(order_id, request))
         try:
-            preview = refund_order(client, args.order_id, request, dry_run=True)
+            preview = refund_order(client, order_id, request, dry_run=True)
         except WixRefundError as exc:
-            return ctx.failed(args.order_id, request, exc)
+            return ctx.failed(order_id, request, exc)
         hint = derived_reference_hint(preview) if derived else None
         if args.dry_run:
             _show(ctx, preview, describe_plan(preview), hint=hint)
@@ -364,14 +375,14 @@ def _cmd_refund(ctx: Context) -> int:
             say(ctx.err, "\n".join(lines))
         if not args.yes and not ctx.confirm():
             return EXIT_OK
-        ctx.in_flight.start(args.order_id, args.order_id, request.reference)
+        ctx.in_flight.start(order_id, order_id, request.reference)
         try:
-            outcome = refund_order(client, args.order_id, request, journal=journal)
+            outcome = refund_order(client, order_id, request, journal=journal)
         except WixRefundError as exc:
             # The error names the reference to run again with; Ctrl-C, above, is not caught here.
-            ctx.in_flight.end(args.order_id)
-            return ctx.failed(args.order_id, request, exc)
-        ctx.in_flight.end(args.order_id)
+            ctx.in_flight.end(order_id)
+            return ctx.failed(order_id, request, exc)
+        ctx.in_flight.end(order_id)
     _show(ctx, outcome, describe_outcome(outcome), hint=derived_reference_hint(outcome) if derived else None)
     return EXIT_OK
 

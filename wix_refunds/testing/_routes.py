@@ -35,23 +35,64 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str, str, bool], ...] = tuple(
 
 # Search Orders leaves these out unless its filter asks for a status (INITIALIZED always).
 _SEARCH_HIDES = ("PENDING", "REJECTED")
-# The fields and operators the fake's Search Orders filter understands; anything else is a 400.
-_FILTER_FIELDS = ("id", "status", "paymentStatus", "fulfillmentStatus", "archived")
-_FILTER_OPERATORS = ("$eq", "$ne", "$in", "$nin")
+# The fields and operators the fake's Search Orders filter understands, as Wix's table of
+# supported filters lists them (``number``: no ``$in``); anything else is a 400. Conditions
+# may also be listed under ``$and``.
+_LIST_OPERATORS = ("$eq", "$ne", "$in", "$nin")
+_FILTERS = {
+    **{field: _LIST_OPERATORS for field in ("id", "status", "paymentStatus", "fulfillmentStatus", "archived")},
+    "number": ("$eq", "$ne", "$gt", "$lt", "$gte", "$lte"),
+}
+_COMPARE = {
+    "$gt": lambda a, b: a > b,
+    "$lt": lambda a, b: a < b,
+    "$gte": lambda a, b: a >= b,
+    "$lte": lambda a, b: a <= b,
+}
 
 
 def _matches(order: dict[str, Any], where: dict[str, Any]) -> bool:
     """Return whether ``order`` meets every condition of a Search Orders filter (checked already)."""
     for field, condition in where.items():
+        if field == "$and":
+            if not all(_matches(order, part) for part in condition):
+                return False
+            continue
         value = order.get(field)
         operator, operand = next(iter(condition.items())) if isinstance(condition, dict) else ("$eq", condition)
-        if operator in ("$in", "$nin"):
+        if field == "number":
+            value = int(str(value))
+        if operator in _COMPARE:
+            if not _COMPARE[operator](value, operand):
+                return False
+        elif operator in ("$in", "$nin"):
             inside = isinstance(operand, list) and value in operand
             if inside != (operator == "$in"):
                 return False
         elif (value == operand) != (operator == "$eq"):
             return False
     return True
+
+
+def _check_filter(where: Any, path: str = "search.filter") -> None:
+    """Refuse, as a 400, a filter on a field or with an operator Search Orders does not support."""
+    if not isinstance(where, dict):
+        raise _invalid(path, "must be an object")
+    for field, condition in where.items():
+        if field == "$and":
+            if not isinstance(condition, list) or not condition:
+                raise _invalid(f"{path}.$and", "must be a list of conditions")
+            for part in condition:
+                _check_filter(part, f"{path}.$and")
+            continue
+        if field not in _FILTERS:
+            raise _invalid(f"{path}.{field}", "cannot be filtered on")
+        operators = _FILTERS[field]
+        if isinstance(condition, dict) and (len(condition) != 1 or next(iter(condition)) not in operators):
+            raise _invalid(f"{path}.{field}", f"takes one of {', '.join(operators)}")
+        operand = next(iter(condition.values())) if isinstance(condition, dict) else condition
+        if field == "number" and (not isinstance(operand, int) or isinstance(operand, bool)):
+            raise _invalid(f"{path}.number", "must be an integer")
 
 
 class _Routes(_Billing):
@@ -137,13 +178,7 @@ class _Routes(_Billing):
 
     def _search(self, where: Any) -> list[str]:
         """Return the IDs of the orders ``where`` matches, newest first, as Search Orders lists them."""
-        if not isinstance(where, dict):
-            raise _invalid("search.filter", "must be an object")
-        for field, condition in where.items():
-            if field not in _FILTER_FIELDS:
-                raise _invalid(f"search.filter.{field}", "cannot be filtered on")
-            if isinstance(condition, dict) and (len(condition) != 1 or next(iter(condition)) not in _FILTER_OPERATORS):
-                raise _invalid(f"search.filter.{field}", f"takes one of {', '.join(_FILTER_OPERATORS)}")
+        _check_filter(where)
         if "id" in where and "search_by_id" in self.refused_lists:
             raise _invalid("search.filter.id", "filtering on id is not supported")
         ids = where.get("id")
