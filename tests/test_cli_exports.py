@@ -224,5 +224,5 @@ def test_the_preview_on_a_terminal_shows_how_numbers_and_amounts_were_read_befor
     assert f"in.csv: order numbers found on Wix: #10001 ({oid})" in shown
     assert "in.csv: amounts read with a decimal comma (semicolon-separated file): line 2: 12,50 -> 12.50" in shown
     assert "in.csv: ignored column 'Email' (not read)" in shown
-    assert "to refund: 1 order, 12.50 USD" in shown
+    assert "to refund through Wix: 1 order, 12.50 USD" in shown
     assert fake.writes == []
