@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -53,13 +54,14 @@ def cli(
     if any(a in ("-v", "-vv", "--verbose") for a in arguments):
         return cli_process(arguments, stdin=stdin, env=env or env_for(fake))
     out, err = io.StringIO(), io.StringIO()
-    with _environment(env or env_for(fake)), _stdin(stdin):
+    # The process's own streams too: argparse prints a usage error or the help there and exits.
+    # On a pipe, as in a process of its own, argparse wraps its help at 80 columns.
+    environment = {"COLUMNS": "80", **(env or env_for(fake))}
+    with _environment(environment), _stdin(stdin), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(arguments, out=out, err=err)
-        except SystemExit:
-            # argparse printed a usage error or the help to this process's own streams,
-            # before anything ran: run it again as a process, which shows what a person sees.
-            return cli_process(arguments, stdin=stdin, env=env or env_for(fake))
+        except SystemExit as exc:
+            code = _exit_status(exc)
     result = subprocess.CompletedProcess(["wix-refunds", *arguments], code, out.getvalue(), err.getvalue())
     assert CANARY not in result.stdout
     assert CANARY not in result.stderr
@@ -73,6 +75,16 @@ def cli_process(arguments: list[str], *, stdin: str, env: dict[str, str]) -> sub
     assert CANARY not in result.stdout
     assert CANARY not in result.stderr
     return result
+
+
+def _exit_status(exc: SystemExit) -> int:
+    """Return the exit status a process ending with ``exc`` has, as Python sets it."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
 
 
 @contextlib.contextmanager
@@ -107,7 +119,14 @@ def start(fake: FakeWix, served: str, *args: str, env: dict[str, str] | None = N
         stderr=subprocess.PIPE,
         text=True,
         env=env or env_for(fake),
+        preexec_fn=_interrupt_as_a_terminal_would,
     )
+
+
+def _interrupt_as_a_terminal_would() -> None:
+    # A shell starts a background job (`pytest &`) ignoring SIGINT, and a child inherits that:
+    # Python then never turns Ctrl-C into KeyboardInterrupt. The command gets the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def records(stdout: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from .command import CANARY
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[pg_server.PgServer]:
-    """Return a PostgreSQL server of the test session's own; skip without one, but fail in CI."""
+    """Return a PostgreSQL server of the test session's own (each xdist worker's); skip without one, but fail in CI."""
     with contextlib.ExitStack() as stack:
         try:
             server = stack.enter_context(pg_server.running())

@@ -314,12 +314,15 @@ def test_processes_sharing_a_postgres_lock_refund_one_order_once(
 
 def test_ctrl_c_during_a_refund_names_the_order_and_the_reference_to_rerun_with(fake: FakeWix, served: str) -> None:
     oid = fake.add_order(total="100")
-    fake.latency = 1.0
+    # Wix holds the refund's connection open for seconds: Ctrl-C comes once Wix has the write,
+    # while the command still waits for its answer.
+    refund = "/ecom/v1/order-billing/refund-payments"
+    fake.apply_late_next("POST", refund, after=3.0)
     process = start(fake, served, "refund", oid, "--amount", "10", "--yes")
     deadline = time.monotonic() + 20
-    while not fake.calls(path="/ecom/v1/payments/orders/*") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(2.2)  # past the dry run's reads and into the refund's own
+    while not fake.calls(method="POST", path=refund) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fake.calls(method="POST", path=refund), "the refund write never reached Wix"
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130

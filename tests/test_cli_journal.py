@@ -1,8 +1,9 @@
 """The command and its journal, as an operator meets them: killed mid-write, run again at once.
 
-FakeWix commits each of these writes a few seconds after receiving it (``apply_late_next``
+FakeWix commits each of these writes a second after receiving it (``apply_late_next``
 holds the connection meanwhile), so the first process is stopped while its write is in
-flight; the re-run starts at once. Wix's books (the fake's) are the judge.
+flight; the re-run starts at once, finds nothing on Wix yet, and waits: its re-reads, 0.5 s
+and then 1.5 s after its first, see the write land. Wix's books (the fake's) are the judge.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def test_a_refund_stopped_during_a_slow_commit_and_run_again_at_once_is_paid_onc
     fake: FakeWix, served: str, how: signal.Signals
 ) -> None:
     oid = fake.add_order(total="100")
-    fake.apply_late_next("POST", REFUND, after=2.0)
+    fake.apply_late_next("POST", REFUND, after=1.0)
     args = ("refund", oid, "--amount", "10.00", "--reference", "int-1", "--yes")
     _stop_during_the_write(fake, start(fake, served, *args), how)
     again = cli(fake, served, *args)
@@ -54,7 +55,7 @@ def test_an_item_refund_killed_during_its_write_restocks_once_after_an_immediate
 ) -> None:
     oid = fake.add_order(total="35", line_items=[3], shipping="5")
     line = fake.orders[oid]["lineItems"][0]["id"]
-    fake.apply_late_next("POST", REFUND, after=2.0)
+    fake.apply_late_next("POST", REFUND, after=1.0)
     args = ("refund", oid, "--item", f"{line}:1:restock", "--yes")
     _stop_during_the_write(fake, start(fake, served, *args), signal.SIGKILL)
     again = cli(fake, served, *args)
@@ -71,7 +72,7 @@ def test_a_batch_killed_during_its_writes_and_resumed_at_once_pays_each_row_once
     ids = [fake.add_order(total="50") for _ in range(6)]
     path = write_csv(tmp_path / "in.csv", [f"{oid},5,," for oid in ids])
     report = tmp_path / "report.jsonl"
-    fake.apply_late_next("POST", REFUND, after=2.0, times=6)
+    fake.apply_late_next("POST", REFUND, after=1.0, times=6)
     args = ("batch", str(path), "--yes", "--report", str(report), "--rate-limit", "100000")
     _stop_during_the_write(fake, start(fake, served, *args), signal.SIGKILL, writes=6)
     again = cli(fake, served, *args)

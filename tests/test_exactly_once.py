@@ -65,7 +65,9 @@ def test_refund_wix_commits_after_the_client_gave_up_is_not_sent_again(kind: str
 def test_served_refund_that_outlasts_the_client_timeout_is_not_sent_again() -> None:
     fake = FakeWix()
     oid = fake.add_order(total="100")
-    fake.apply_late_next("POST", REFUND, after=1.0)
+    # Wix commits it 0.6 s after it came, past the client's 0.4 s timeout: the re-read that
+    # follows the timeout finds nothing yet; the next, 0.5 s later, finds it.
+    fake.apply_late_next("POST", REFUND, after=0.6)
     policy = real_policy()
     with fake.serve() as url, WixClient(fake.credentials, base_url=url, timeout=0.4, retry=policy) as c:
         outcome = refund_order(c, oid, RefundRequest(amount=TEN))

@@ -23,6 +23,7 @@ from wix_refunds import (
 )
 from wix_refunds.testing import FakeWix
 
+from .clients import Sleeps
 from .runner import Crash, ScriptedTransport, run_refund
 
 REFUND = "/ecom/v1/order-billing/refund-payments"
@@ -77,6 +78,7 @@ def test_a_rerun_whose_own_write_is_lost_never_reports_done_on_the_declined_refu
 def test_a_rerun_whose_own_write_never_reaches_wix_is_unknown_not_done() -> None:
     fake = FakeWix()
     oid = declined_once(fake, "lost-2")
+    sleeps = Sleeps()
     with pytest.raises(WixOutcomeUnknown):
         run_refund(
             "sync",
@@ -84,9 +86,10 @@ def test_a_rerun_whose_own_write_never_reaches_wix_is_unknown_not_done() -> None
             oid,
             RefundRequest(amount=FORTY, reference="lost-2"),
             transport=ScriptedTransport(fake, writes=["503"]),
-            policy=real_policy(settle=1.0),
+            sleeps=sleeps,
         )
     assert fake.refunded_total(oid) == Decimal("20")
+    assert sum(sleeps) >= 120  # nothing showed in the whole settle window, waited on the test's clock
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
@@ -103,7 +106,8 @@ def test_a_late_write_with_a_declined_part_is_declined_not_completed(kind: str) 
 def test_a_rerun_after_a_process_died_paying_the_rest_waits_for_that_write() -> None:
     fake = FakeWix()
     oid = declined_once(fake, "died-1")
-    fake.apply_late_next("POST", REFUND, after=1.0)
+    # Wix commits the dead process's write 0.4 s after it came: the re-run, started at once, waits for it.
+    fake.apply_late_next("POST", REFUND, after=0.4)
     with pytest.raises(Crash):
         run_refund("sync", fake, oid, RefundRequest(amount=FORTY, reference="died-1"), transport=DiesAfterSending(fake))
     again = run_refund("sync", fake, oid, RefundRequest(amount=FORTY, reference="died-1"), policy=real_policy())
