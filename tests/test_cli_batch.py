@@ -373,6 +373,7 @@ def test_progress_moves_while_waiting_on_the_rate_limit_with_time_left_from_that
     assert minutes is not None, seen
     assert int(minutes.group(1)) >= 3, seen
     assert process.returncode == 143
+    # The first row's write waits on the limit, its intent recorded: it may be in flight.
     assert "stopped by SIGTERM while these refunds were in flight" in err
     assert "to resume, run the same command again" in err
 
@@ -412,6 +413,10 @@ def test_ctrl_c_in_a_batch_prints_a_partial_summary_the_rows_in_flight_and_how_t
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (report.exists() and report.read_text().count("\n") >= 1):
         time.sleep(0.05)
+    # The next refund is taken and its answer held: a write is in flight when Ctrl-C comes.
+    fake.apply_late_next("POST", "/ecom/v1/order-billing/refund-payments", after=5)
+    while time.monotonic() < deadline and not [c for c in fake.requests if c.outcome == "late"]:
+        time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130
