@@ -374,8 +374,9 @@ def test_progress_moves_while_waiting_on_the_rate_limit_with_time_left_from_that
     assert minutes is not None, seen
     assert 1 <= int(minutes.group(1)) <= 3, seen
     assert process.returncode == 143
-    # The first row's write waits on the limit, its intent recorded: it may be in flight.
-    assert "stopped by SIGTERM while these refunds were in flight" in err
+    # Whether the first row's write (its intent recorded) waits on the limit yet depends on
+    # how far the three requests went; tests/test_cli_terminal.py holds what is named.
+    assert "stopped by SIGTERM" in err
     assert "to resume, run the same command again" in err
 
 

@@ -61,6 +61,7 @@ from ._cli_run import (
 from ._completion import COMPLETION_EXAMPLE, SHELLS, print_completion
 from ._item_text import ITEM_OPTION, RESTOCK_WORDS, parse_item_option
 from ._options import GLOBAL_OPTIONS_TITLE, MAIN_EPILOG, add_global_options, check_rate_limit, group_size
+from ._store_name import read_store, store_of
 from ._stores import StoreConfigError
 
 __all__ = ["main"]
@@ -225,11 +226,14 @@ def _items_of(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_verify(ctx: Context) -> int:
     with ctx.client(credentials(ctx.args)) as client:
         report = client.verify()
+    store = store_of(ctx.args, report.site_id, report.business_name)
+    journal = refund_journal(ctx.args, report.site_id).name
     if ctx.args.json:
         checks = [{"name": c.name, "passed": c.passed, "detail": c.detail, "fix": c.fix} for c in report.checks]
-        say(ctx.out, json.dumps({"type": "verify", "ok": report.ok, "site_id": report.site_id, "checks": checks}))
+        record = {"type": "verify", "ok": report.ok, "site_id": report.site_id, "store": store.record()}
+        say(ctx.out, json.dumps({**record, "journal": journal, "checks": checks}))
     else:
-        say(ctx.out, str(report))
+        say(ctx.out, "\n".join([str(report), store.line(), f"journal: {journal}"]))
     if report.ok:
         return EXIT_OK
     # Wix that could not be asked is no missing permission: try again later.
@@ -253,8 +257,10 @@ def _cmd_plan(ctx: Context) -> int:
     request = request_of(ctx.args.amount, None, None, **by_item) if wanted else None
     with ctx.client(credentials(ctx.args)) as client:
         journal = refund_journal(ctx.args, client.credentials.site_id)
-        ctx.summary["journal"] = journal.name
+        store = read_store(ctx.args, client)
+        ctx.summary.update(store=store.record(), journal=journal.name)
         if not ctx.args.json:
+            say(ctx.err, store.line())
             say(ctx.err, f"journal: {journal.name} (a refund run waits for the writes it holds in flight)")
         for order_id in ctx.args.order_ids:
             try:
@@ -298,9 +304,11 @@ def _cmd_refund(ctx: Context) -> int:
             _show(ctx, preview, describe_plan(preview), hint=hint)
             return EXIT_OK
         journal = refund_journal(args, client.credentials.site_id)
-        ctx.summary["journal"] = journal.name
+        store = read_store(args, client)
+        ctx.summary.update(store=store.record(), journal=journal.name)
         if not args.json or not args.yes:
-            lines = [*describe_plan(preview), *([f"  {hint}"] if hint else []), f"  journal: {journal.name}"]
+            lines = [*describe_plan(preview), *([f"  {hint}"] if hint else []), f"  {store.line()}"]
+            lines.append(f"  journal: {journal.name}")
             say(ctx.err, "\n".join(lines))
         if not args.yes and not ctx.confirm():
             return EXIT_OK
