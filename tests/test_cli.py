@@ -331,6 +331,20 @@ def test_ctrl_c_during_a_refund_names_the_order_and_the_reference_to_rerun_with(
     assert "it waits for any write that may still land" in err
 
 
+def test_ctrl_c_during_a_refunds_reads_names_nothing_in_flight(fake: FakeWix, served: str) -> None:
+    oid = fake.add_order(total="100")
+    fake.latency = 1.0
+    process = start(fake, served, "refund", oid, "--amount", "10", "--yes")
+    deadline = time.monotonic() + 20
+    while not fake.calls(path="/ecom/v1/orders/*") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted (Ctrl-C) before any refund was in flight" in err
+    assert fake.writes == []
+
+
 # --- habits ---------------------------------------------------------------------------------
 
 

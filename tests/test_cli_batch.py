@@ -376,12 +376,15 @@ def test_progress_moves_while_waiting_on_the_rate_limit_with_time_left_from_that
     process.send_signal(signal.SIGTERM)
     _out, err = process.communicate(timeout=30)
     assert "waiting on Wix's 3 requests a minute" in seen, seen
-    # Three rows of about four requests each at three a minute: minutes, not seconds.
+    # Three rows: a group's shared reads and two requests a row, nine at three a minute: the
+    # third window opens about two minutes in. Minutes, not seconds, and not twice too many.
     minutes = re.search(r"about (\d+)m\d\ds left", seen)
     assert minutes is not None, seen
-    assert int(minutes.group(1)) >= 3, seen
+    assert 1 <= int(minutes.group(1)) <= 3, seen
     assert process.returncode == 143
-    assert "stopped by SIGTERM while these refunds were in flight" in err
+    # Whether the first row's write (its intent recorded) waits on the limit yet depends on
+    # how far the three requests went; tests/test_cli_terminal.py holds what is named.
+    assert "stopped by SIGTERM" in err
     assert "to resume, run the same command again" in err
 
 
@@ -420,6 +423,10 @@ def test_ctrl_c_in_a_batch_prints_a_partial_summary_the_rows_in_flight_and_how_t
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (report.exists() and report.read_text().count("\n") >= 1):
         time.sleep(0.05)
+    # The next refund is taken and its answer held: a write is in flight when Ctrl-C comes.
+    fake.apply_late_next("POST", "/ecom/v1/order-billing/refund-payments", after=5)
+    while time.monotonic() < deadline and not [c for c in fake.requests if c.outcome == "late"]:
+        time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130
@@ -492,7 +499,7 @@ def test_a_batch_on_a_postgres_journal_fits_a_role_allowed_few_sessions_and_refu
     ids = [fake.add_order(total="10") for _ in range(60)]
     path = write_csv(tmp_path / "in.csv", [f"{oid},," for oid in ids], header="order_id,amount,reason")
     report = str(tmp_path / "report.jsonl")
-    args = ("--yes", "--json", "--lock-dsn", dsn, "--rate-limit", "100000", "--report", report)
+    args = ("--yes", "--json", "--lock-dsn", dsn, "--rate-limit", "100000", "--force", "--report", report)
     first = cli(fake, served, "batch", str(path), *args)
     assert first.returncode == 0, first.stderr[-2000:]
     assert records(first.stdout)[-1]["journal"].startswith("postgresql:user=few_sessions")
@@ -505,7 +512,7 @@ def test_group_size_sets_how_many_orders_a_batch_reads_in_one_request(
 ) -> None:
     ids = [fake.add_order(created=OLD) for _ in range(7)]
     path = write_csv(tmp_path / "in.csv", [f"{oid},," for oid in ids], header="order_id,amount,reason")
-    result = cli(fake, served, "batch", str(path), "--yes", "--group-size", "3", "--rate-limit", "100000")
+    result = cli(fake, served, "batch", str(path), "--yes", "--group-size", "3", "--rate-limit", "100000", "--force")
     assert result.returncode == 0, result.stderr
     searched = [r.json["search"]["filter"]["id"]["$in"] for r in fake.calls(method="POST", path="*/search")]
     assert sorted(len(group) for group in searched) == [1, 3, 3]

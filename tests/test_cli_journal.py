@@ -73,7 +73,7 @@ def test_a_batch_killed_during_its_writes_and_resumed_at_once_pays_each_row_once
     path = write_csv(tmp_path / "in.csv", [f"{oid},5,," for oid in ids])
     report = tmp_path / "report.jsonl"
     fake.apply_late_next("POST", REFUND, after=1.0, times=6)
-    args = ("batch", str(path), "--yes", "--report", str(report), "--rate-limit", "100000")
+    args = ("batch", str(path), "--yes", "--report", str(report), "--rate-limit", "100000", "--force")
     _stop_during_the_write(fake, start(fake, served, *args), signal.SIGKILL, writes=6)
     again = cli(fake, served, *args)
     fake.settle()

@@ -22,6 +22,7 @@ from ._batch_read import read_batch
 from ._cli_output import Progress, Tally, describe_plan, order_record
 from ._cli_run import EXIT_FAILED, EXIT_OK, Context, UsageError, credentials, refund_journal, say
 from ._report import Report, recorded_at
+from ._store_name import Store, read_store_async
 
 __all__ = ["cmd_batch"]
 
@@ -84,7 +85,7 @@ async def _run_rows(
 
 
 def _confirm_batch(
-    ctx: Context, path: str, previews: list[tuple[BatchRow, RefundOutcome]], journal: Journal | None
+    ctx: Context, path: str, previews: list[tuple[BatchRow, RefundOutcome]], journal: Journal | None, store: Store
 ) -> bool:
     """Show what the batch would do, from a dry run of every row, and ask; return the answer."""
     tally = Tally("batch")
@@ -102,6 +103,7 @@ def _confirm_batch(
     if refused:
         lines.append(f"  refused, not run: {len(refused)} row{'s' if len(refused) != 1 else ''}")
         lines += [f"    {where} order {order}: {why}" for where, order, why in refused]
+    lines.append(f"  {store.line()}")
     if journal is not None:
         lines.append(f"  journal: {journal.name}")
     say(ctx.err, "\n".join(lines))
@@ -141,6 +143,10 @@ async def _batch_async(
             say(ctx.out, f"{row.where} " + "\n".join(lines))
 
     async with AsyncWixClient(credentials, base_url=args.base_url, rate_limit=ctx.rate_limit(credentials)) as client:
+        store = await read_store_async(args, client)
+        ctx.summary["store"] = store.record()
+        if args.dry_run and not args.json:
+            ctx.note(store.line())
         if not args.dry_run and not args.yes:
             previews: list[tuple[BatchRow, RefundOutcome]] = []
             await _run_rows(
@@ -152,7 +158,7 @@ async def _batch_async(
                 verb="checked",
                 on_outcome=lambda r, o: previews.append((r, o)),
             )
-            if not _confirm_batch(ctx, path, previews, journal):
+            if not _confirm_batch(ctx, path, previews, journal, store):
                 return False
             # A row the dry run refused is not run: its failure is the result.
             for row, outcome in previews:

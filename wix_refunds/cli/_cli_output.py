@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -23,6 +24,7 @@ from ..core._outcome import error_dict as outcome_error_dict
 from ..core._routing import ROUTES, RefundRoute
 from ..run._execute import OutcomeStatus, RefundOutcome
 from ._batch_file import BatchRow, RowError
+from ._time_left import Sample, seconds_left
 from ._totals import CANCEL_NOTE, Totals
 from ._totals import cancels as _cancels
 
@@ -311,9 +313,9 @@ def limit_text(limiter: RequestLimiter) -> str:
     return f"{limiter.requests} requests every {limiter.per:g} s"
 
 
-# Requests one row takes before any has finished: read the order, its transactions and its
-# refundability, then refund (the count measured so far replaces it).
-_REQUESTS_PER_ROW = 4.0
+# Requests one row is taken to cost before any has finished: in a batch its refundability
+# and its write, the group's shared reads spread over its rows (then measured instead).
+_REQUESTS_PER_ROW = 2.0
 
 
 class Progress:
@@ -324,14 +326,27 @@ class Progress:
     """
 
     def __init__(
-        self, total: int, err: TextIO, limiter: RequestLimiter | None, *, verb: str = "done", enabled: bool = True
+        self,
+        total: int,
+        err: TextIO,
+        limiter: RequestLimiter | None,
+        *,
+        verb: str = "done",
+        enabled: bool = True,
+        per_row: float = _REQUESTS_PER_ROW,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total, self.err, self.limiter, self.verb = total, err, limiter, verb
         self.enabled = enabled and total > 0
         self.done = self.failed = 0
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock()
         self.shown = 0.0
         self.reserved_at_start = limiter.reserved if limiter else 0
+        # Requests a row is taken to cost until rows finish; then measured (``_time_left``).
+        self.per_row = per_row
+        self.start = Sample(at=self.started, done=0, used=0)
+        self.baseline: Sample | None = None
         self.waiting = False
         self.tty = err.isatty()
 
@@ -339,24 +354,17 @@ class Progress:
         """Count one finished row."""
         self.done += 1
         self.failed += outcome.status is OutcomeStatus.FAILED
+        if self.baseline is None:
+            self.baseline = self._sample(self.clock())
+
+    def _sample(self, now: float) -> Sample:
+        used = self.limiter.reserved - self.reserved_at_start if self.limiter else 0
+        return Sample(at=now, done=self.done, used=used)
 
     def _left(self, now: float) -> float | None:
-        remaining = self.total - self.done
-        if remaining <= 0:
-            return 0.0
-        observed = remaining * (now - self.started) / self.done if self.done else 0.0
-        if self.limiter is None:
-            return observed if self.done else None
-        used = self.limiter.reserved - self.reserved_at_start
-        per_row = used / self.done if self.done else _REQUESTS_PER_ROW
-        needed = remaining * per_row
-        # The limiter lets a window's worth through at once; past that, its rate decides.
-        by_limit = 0.0
-        if used + needed > self.limiter.requests:
-            by_limit = self.limiter.backlog() + needed * self.limiter.per / self.limiter.requests
-        if not self.done and not by_limit:
-            return None  # nothing to go on yet
-        return max(observed, by_limit)
+        return seconds_left(
+            self.total, self.start, self.baseline, self._sample(now), self.limiter, per_row=self.per_row
+        )
 
     def text(self, now: float) -> str:
         """Return the progress line."""
@@ -373,7 +381,7 @@ class Progress:
         """Show the line again if it is due: often on a terminal, else every few seconds or on a new wait."""
         if not self.enabled:
             return
-        now = time.monotonic()
+        now = self.clock()
         was_waiting = self.waiting
         self.waiting = self.limiter is not None and self.limiter.backlog() > 0.5
         if self.tty or now - self.shown >= 5.0 or (self.waiting and not was_waiting):
@@ -383,7 +391,7 @@ class Progress:
         """Show the last line."""
         if self.enabled:
             self.waiting = False
-            self._write(self.text(time.monotonic()), final=True)
+            self._write(self.text(self.clock()), final=True)
 
     def clear(self) -> None:
         """Erase the line on a terminal, before other text is written there."""
@@ -392,7 +400,7 @@ class Progress:
             self.err.flush()
 
     def _write(self, text: str, *, final: bool) -> None:
-        self.shown = time.monotonic()
+        self.shown = self.clock()
         if self.tty:
             self.err.write("\r\x1b[K" + text + ("\n" if final else ""))
         else:

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 from typing import Any, TextIO
 
 from ..client._client import WixClient
@@ -18,12 +19,13 @@ from ..client._credentials import WixCredentials
 from ..client._retry import RequestLimiter
 from ..core._errors import InvalidCredentials, InvalidRequest, RefundNotSupported, WixAuthError, WixRefundError
 from ..core._request import RefundRequest
-from ..journal._journal import Journal
+from ..journal._journal import Journal, holder_here
 from ..journal._journal_sql import SqliteJournal, default_journal_path
 from ..journal._shared_limit import key_fingerprint, shared_limit
 from ..run._execute import OutcomeStatus, RefundOutcome
 from ._batch_file import BatchFileError
 from ._cli_output import Progress, Tally, order_record
+from ._prompt import ask_yes_no
 from ._stores import StoreConfigError, load_store
 
 __all__ = [
@@ -76,10 +78,16 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 class InFlight:
-    """The refunds this command has started and not seen end: what Ctrl-C must name."""
+    """The refunds this command has started and not seen end: what Ctrl-C must name.
+
+    A row is noted when the run takes it up; what may still land on Wix is only the rows
+    whose write had started, which the journal knows: ``keep_written`` keeps those.
+    """
 
     def __init__(self) -> None:
         self.rows: dict[str, tuple[str, str | None, str | None]] = {}
+        # Entries this process records from now on are this command's (wall clock, as sent_at).
+        self.since = time.time()
 
     def start(self, key: str, order_id: str, reference: str | None, where: str | None = None) -> None:
         """Note a refund as started: its key, order, reference and, in a batch, ``FILE:LINE``."""
@@ -88,6 +96,27 @@ class InFlight:
     def end(self, key: str) -> None:
         """Note a refund as ended (its outcome, or an error, is known)."""
         self.rows.pop(key, None)
+
+    def keep_written(self, journal: Journal, site_id: str) -> bool:
+        """Keep only the refunds whose write this command started; return False when that cannot be known.
+
+        A write starts with its intent, recorded in the journal before the request leaves:
+        a refund with no entry of this process since the command began sent nothing. When
+        the journal cannot be read, every refund noted is kept, as one that may be in flight.
+        """
+        # The command is stopping whatever went wrong: naming too many is the safe side.
+        try:
+            entries = journal.store_entries(site_id, since=self.since)
+        except Exception:
+            return False
+        here = holder_here()
+        written = {(e.order_id.lower(), e.reference) for e in entries if e.holder == here}
+        self.rows = {
+            key: (order_id, reference, where)
+            for key, (order_id, reference, where) in self.rows.items()
+            if (order_id.lower(), reference) in written
+        }
+        return True
 
     def lines(self) -> list[str]:
         """Return a line per refund that may still be in flight, saying how to finish it safely."""
@@ -114,6 +143,8 @@ class Context:
         self.in_flight = InFlight()
         self.progress: Progress | None = None
         self.stopped_by: str | None = None
+        #: True when the command was stopped at its confirmation question (nothing was sent).
+        self.at_prompt = False
         self.summary: dict[str, Any] = {}
 
     def emit(self, record: dict[str, Any]) -> None:
@@ -141,10 +172,17 @@ class Context:
         return shared_limit(journal, credentials.site_id, fingerprint, (self.args.rate_limit, 60.0))
 
     def confirm(self) -> bool:
-        """Ask ``Go ahead? [y/N]`` on standard error; on no, say that nothing was done."""
-        self.err.write("Go ahead? [y/N] ")
-        self.err.flush()
-        if sys.stdin.readline().strip().lower() in ("y", "yes"):
+        """Ask ``Go ahead? [y/N]`` on standard error; on no (or Ctrl-D), say that nothing was done.
+
+        Raises:
+            KeyboardInterrupt: Ctrl-C (or SIGTERM) at the question; nothing was sent.
+        """
+        try:
+            yes = ask_yes_no(self.err, "Go ahead?")
+        except KeyboardInterrupt:
+            self.at_prompt = True
+            raise
+        if yes:
             return True
         say(self.err, "Nothing was done.")
         self.summary["declined"] = True
@@ -271,6 +309,15 @@ def interrupted(ctx: Context) -> int:
     if ctx.progress is not None:
         ctx.progress.finish()
     how = "stopped by SIGTERM" if signal_name == "SIGTERM" else "interrupted (Ctrl-C)"
+    if ctx.at_prompt:
+        # The question's line is still open on the screen (after the echoed ^C).
+        say(ctx.err)
+        say(ctx.err, f"wix-refunds: {how} at the confirmation: nothing was sent")
+        ctx.summary.update(interrupted=signal_name, at_prompt=True, in_flight=[])
+        return EXIT_TERMINATED if signal_name == "SIGTERM" else EXIT_INTERRUPTED
+    opened: tuple[str, Journal] | None = getattr(ctx.args, "journal_in_use", None)
+    if opened is not None and ctx.in_flight.rows and not ctx.in_flight.keep_written(opened[1], opened[0]):
+        ctx.note("wix-refunds: the journal could not be read: every refund started is named below")
     in_flight = ctx.in_flight.lines()
     batch = ctx.args.command == "batch"
     # The journal recorded each write before it left: the next run waits for any that may

@@ -32,13 +32,10 @@ from typing import Any, TextIO
 import attrs
 
 from .._version import __version__
-from ..client._client import DEFAULT_RATE_LIMIT
 from ..core._errors import InvalidRequest, WixRefundError
 from ..core._items import ALL_LEFT, FeeRefund
 from ..core._references import derive_reference
-from ..journal._journal_sql import default_journal_path
 from ..run._execute import DEFAULT_GROUP_SIZE, RefundOutcome, refund_order
-from ..wix._wire import DEFAULT_BASE_URL
 from ._batch_file import BatchFileError
 from ._cli_batch import cmd_batch
 from ._cli_demo import cmd_demo
@@ -49,8 +46,6 @@ from ._cli_run import (
     EXIT_CREDENTIALS,
     EXIT_FAILED,
     EXIT_OK,
-    JOURNAL_VARIABLE,
-    LOCK_DSN_VARIABLE,
     Context,
     CredentialsMissing,
     JournalNotices,
@@ -63,99 +58,14 @@ from ._cli_run import (
     request_of,
     say,
 )
+from ._completion import COMPLETION_EXAMPLE, SHELLS, print_completion
 from ._item_text import ITEM_OPTION, RESTOCK_WORDS, parse_item_option
+from ._options import GLOBAL_OPTIONS_TITLE, MAIN_EPILOG, add_global_options, check_rate_limit, group_size
 from ._order_numbers import resolve_orders
-from ._stores import StoreConfigError, default_config_path
+from ._store_name import read_store, store_of
+from ._stores import StoreConfigError
 
 __all__ = ["main"]
-
-
-_HELP = f"""\
-examples:
-  wix-refunds verify
-  wix-refunds plan ORDER_ID... [--amount 12.50]
-  wix-refunds refund ORDER_ID --amount 12.50 --reason "late delivery" --reference ticket-881
-  wix-refunds status ORDER_ID ticket-881                          # where that refund stands
-  wix-refunds status --report orders.report.jsonl --wait         # where every row of a batch stands
-  wix-refunds batch orders.csv --report orders.report.jsonl      # asks before it acts
-  wix-refunds --json batch orders.csv --report orders.report.jsonl --yes > out.jsonl
-  wix-refunds --store shop-eu batch orders.csv --dry-run
-  wix-refunds reconcile --since 2024-06-01                       # the journal against Wix's books
-
-environment variables:
-  WIX_API_KEY           the API key (asked for, hidden, on a terminal); never an argument
-  WIX_ACCOUNT_ID        the account ID (or --account-id)
-  WIX_SITE_ID           the site ID or dashboard URL (or --site-id)
-  {JOURNAL_VARIABLE}   the refund journal, shared by every run for the store (or --journal):
-                        a SQLite file (one host) or a postgresql:// DSN (a fleet)
-  {LOCK_DSN_VARIABLE}  a PostgreSQL journal, the older name (or --lock-dsn)
-  XDG_STATE_HOME        the default journal is $XDG_STATE_HOME/wix-refunds/journals/SITE.sqlite3
-  XDG_CONFIG_HOME       --store reads $XDG_CONFIG_HOME/wix-refunds/stores.toml (or --config);
-                        each store names the variable that holds its own key
-
-exit codes:
-  0 success, or a confirmation answered no (nothing was done)
-  1 some orders or rows failed or were refused, reconcile found a mismatch, or Wix could not
-    be reached (run again: safe)
-  2 usage error (arguments, a batch file, report or stores file, no --yes off a terminal)
-  3 credentials missing, malformed or refused by Wix
-  4 refund refused by the rules (plan, refund)
-  130 interrupted by Ctrl-C, 143 stopped by SIGTERM (what may be in flight is named)
-"""
-
-
-def _group_size(text: str) -> int:
-    value = int(text) if text.strip().isdigit() else 0
-    if not 1 <= value <= DEFAULT_GROUP_SIZE:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {DEFAULT_GROUP_SIZE}")
-    return value
-
-
-def _rate_limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of requests a minute (1 or more)")
-    return value
-
-
-def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
-    # On the main parser with defaults; on each command with none (SUPPRESS), so that an
-    # option given before the command is not reset by the command's own parser.
-    def default(value: object) -> object:
-        return argparse.SUPPRESS if suppress else value
-
-    add = parser.add_argument
-    add("--json", action="store_true", default=default(False), help="print JSON lines on standard output")
-    add("-q", "--quiet", action="store_true", default=default(False), help="no progress line or notices")
-    add("-v", "--verbose", action="count", default=default(0), help="log to standard error (-vv: debug)")
-    add("--base-url", default=default(DEFAULT_BASE_URL), help="Wix API base URL (a fake or a proxy)")
-    add("--site-id", default=default(None), help="site ID or dashboard URL (default: $WIX_SITE_ID)")
-    add("--account-id", default=default(None), help="account ID (default: $WIX_ACCOUNT_ID)")
-    add("--store", metavar="NAME", default=default(None), help="take the IDs and key variable of a configured store")
-    add("--config", metavar="FILE", default=default(None), help=f"the stores file (default: {default_config_path()})")
-    add(
-        "--rate-limit",
-        metavar="N",
-        type=_rate_limit,
-        default=default(DEFAULT_RATE_LIMIT[0]),
-        help=f"requests a minute to Wix, shared through the store's journal by every run for the store "
-        f"(default: {DEFAULT_RATE_LIMIT[0]}, Wix's limit)",
-    )
-    add(
-        "--journal",
-        metavar="PATH|DSN",
-        default=default(None),
-        help=f"the refund journal: a SQLite file, or a postgresql:// DSN for a fleet (${JOURNAL_VARIABLE})",
-    )
-    add(
-        "--lock-dir",
-        default=default(None),
-        help=f"the folder of the per-store journal files (default: {default_journal_path('SITE').parent})",
-    )
-    add("--lock-dsn", default=default(None), help=f"a PostgreSQL journal, the older name (${LOCK_DSN_VARIABLE})")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -165,16 +75,20 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=raw,
         description="Refund Wix store orders exactly once. Options go before or after the command.\n"
         "The API key is read from $WIX_API_KEY (or asked for, hidden); it is never an argument.",
-        epilog=_HELP,
+        epilog=MAIN_EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"wix-refunds {__version__}")
-    _common(parser, suppress=False)
-    common = argparse.ArgumentParser(add_help=False)
-    _common(common, suppress=True)
+    add_global_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    made: list[argparse.ArgumentParser] = []
 
     def command(name: str, summary: str, epilog: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, parents=[common], help=summary, epilog=epilog, formatter_class=raw)
+        # The help starts with what the command does and whether it writes to Wix.
+        sub = commands.add_parser(
+            name, help=summary, description=_DESCRIPTIONS[name], epilog=epilog, formatter_class=raw
+        )
+        made.append(sub)
+        return sub
 
     command("verify", "check that the key has every permission needed", "example:\n  wix-refunds verify --json")
     plan = command("plan", "show how orders would be refunded (no write)", "example:\n  wix-refunds plan ID1 ID2")
@@ -203,24 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     refund.add_argument("--dry-run", action="store_true", help="show the plan, send no write")
     refund.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _item_options(refund)
-    batch = command(
-        "batch",
-        "refund the rows of a CSV file",
-        "The file: a header with order_id and optional amount, reason, reference (any case, spaces or _;\n"
-        "comma, semicolon or tab separated), then one refund a row. Amounts are plain: 12.50.\n"
-        "A refund by item: one row a line item (line_item_id, quantity, restock) for one order and\n"
-        f"reference; restock is {RESTOCK_WORDS}.\n"
-        "examples:\n  wix-refunds batch orders.csv --dry-run\n  wix-refunds batch orders.csv --report r.jsonl --yes",
-    )
-    batch.add_argument(
-        "file",
-        metavar="FILE.csv",
-        help="columns: order_id, and optional amount, reason, reference, line_item_id, quantity, restock",
-    )
+    batch = command("batch", "refund the rows of a CSV file", _BATCH_EPILOG)
+    batch.add_argument("file", metavar="FILE.csv", help="the rows to refund (columns below)")
     batch.add_argument("--concurrency", type=int, default=8, help="rows refunded at once (default 8)")
     batch.add_argument(
         "--group-size",
-        type=_group_size,
+        type=group_size,
         default=DEFAULT_GROUP_SIZE,
         metavar="N",
         help=f"orders locked and read together, 1 to {DEFAULT_GROUP_SIZE} (default {DEFAULT_GROUP_SIZE})",
@@ -250,7 +152,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_reconcile(reconcile)
     command("demo", "refund one order of each kind on a bundled fake Wix", "example:\n  wix-refunds demo --json")
+    command("completion", "print a shell completion script (bash or zsh)", "example:\n  " + COMPLETION_EXAMPLE)
+    made[-1].add_argument("shell", choices=SHELLS, help="the shell to complete in")
+    # Each command's own options first, then the options every command takes.
+    for sub in made:
+        add_global_options(sub.add_argument_group(GLOBAL_OPTIONS_TITLE), suppress=True)
     return parser
+
+
+_BATCH_EPILOG = f"""\
+columns (a header names them: any case, spaces or _; comma, semicolon or tab separated):
+  order_id       the Wix order ID (or use order_number)
+  order_number   the order number shown in the dashboard: 10005 or #10005
+  amount         amount to refund, plain: 12.50 (empty: everything still refundable)
+  reason         reason shown to the buyer (at most 200 characters)
+  reference      your ID for the refund (default: derived from the row, so a re-run refunds once)
+  line_item_id   refund by item: one row a line item of the order (line IDs: wix-refunds plan ID)
+  quantity       units of that line item to refund
+  restock        whether to restock them: {RESTOCK_WORDS}
+Rows of one order with one reference and line_item_id make one refund by item.
+examples:
+  wix-refunds batch orders.csv --dry-run
+  wix-refunds batch orders.csv --report r.jsonl --yes
+"""
+
+_DESCRIPTIONS = {
+    "verify": "Check that the API key has every permission the refunds need, and name the store.\n"
+    "Sends no write to Wix: the write checks go to an order that does not exist.",
+    "plan": "Show how each order would be refunded: its route, its steps and the first write.\n"
+    "Reads only: sends no write to Wix.",
+    "refund": "Refund one order: show the plan and the store, ask (unless --yes), then write to Wix\n"
+    "(refund, cancel or delete fulfilments, as the plan says). --dry-run sends no write.",
+    "batch": "Refund the rows of a CSV file: check every row on Wix, show the totals and the store, ask\n"
+    "(unless --yes), then write to Wix. --dry-run sends no write.",
+    "status": "Show where a refund made with a reference stands on Wix.\nReads only: sends no write to Wix.",
+    "reconcile": "Hold the store's refund journal against Wix's books; exit 1 on a mismatch.\n"
+    "Reads only: sends no write to Wix.",
+    "demo": "Refund one order of each kind on a fake Wix bundled with the command, in this process.\n"
+    "Sends nothing to Wix.",
+    "completion": "Print a completion script for bash or zsh, made from this command's options.\nSends nothing to Wix.",
+}
 
 
 def _item_options(parser: argparse.ArgumentParser) -> None:
@@ -289,11 +230,14 @@ def _items_of(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_verify(ctx: Context) -> int:
     with ctx.client(credentials(ctx.args)) as client:
         report = client.verify()
+    store = store_of(ctx.args, report.site_id, report.business_name)
+    journal = refund_journal(ctx.args, report.site_id).name
     if ctx.args.json:
         checks = [{"name": c.name, "passed": c.passed, "detail": c.detail, "fix": c.fix} for c in report.checks]
-        say(ctx.out, json.dumps({"type": "verify", "ok": report.ok, "site_id": report.site_id, "checks": checks}))
+        record = {"type": "verify", "ok": report.ok, "site_id": report.site_id, "store": store.record()}
+        say(ctx.out, json.dumps({**record, "journal": journal, "checks": checks}))
     else:
-        say(ctx.out, str(report))
+        say(ctx.out, "\n".join([str(report), store.line(), f"journal: {journal}"]))
     if report.ok:
         return EXIT_OK
     # Wix that could not be asked is no missing permission: try again later.
@@ -317,8 +261,10 @@ def _cmd_plan(ctx: Context) -> int:
     request = request_of(ctx.args.amount, None, None, **by_item) if wanted else None
     with ctx.client(credentials(ctx.args)) as client:
         journal = refund_journal(ctx.args, client.credentials.site_id)
-        ctx.summary["journal"] = journal.name
+        store = read_store(ctx.args, client)
+        ctx.summary.update(store=store.record(), journal=journal.name)
         if not ctx.args.json:
+            say(ctx.err, store.line())
             say(ctx.err, f"journal: {journal.name} (a refund run waits for the writes it holds in flight)")
         for order_id, ref in zip(ctx.args.order_ids, resolve_orders(client, ctx.args.order_ids)):
             try:
@@ -369,9 +315,11 @@ def _cmd_refund(ctx: Context) -> int:
             _show(ctx, preview, describe_plan(preview), hint=hint)
             return EXIT_OK
         journal = refund_journal(args, client.credentials.site_id)
-        ctx.summary["journal"] = journal.name
+        store = read_store(args, client)
+        ctx.summary.update(store=store.record(), journal=journal.name)
         if not args.json or not args.yes:
-            lines = [*describe_plan(preview), *([f"  {hint}"] if hint else []), f"  journal: {journal.name}"]
+            lines = [*describe_plan(preview), *([f"  {hint}"] if hint else []), f"  {store.line()}"]
+            lines.append(f"  journal: {journal.name}")
             say(ctx.err, "\n".join(lines))
         if not args.yes and not ctx.confirm():
             return EXIT_OK
@@ -398,7 +346,11 @@ def _on_sigterm(ctx: Context) -> Callable[[int, FrameType | None], None]:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command; return its exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "completion":
+        return print_completion(parser, args.shell, out or sys.stdout)
+    check_rate_limit(parser, args)
     ctx = Context(args, out or sys.stdout, err or sys.stderr)
     if args.verbose:
         logging.basicConfig(

@@ -56,6 +56,8 @@ class VerifyReport:
 
     site_id: str
     checks: tuple[PermissionCheck, ...]
+    #: The site's business name, read by the Business Info check (None: it could not be read).
+    business_name: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -68,7 +70,8 @@ class VerifyReport:
         return all(check.reachable for check in self.checks)
 
     def __str__(self) -> str:
-        head = f"Wix site {self.site_id}: " + ("all permissions present" if self.ok else "some checks failed")
+        name = self.business_name or "store name unavailable"
+        head = f"Wix site {self.site_id} ({name}): " + ("all permissions present" if self.ok else "some checks failed")
         return "\n".join([head, *(str(check) for check in self.checks)])
 
 
@@ -111,7 +114,15 @@ def verify_report(credentials: WixCredentials, results: Sequence[Checked]) -> Ve
         )
         return VerifyReport(site_id=credentials.site_id, checks=(bad_key,))
     checks = tuple(_check(credentials, name, call, result, error) for name, call, result, error in results)
-    return VerifyReport(site_id=credentials.site_id, checks=checks)
+    return VerifyReport(site_id=credentials.site_id, checks=checks, business_name=_business_name(results))
+
+
+def _business_name(results: Sequence[Checked]) -> str | None:
+    """Return the business name in the Business Info check's answer, if it was read."""
+    for _, call, result, error in results:
+        if call.operation == "get_site_properties" and error is None:
+            return _more_calls.business_name_of(result)
+    return None
 
 
 def _check(

@@ -268,7 +268,7 @@ class _Routes(_Billing):
         return 200, {
             "version": "3",
             "properties": {
-                "businessName": "Fake Shop",
+                "businessName": self.business_name,
                 "paymentCurrency": "USD",
                 "locale": {"languageCode": "en", "country": "US"},
                 "timeZone": "UTC",
@@ -278,7 +278,9 @@ class _Routes(_Billing):
     def _h_query_sites(self, data: dict[str, Any]) -> tuple[int, Any]:
         query = data.get("query") or {}
         wanted = (((query.get("filter") or {}).get("id") or {}).get("$in")) or [self.site_id]
-        sites = [{"id": self.site_id, "displayName": "Fake Shop", "premium": True}] if self.site_id in wanted else []
+        sites = (
+            [{"id": self.site_id, "displayName": self.business_name, "premium": True}] if self.site_id in wanted else []
+        )
         return 200, {"sites": sites, "metadata": {"count": len(sites)}}
 
     def _h_list_currencies(self, _: Any) -> tuple[int, Any]:

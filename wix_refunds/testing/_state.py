@@ -127,6 +127,8 @@ class _State:
         self.requests: list[LoggedRequest] = []
         self.writes: list[tuple[str, str, str]] = []
         self.latency = 0.0
+        #: The site's business name, as Get Site Properties and Query Sites answer it (settable).
+        self.business_name = "Fake Shop"
         self._faults: list[_Fault] = []
         self._rate: tuple[int, float, bool] | None = None
         self._recent: list[float] = []

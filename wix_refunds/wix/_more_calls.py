@@ -21,6 +21,7 @@ from ._wire import WireCall, cancel_order, check_id, delete_fulfillment, refund_
 __all__ = [
     "MAX_LIST_IDS",
     "NUMBER_SPAN",
+    "business_name_of",
     "get_site_properties",
     "list_currencies",
     "list_fulfillments_by_ids",
@@ -108,8 +109,14 @@ def list_fulfillments_by_ids(order_ids: Sequence[str]) -> WireCall[dict[str, tup
 
 
 def get_site_properties() -> WireCall[Mapping[str, Any]]:
-    """Return the Get Site Properties call (the Business Info check)."""
+    """Return the Get Site Properties call (the Business Info check, and the store's name)."""
     return wire_call("get_site_properties")
+
+
+def business_name_of(properties: Mapping[str, Any]) -> str | None:
+    """Return the site's business name in Get Site Properties' ``properties`` (None: not set or not text)."""
+    name = properties.get("businessName")
+    return name.strip() if isinstance(name, str) and name.strip() else None
 
 
 def query_sites(site_id: str) -> WireCall[tuple[str, ...]]:
