@@ -78,6 +78,7 @@ def test_a_rerun_counts_the_refunds_it_found_as_done_already_the_same_with_and_w
     # The money lines after the status counts read the same either way.
     assert without.stdout.split("this run")[1] == with_report.stdout.split("this run")[1]
     assert "3 rows already done in an earlier run" in with_report.stdout
+    assert with_report.stdout.startswith("3 rows already done"), "no status table of no rows before it"
     again = [_summary(fake, served, path), _summary(fake, served, path, "--report", report)]
     for summary in again:
         totals = summary["totals"]

@@ -282,6 +282,8 @@ class Tally:
                 lines.append(f"{status:<16} {self.statuses[status]:>6}")
         if self.row_errors:
             lines.append(f"{'BAD ROWS':<16} {len(self.row_errors):>6}")
+        if len(lines) == 1:
+            lines = []  # every row was skipped: no table of none
         if self.skipped:
             count = len(self.skipped)
             lines.append(f"{count} row{'s' if count != 1 else ''} already done in an earlier run ({report}): skipped")
