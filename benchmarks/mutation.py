@@ -1,6 +1,6 @@
 """Mutation measure: the share of small planted bugs in the decision code that the tests catch.
 
-Each mutant changes one operator in `core/_routing.py`, `_engine.py`, `_refund_rows.py`, `_failures.py`,
+Each mutant changes one operator in `core/_routing.py`, `_decide.py`, `_engine.py`, `_refund_rows.py`, `_failures.py`,
 `_split.py` or `client/_retry.py`
 (a comparison flipped, `and`/`or` swapped, a `not` dropped, True/False swapped, a whole
 number moved by one), in a scratch copy of the repository; the decision tests then run
@@ -30,6 +30,7 @@ from _common import machine
 ROOT = Path(__file__).parent.parent
 MODULES = [
     "core/_routing.py",
+    "core/_decide.py",
     "core/_engine.py",
     "core/_refund_rows.py",
     "core/_failures.py",

@@ -6,6 +6,7 @@ re-exported from ``wix_refunds``; the exception tree is drawn in ``_errors``.
 
 from . import _errors
 from ._actions import PaymentRefund
+from ._decide import decide_refund
 from ._errors import *  # noqa: F403  (the whole exception tree: its __all__)
 from ._items import ALL_LEFT, FeeRefund, RefundItem
 from ._money import MINOR_UNITS, format_money
@@ -29,15 +30,7 @@ from ._orders import (
 from ._outcome import OutcomeDict, OutcomeStatus, RefundOutcome, StepRecord
 from ._references import new_reference
 from ._request import RefundRequest
-from ._routing import (
-    STANDARD_REFUND_CUTOFF,
-    CancelOrder,
-    DeleteFulfillments,
-    RefundPayments,
-    RefundPlan,
-    RefundRoute,
-    decide_refund,
-)
+from ._routing import STANDARD_REFUND_CUTOFF, CancelOrder, DeleteFulfillments, RefundPayments, RefundPlan, RefundRoute
 
 __all__ = [
     "ALL_LEFT",

@@ -33,13 +33,14 @@ from ._actions import (
     Shared,
     Wait,
 )
+from ._decide import decide_refund
 from ._errors import WixRefundError
 from ._failures import after_failure
 from ._orders import FulfillmentStatus, Order, OrderStatus, OrderTransactions, PaymentStatus
 from ._refund_rows import refund_payments, settle_delay, unknown_outcome
 from ._refund_writes import tagged_refunds
 from ._request import RefundRequest
-from ._routing import ROUTES, CancelOrder, DeleteFulfillments, RefundPayments, RefundPlan, decide_refund
+from ._routing import ROUTES, CancelOrder, DeleteFulfillments, RefundPayments, RefundPlan
 
 __all__ = [
     "SHARED_PARTS",

@@ -1,4 +1,4 @@
-"""decide_refund(): which way an order is refunded, and the plan steps that do it. Two tables; no I/O, no clock.
+"""Which way an order is refunded, and the plan steps that do it: two tables. No I/O, no clock.
 
 ``_RULES`` says which route an order takes (or why it is refused); ``ROUTES`` says, per
 route, the plan steps it takes and what it reads before its first write. A *plan step*
@@ -19,9 +19,9 @@ import attrs
 
 from ._actions import Cancel, DeleteOne, Part, Refund
 from ._dates import format_instant
-from ._errors import InvalidRequest, RefundNotSupported
+from ._errors import InvalidRequest
 from ._items import FeeRefund, Portion, RefundItem
-from ._money import check_amount, format_money
+from ._money import MINOR_UNITS, format_money
 from ._orders import FulfillmentStatus as F
 from ._orders import LineItem, Order, _TextEnum
 from ._orders import OrderStatus as S
@@ -38,7 +38,6 @@ __all__ = [
     "RefundPlan",
     "RefundRoute",
     "Route",
-    "decide_refund",
 ]
 
 STANDARD_REFUND_CUTOFF = datetime(2024, 4, 22, tzinfo=timezone.utc)
@@ -59,6 +58,8 @@ class DeleteFulfillments:
     """Delete every fulfilment of the order (each is listed, then deleted)."""
 
     kind: ClassVar[str] = DeleteOne.kind
+    #: Whether ``planned`` depends only on the request's ``restock`` and ``notify_customer``.
+    by_flags: ClassVar[bool] = True
 
     @classmethod
     def planned(cls, order: Order, request: RefundRequest, amount: Decimal | None) -> DeleteFulfillments:
@@ -75,6 +76,7 @@ class CancelOrder:
     """Cancel the order on Wix."""
 
     kind: ClassVar[str] = Cancel.kind
+    by_flags: ClassVar[bool] = True
 
     restock: bool = False
     notify_customer: bool = False
@@ -95,6 +97,7 @@ class RefundPayments:
     """Refund the order's payments through Wix Order Billing (by item when ``items`` name any)."""
 
     kind: ClassVar[str] = Refund.kind
+    by_flags: ClassVar[bool] = False
 
     amount: Decimal | None
     currency: str
@@ -111,6 +114,10 @@ class RefundPayments:
         """
         if request.restock:
             raise InvalidRequest("restock", _RESTOCK_NAMES_ITEMS.format(order=order.number, id=order.id))
+        if not (request.items or request.fees) and request.shipping is None:
+            if amount is None:  # a full refund: one value per currency, built once
+                return _FULL_REFUNDS.get(order.currency) or cls(amount=None, currency=order.currency)
+            return cls(amount=amount, currency=order.currency)
         return cls(
             amount=amount, currency=order.currency, items=request.items, shipping=request.shipping, fees=request.fees
         )
@@ -140,8 +147,10 @@ def _portion(value: Portion, currency: str) -> str:
 #: A plan step: what the plan says will happen (the engine turns each into actions).
 PlanStep = Union[DeleteFulfillments, CancelOrder, RefundPayments]
 
-# Plan steps are immutable values: those without parameters of their own are built once.
+# Plan steps are immutable values: those without parameters of their own are built once,
+# and so is the full refund of each currency the table knows.
 _DELETE = DeleteFulfillments()
+_FULL_REFUNDS = {currency: RefundPayments(amount=None, currency=currency) for currency in MINOR_UNITS}
 _CANCELS = {
     (restock, notify): CancelOrder(restock=restock, notify_customer=notify)
     for restock in (False, True)
@@ -328,80 +337,3 @@ def _expand(rules: tuple[_Row, ...]) -> dict[_Key, _Outcome]:
 
 RULES_TABLE = _expand(_RULES)
 """Every (era, status, payment status, fulfilment status, amount kind) the rules cover."""
-
-_FULL_REFUND = RefundRequest()
-
-
-def _unknown_fields(order: Order) -> list[str]:
-    checks = (
-        ("status", order.status is S.UNKNOWN, order.raw_status),
-        ("paymentStatus", order.payment_status in (P.UNKNOWN, P.UNSPECIFIED), order.raw_payment_status),
-        ("fulfillmentStatus", order.fulfillment_status is F.UNKNOWN, order.raw_fulfillment_status),
-    )
-    return [f"{name} {raw or '?'!r}" for name, unknown, raw in checks if unknown]
-
-
-def decide_refund(
-    order: Order, request: RefundRequest | None = None, *, cutoff: datetime = STANDARD_REFUND_CUTOFF
-) -> RefundPlan:
-    """Return the plan that refunds ``order`` as ``request`` asks, by the rules table.
-
-    Raises:
-        RefundNotSupported: the rules refuse this order or amount; the message says why.
-        InvalidRequest: ``cutoff`` is a naive datetime, or ``request.restock`` asks a
-            standard refund to restock without naming the items (``RefundItem.restock``
-            does that; on the cancel routes ``restock`` means restock all).
-    """
-    if cutoff is not STANDARD_REFUND_CUTOFF and (cutoff.tzinfo is None or cutoff.utcoffset() is None):
-        raise InvalidRequest("cutoff", "must be an aware datetime")
-    if request is None:
-        request = _FULL_REFUND
-    era = _AFTER if order.created_at >= cutoff else _BEFORE
-    amount = request.amount
-    if amount is not None:
-        # Money has a currency: 10.005 USD or 100.5 JPY is an input error, before any write.
-        amount = check_amount(amount, order.currency)
-        if amount > order.total:
-            raise RefundNotSupported(
-                f"order {order.number} ({order.id}): {format_money(amount, order.currency)} is more than the "
-                f"order total {format_money(order.total, order.currency)}",
-                order_id=order.id,
-            )
-    by_item = request.by_item
-    if by_item and era is _BEFORE:
-        # An order placed before the cutoff is cancelled whole: an item refund would be half-done.
-        raise RefundNotSupported(
-            f"order {order.number} ({order.id}), {_when(order.created_at, cutoff)}: refused, it can only be "
-            "refunded in full (by cancelling it), not by item; ask for the whole order instead",
-            order_id=order.id,
-        )
-    full = not by_item and (amount is None or amount == order.total)
-    kind = _FULL_AMOUNT if full else _PARTIAL_AMOUNT
-    outcome = RULES_TABLE.get((era, order.status, order.payment_status, order.fulfillment_status, kind))
-    if outcome is None or outcome.__class__ is not RefundRoute:
-        raise RefundNotSupported(_refusal(order, cutoff, kind, outcome), order_id=order.id)
-    route = ROUTES[outcome]
-    return RefundPlan(
-        order_id=order.id,
-        order_number=order.number,
-        route=outcome,
-        steps=tuple([step.planned(order, request, amount) for step in route.steps]),
-        placed=order.created_at,
-        cutoff=cutoff,
-        state=route.state(order),
-        request=request,
-        line_items=order.line_items,
-    )
-
-
-def _refusal(order: Order, cutoff: datetime, kind: _Amount, outcome: _Outcome | None) -> str:
-    """Return why the rules refuse ``order``, as a sentence."""
-    head = f"order {order.number} ({order.id}), {_when(order.created_at, cutoff)}"
-    if outcome is not None:
-        text = str(outcome).format(status=order.raw_status or order.status, payment=order.raw_payment_status)
-        return f"{head}: refused, {text}"
-    unknown = _unknown_fields(order)
-    if unknown:
-        return f"{head}: Wix reported {', '.join(unknown)}, which the refund rules do not know"
-    state = f"status {order.raw_status}, payment {order.raw_payment_status}, fulfilment {order.raw_fulfillment_status}"
-    return f"{head}: no refund rule covers {state} ({kind.value} refund)"

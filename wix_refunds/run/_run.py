@@ -33,6 +33,7 @@ from ..core._actions import (
     Wait,
     Write,
 )
+from ..core._decide import decide_refund
 from ..core._engine import next_action, payment_status_after, reads_for, stale, tagged_refunds
 from ..core._errors import WixAPIError, WixRefundError
 from ..core._failures import after_failure, after_read_failure, may_still_land, on_failure
@@ -40,7 +41,7 @@ from ..core._orders import Fulfillment, RefundRecord, RefundStatus
 from ..core._outcome import OutcomeStatus, RefundOutcome, StepRecord, books_of
 from ..core._references import new_reference
 from ..core._request import RefundRequest
-from ..core._routing import ROUTES, RefundPlan, decide_refund
+from ..core._routing import ROUTES, RefundPlan
 from ..journal._journal import EntryState, asked_of, record_to_text
 from ..wix import _wire
 from ._run_journal import JournalAsk, LoadEntries, RunJournal
