@@ -1,4 +1,4 @@
-"""Routing cost: Order.from_wix + decide_refund against json.loads of the same order text.
+"""Routing cost: parse_order + decide_refund against json.loads of the same order text.
 
 Goal: at most 0.5x.    Run: python benchmarks/routing.py
 """
@@ -83,7 +83,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"order texts: {sizes}")
     print(f"json.loads:                     {load_s / per * 1e6:8.2f} us per order")
-    print(f"Order.from_wix + decide_refund: {route_s / per * 1e6:8.2f} us per order")
+    print(f"parse_order + decide_refund:    {route_s / per * 1e6:8.2f} us per order")
     print(f"ratio: {route_s / load_s:.2f}x (goal <= 0.50x)")
 
 
