@@ -102,6 +102,25 @@ def test_bash_completion_loads_from_the_command_as_people_install_it(fake: FakeW
     assert "_wix_refunds" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [(["ba"], {"batch"}), (["batch", "--fu"], {"--full"}), (["refund", "--dry"], {"--dry-run"})],
+)
+def test_bash_completion_offers_the_commands_and_each_commands_options(
+    fake: FakeWix, words: list[str], expected: set[str]
+) -> None:
+    line = " ".join(["wix-refunds", *words])
+    program = (
+        f'wix-refunds() {{ {sys.executable} -m wix_refunds "$@"; }}\n'
+        "source <(wix-refunds completion bash)\n"
+        f"COMP_WORDS=({line}); COMP_CWORD={len(words)}; COMP_LINE='{line}'; COMP_POINT={len(line)}\n"
+        '_wix_refunds; printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, env=env_for(fake), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert set(done.stdout.split()) == expected
+
+
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
 def test_zsh_completion_is_registered(fake: FakeWix) -> None:
     script = _completion(fake, "zsh")
