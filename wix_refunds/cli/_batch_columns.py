@@ -13,6 +13,7 @@ what a European spreadsheet writes; in a comma-separated file it stays refused, 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from decimal import Decimal
@@ -56,6 +57,17 @@ def _column_key(name: str) -> str:
 
 
 _KNOWN = {_column_key(name): name for name in COLUMNS}
+# Columns whose loss would change what is sent, by their names' words: without its line
+# item a row with no amount is a full refund; without its reference a refund made before
+# under that reference is made again.
+_LOOKS_READ = ("lineitem", "itemid", "reference")
+
+
+def _looks_like_a_column(key: str) -> bool:
+    """Return whether an unknown column's key reads as a misspelling of a column this reader reads."""
+    if any(word in key for word in _LOOKS_READ):
+        return True
+    return any(difflib.SequenceMatcher(None, key, known).ratio() >= 0.8 for known in _KNOWN)
 
 
 def read_header(path: str, line: int, cells: list[str], delimiter: str, *, full: bool = False) -> Header:
@@ -63,7 +75,8 @@ def read_header(path: str, line: int, cells: list[str], delimiter: str, *, full:
 
     Raises:
         BatchFileError: a row where the header should be, no order_id or order_number
-            column, a column named twice, other columns in a file with no amount column
+            column, a column named twice, an unknown column named like one it reads
+            (``line_item``, ``refrence``), other columns in a file with no amount column
             and no ``--full``, or ``--full`` with an amount or item column.
     """
     found = ", ".join(repr(cell.strip()) for cell in cells)
@@ -100,6 +113,14 @@ def read_header(path: str, line: int, cells: list[str], delimiter: str, *, full:
             f"(found {found}); {expected}. Other columns are ignored only when the file has an amount column, "
             "or with --full (every row a full refund): a misspelt amount column must not turn every partial "
             "refund into a full one"
+        )
+    misspelt = [cells[i].strip() for i in unknown if _looks_like_a_column(_column_key(cells[i]))]
+    if misspelt:
+        raise BatchFileError(
+            f"{path}:{line}: the column {misspelt[0]!r} looks like a misspelling of one this reader reads "
+            f"(found {found}); {expected}, line_item_id, quantity and restock. Rename it, or remove it: "
+            "ignored, a misspelt line_item_id would turn item refunds into full ones, a misspelt reference "
+            "would refund again what was refunded under it"
         )
     return Header(names=tuple(names), ignored_at=frozenset(unknown), ignored=ignored)
 
