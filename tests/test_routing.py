@@ -131,6 +131,17 @@ def test_restock_before_the_cutoff_still_means_restock_everything() -> None:
     assert plan.steps == (CancelOrder(restock=True, notify_customer=False),)
 
 
+@pytest.mark.parametrize(
+    ("flag", "value"), [("restock", "false"), ("restock", 2), ("notify_customer", "no"), ("notify_customer", None)]
+)
+def test_restock_and_notify_that_are_not_true_or_false_are_refused_not_read_as_yes(flag: str, value: object) -> None:
+    # Regression: the cancel steps cached by flags read restock="false" or a count as
+    # True (restock everything), where building the step had refused it.
+    with pytest.raises(InvalidRequest) as info:
+        decide_refund(make_order(OLD), RefundRequest(**{flag: value}))
+    assert info.value.field == flag
+
+
 def test_items_restocked_one_by_one_on_a_standard_refund_are_planned() -> None:
     item = RefundItem(line_item_id="line-1", quantity=1, restock=True)
     plan = decide_refund(make_order(NEW), RefundRequest(items=[item]))

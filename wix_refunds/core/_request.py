@@ -38,6 +38,12 @@ def _check_reason(_: object, attribute: attrs.Attribute[str | None], value: str 
         )
 
 
+def _check_flag(_: object, attribute: attrs.Attribute[bool], value: bool) -> None:
+    # A flag read as truthy would restock everything of a cancelled order: only True or False.
+    if type(value) is not bool:
+        raise InvalidRequest(attribute.name, f"must be True or False, got {value!r}")
+
+
 def _check_reference(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
     if value is None:
         return
@@ -86,8 +92,8 @@ class RefundRequest:
     amount: Decimal | None = attrs.field(default=None, converter=_to_amount, validator=_check_amount)
     reason: str | None = attrs.field(default=None, validator=_check_reason)
     reference: str | None = attrs.field(default=None, validator=_check_reference)
-    restock: bool = False
-    notify_customer: bool = False
+    restock: bool = attrs.field(default=False, validator=_check_flag)
+    notify_customer: bool = attrs.field(default=False, validator=_check_flag)
     items: tuple[RefundItem, ...] = attrs.field(default=(), converter=_to_items, validator=_check_items)
     shipping: Portion | None = attrs.field(default=None, converter=_to_portion)
     fees: tuple[FeeRefund, ...] = attrs.field(default=(), converter=_to_fees)
