@@ -28,7 +28,7 @@ from wix_refunds import ALL_LEFT, FeeRefund, InvalidRequest, RefundItem, RefundR
 from wix_refunds.core._actions import WRITES, Cancel, DeleteOne, ItemsAsked, Observed, PaymentRefund, Refund, Write
 from wix_refunds.core._references import customer_reason, reference_of
 from wix_refunds.testing import FakeWix
-from wix_refunds.wix import _more_calls, _parse, _wire
+from wix_refunds.wix import _more_calls, _parse, _read, _wire
 
 from .contract import SCHEMAS, fixture, fixture_bytes, fixture_names, schema, schema_errors, shape, validate
 
@@ -158,7 +158,7 @@ def test_every_wix_response_example_fits_its_schema(name: str) -> None:
 @pytest.mark.parametrize("name", ["search-orders-response-1.json", "search-orders-response-2.json"])
 def test_a_search_page_of_wixs_examples_gives_its_orders_and_the_next_pages_cursor(name: str) -> None:
     data = fixture(name)
-    page = _parse.parse_search_page(data)
+    page = _read.parse_search_page(data)
     assert [o.id for o in page.orders] == [o["id"] for o in data["orders"]]
     assert page.next_cursor == data["metadata"]["cursors"]["next"]
 

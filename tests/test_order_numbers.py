@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from typing import Any
+
 import httpx
 import pytest
 
-from wix_refunds import InvalidRequest, WixClient
-from wix_refunds.cli._order_numbers import OrderRef, UnknownOrderNumber, order_number, resolve_orders
+from wix_refunds import InvalidRequest, WixClient, WixRefundError
+from wix_refunds.cli._order_numbers import OrderRef, UnknownOrderNumber, _search, order_number, resolve_orders
 from wix_refunds.testing import FakeWix
 from wix_refunds.wix._more_calls import number_spans, search_orders_by_numbers
+from wix_refunds.wix._read import SearchPage
 
 
 @pytest.mark.parametrize(
@@ -86,3 +90,46 @@ def test_resolving_orders_lower_cases_ids_and_looks_numbers_up_in_shared_searche
     assert isinstance(refs[5], UnknownOrderNumber)
     assert "order number #20000 is not on Wix" in str(refs[5])
     assert OrderRef(written="#10002", order_id=ids[1], number=10002).shown == f"#10002 ({ids[1]})"
+
+
+def _client(fake: FakeWix) -> WixClient:
+    return WixClient(
+        fake.credentials,
+        base_url=FakeWix.BASE_URL,
+        http_client=httpx.Client(transport=fake.transport()),
+        rate_limit=None,
+    )
+
+
+def test_a_number_shared_with_an_order_that_cannot_be_read_names_no_order(fake: FakeWix) -> None:
+    readable, unreadable = fake.add_order(), fake.add_order()
+    fake.orders[unreadable]["number"] = fake.orders[readable]["number"]  # two orders, one number
+    fake.orders[unreadable]["priceSummary"] = "not an object"  # left out of the search page
+    number = fake.orders[readable]["number"]
+    with _client(fake) as client:
+        refs = resolve_orders(client, [f"#{number}", "10002"])
+    assert isinstance(refs[0], UnknownOrderNumber)
+    assert "also listed an order that cannot be read" in str(refs[0])
+    # The unreadable order says its number, so only that number is in doubt: 10002 is simply not on Wix.
+    assert isinstance(refs[1], UnknownOrderNumber)
+    assert "order number #10002 is not on Wix" in str(refs[1])
+
+
+def _send_pages(search: Generator[Any, SearchPage, Any], page: SearchPage, times: int) -> None:
+    for _ in range(times):
+        search.send(page)
+
+
+def test_a_search_that_keeps_paging_is_an_error_not_a_first_page_guess() -> None:
+    search = _search([10001])
+    next(search)
+    with pytest.raises(WixRefundError, match="still paging after 20 pages"):
+        _send_pages(search, SearchPage(orders=(), next_cursor="again"), 25)
+
+
+def test_fakewix_leaves_an_order_without_a_number_out_of_a_search_by_number(fake: FakeWix) -> None:
+    numbered, bare = fake.add_order(), fake.add_order()
+    del fake.orders[bare]["number"]
+    with _client(fake) as client:
+        refs = resolve_orders(client, [str(fake.orders[numbered]["number"])])
+    assert refs == [OrderRef(written=str(fake.orders[numbered]["number"]), order_id=numbered, number=10001)]

@@ -77,6 +77,11 @@ def exit_code_for(exc: BaseException) -> int:
     return EXIT_FAILED
 
 
+# How far the wall clock may have stepped back during a command: a write recorded by this
+# process up to this long before the command began still counts (naming too many is safe).
+_CLOCK_SLACK = 300.0
+
+
 class InFlight:
     """The refunds this command has started and not seen end: what Ctrl-C must name.
 
@@ -106,7 +111,7 @@ class InFlight:
         """
         # The command is stopping whatever went wrong: naming too many is the safe side.
         try:
-            entries = journal.store_entries(site_id, since=self.since)
+            entries = journal.store_entries(site_id, since=self.since - _CLOCK_SLACK)
         except Exception:
             return False
         here = holder_here()

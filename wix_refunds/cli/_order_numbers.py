@@ -17,7 +17,7 @@ from ..client._client import WixClient
 from ..core._errors import WixRefundError
 from ..wix._json import is_guid
 from ..wix._more_calls import number_spans, search_orders_by_numbers
-from ..wix._parse import SearchPage
+from ..wix._read import SearchPage
 from ..wix._wire import WireCall
 
 __all__ = ["OrderRef", "UnknownOrderNumber", "find_numbers", "number_problem", "order_number", "resolve_orders"]
@@ -37,8 +37,18 @@ def order_number(text: str) -> int | None:
     return int(match.group(1)) if match and int(match.group(1)) > 0 else None
 
 
+#: Stands, among a number's order IDs, for an order Wix listed that could not be read: it
+#: may carry the number, so the number names no single order (not a GUID: never an ID).
+UNREADABLE = "(an order that cannot be read)"
+
+
 def number_problem(number: int, order_ids: Sequence[str]) -> str | None:
     """Return why ``number`` names no single order (Wix lists ``order_ids`` for it), or None."""
+    if UNREADABLE in order_ids:
+        return (
+            f"order number #{number}: Wix's search for it also listed an order that cannot be read, which "
+            "may carry the same number; write the order's ID"
+        )
     if not order_ids:
         return (
             f"order number #{number} is not on Wix (Search Orders does not list it; it leaves out "
@@ -62,9 +72,20 @@ def _search(numbers: Collection[int]) -> Generator[WireCall[SearchPage], SearchP
                 ids = found.get(number) if number is not None else None
                 if ids is not None and order.id.lower() not in ids:
                     ids.append(order.id.lower())
+            for raw in page.unread:
+                # An order left out may carry any number of the range unless its own says which.
+                number = order_number(str(raw)) if isinstance(raw, (str, int)) else None
+                for doubtful in [number] if number is not None else range(lowest, highest + 1):
+                    if doubtful in found and UNREADABLE not in found[doubtful]:
+                        found[doubtful].append(UNREADABLE)
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
+        else:
+            raise WixRefundError(
+                f"Search Orders was still paging after {_MAX_PAGES} pages for order numbers {lowest} to {highest}; "
+                "nothing was sent: write the orders' IDs"
+            )
     return {number: tuple(ids) for number, ids in found.items()}
 
 

@@ -61,6 +61,8 @@ def _matches(order: dict[str, Any], where: dict[str, Any]) -> bool:
         value = order.get(field)
         operator, operand = next(iter(condition.items())) if isinstance(condition, dict) else ("$eq", condition)
         if field == "number":
+            if not str(value).isdigit():
+                return False  # an order without a number matches no condition on it
             value = int(str(value))
         if operator in _COMPARE:
             if not _COMPARE[operator](value, operand):

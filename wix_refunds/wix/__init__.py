@@ -7,7 +7,7 @@ The one place that knows Wix's paths, headers, JSON keys and amount text
   account level), ``WireCall`` and its builder ``wire_call``, the headers, the request
   bodies of the calls on one order;
 - ``_more_calls``: the calls that read many orders at once, and ``verify``'s checks;
-- ``_read``: the order and Calculate Refund answers; ``_parse``: every other answer;
+- ``_read``: the order, Search Orders and Calculate Refund answers; ``_parse``: every other answer;
 - ``_json``: the JSON field readers they share; ``_errors``: Wix's error answers.
 
 ``parse_order`` reads an order as Wix's API returns it, for ``decide_refund`` without I/O.

@@ -15,7 +15,8 @@ import attrs
 from ..core._actions import PaymentRefund
 from ..core._errors import InvalidRequest
 from ..core._orders import Fulfillment, OrderTransactions
-from ._parse import SearchPage, parse_list
+from ._parse import parse_list
+from ._read import SearchPage
 from ._wire import WireCall, cancel_order, check_id, delete_fulfillment, refund_payments, wire_call
 
 __all__ = [

@@ -1,8 +1,8 @@
 """Reading Wix's answers into values: fulfilments, transactions, refundability, prices. No I/O.
 
-The order itself is read in ``_orders`` (``parse_order``); each reader here fails with
-``InvalidWixData`` naming the field it could not read (``docs/wix-api.md`` lists every
-shape accepted).
+Orders (one, or a search page) and Calculate Refund are read in ``_read``; each reader here
+fails with ``InvalidWixData`` naming the field it could not read (``docs/wix-api.md`` lists
+every shape accepted).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from ..core._orders import (
     MISSING_REFUND_STATUS,
     Fulfillment,
     LineItem,
-    Order,
     OrderTransactions,
     Payment,
     PaymentRecordStatus,
@@ -39,7 +38,6 @@ T = TypeVar("T")
 __all__ = [
     "RefundAnswer",
     "RefundabilityAnswer",
-    "SearchPage",
     "parse_calculation",
     "parse_fulfillments",
     "parse_fulfillments_by_ids",
@@ -48,7 +46,6 @@ __all__ = [
     "parse_refund_answer",
     "parse_refundability",
     "parse_refundability_answer",
-    "parse_search_page",
     "parse_site_properties",
     "parse_sites",
     "parse_transactions",
@@ -195,36 +192,6 @@ def _transactions(body: Mapping[str, Any], path: str) -> OrderTransactions:
         for index, raw in enumerate(_list(body, "refunds", path))
     ]
     return OrderTransactions(order_id=_str(body, "orderId", path), payments=tuple(payments), refunds=tuple(refunds))
-
-
-@attrs.frozen(kw_only=True)
-class SearchPage:
-    """One page of a Search Orders answer: the orders it held that could be read, and the next page's cursor."""
-
-    orders: tuple[Order, ...]
-    next_cursor: str | None = None
-
-
-def parse_search_page(data: object) -> SearchPage:
-    """Return the orders of a Search Orders answer and the cursor of its next page (None: no more).
-
-    An order that cannot be read is left out, not guessed: the batch then reads it
-    with Get Order, which fails closed naming the field. A next page is followed only
-    when ``metadata.hasNext`` is not false and ``metadata.cursors.next`` is a cursor.
-    """
-    top = _obj(data, "response")
-    orders = []
-    for raw in _list(top, "orders", ""):
-        try:
-            orders.append(parse_order(raw))
-        except InvalidOrderData:
-            continue
-    metadata = top.get("metadata")
-    metadata = metadata if isinstance(metadata, dict) else {}
-    cursors = metadata.get("cursors")
-    cursor = cursors.get("next") if isinstance(cursors, dict) else None
-    more = metadata.get("hasNext") is not False and isinstance(cursor, str) and bool(cursor)
-    return SearchPage(orders=tuple(orders), next_cursor=cursor if more else None)
 
 
 def _by_order(items: list[Any], read: Callable[[Any], tuple[str, T]]) -> dict[str, T]:

@@ -1,4 +1,4 @@
-"""The order and Calculate Refund answers read into the core's values; each failure names the field.
+"""The order, Search Orders and Calculate Refund answers read into the core's values; each failure names the field.
 
 The other answers are read in ``_parse``; the JSON field readers are ``_json``'s.
 """
@@ -11,6 +11,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+import attrs
+
 from ..core._dates import parse_timestamp
 from ..core._errors import InvalidOrderData
 from ..core._items import Calculation
@@ -18,7 +20,7 @@ from ..core._money import MINOR_UNITS, check_read_amount
 from ..core._orders import FulfillmentStatus, LineItem, Order, OrderStatus, PaymentStatus
 from ._json import _GUID, _bool, _enum_text, _get, _id, _kind, _list, _mapping, _obj, _price, _str
 
-__all__ = ["parse_calculation", "parse_order"]
+__all__ = ["SearchPage", "parse_calculation", "parse_order", "parse_search_page"]
 
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -196,3 +198,35 @@ def parse_calculation(data: object) -> Calculation:
         fees=fees,
         shipping=shipping_total,
     )
+
+
+@attrs.frozen(kw_only=True)
+class SearchPage:
+    """One page of a Search Orders answer: the orders it held that could be read, and the next page's cursor."""
+
+    orders: tuple[Order, ...]
+    next_cursor: str | None = None
+    #: The ``number`` of each order the page held that could not be read (None when it had none).
+    unread: tuple[object, ...] = ()
+
+
+def parse_search_page(data: object) -> SearchPage:
+    """Return the orders of a Search Orders answer and the cursor of its next page (None: no more).
+
+    An order that cannot be read is left out, not guessed: the batch then reads it
+    with Get Order, which fails closed naming the field. A next page is followed only
+    when ``metadata.hasNext`` is not false and ``metadata.cursors.next`` is a cursor.
+    """
+    top = _obj(data, "response")
+    orders, unread = [], []
+    for raw in _list(top, "orders", ""):
+        try:
+            orders.append(parse_order(raw))
+        except InvalidOrderData:
+            unread.append(raw.get("number") if isinstance(raw, dict) else None)
+    metadata = top.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    cursors = metadata.get("cursors")
+    cursor = cursors.get("next") if isinstance(cursors, dict) else None
+    more = metadata.get("hasNext") is not False and isinstance(cursor, str) and bool(cursor)
+    return SearchPage(orders=tuple(orders), next_cursor=cursor if more else None, unread=tuple(unread))

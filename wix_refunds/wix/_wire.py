@@ -37,12 +37,12 @@ from ._parse import (
     parse_order,
     parse_refund_answer,
     parse_refundability_answer,
-    parse_search_page,
     parse_site_properties,
     parse_sites,
     parse_transactions,
     parse_transactions_by_ids,
 )
+from ._read import parse_search_page
 
 __all__ = [
     "DEFAULT_BASE_URL",
