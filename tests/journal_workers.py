@@ -25,6 +25,8 @@ from wix_refunds import Journal, RefundRequest
 from wix_refunds.journal import EntryState, JournalEntry, lock_key
 from wix_refunds.journal._journal import asked_of
 
+from .lock_workers import release_together
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 AMOUNT = Decimal("10")
 
@@ -100,24 +102,7 @@ def start_refunds(
         )
         for ids in orders
     ]
-    lines: list[str] = []
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(gate.glob("ready-*"))) < len(processes):
-            assert time.monotonic() < deadline, "workers did not start"
-            assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
-            time.sleep(0.005)
-        (gate / "go").touch()
-        for process in processes:
-            out, err = process.communicate(timeout=120)
-            assert process.returncode == 0, err
-            lines.extend(out.splitlines())
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    return lines
+    return [line for out in release_together(processes, gate) for line in out.splitlines()]
 
 
 def run_intend_and_die(kind: str, target: str, site_id: str, order_id: str, reference: str) -> int:

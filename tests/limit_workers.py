@@ -18,6 +18,7 @@ import sys
 import time
 
 from .journal_workers import ROOT, journal_of
+from .lock_workers import release_together
 
 
 def read(base_url: str, kind: str, target: str, gate: str, order_id: str, count: int, limit: tuple[int, float]) -> None:
@@ -63,24 +64,7 @@ def start_readers(
         )
         for kind, target in targets
     ]
-    attempts: list[int] = []
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(gate.glob("ready-*"))) < len(processes):
-            assert time.monotonic() < deadline, "workers did not start"
-            assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
-            time.sleep(0.005)
-        (gate / "go").touch()
-        for process in processes:
-            out, err = process.communicate(timeout=120)
-            assert process.returncode == 0, err
-            attempts.extend(int(line) for line in out.split())
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    return attempts
+    return [int(line) for out in release_together(processes, gate) for line in out.split()]
 
 
 if __name__ == "__main__":

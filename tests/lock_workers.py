@@ -70,6 +70,32 @@ def work(kind: str, target: str, key: str, counter: pathlib.Path, gate: pathlib.
         counter.write_text(str(count + 1))
 
 
+def release_together(processes: list[subprocess.Popen[str]], gate: pathlib.Path) -> list[str]:
+    """Return each worker's output once all of them, started and waiting at ``gate``, ran together.
+
+    Each worker touches ``gate/ready-<pid>`` and waits for ``gate/go``; a worker that fails
+    fails the test with its error, and none outlives the call.
+    """
+    outputs = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(gate.glob("ready-*"))) < len(processes):
+            assert time.monotonic() < deadline, "workers did not start"
+            assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
+            time.sleep(0.005)
+        (gate / "go").touch()
+        for process in processes:
+            out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err
+            outputs.append(out)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return outputs
+
+
 def count_in_processes(kind: str, target: str, key: str, workers: int, folder: pathlib.Path) -> int:
     """Return the count after ``workers`` processes each added one to it under the lock."""
     counter = folder / "counter"
@@ -81,21 +107,7 @@ def count_in_processes(kind: str, target: str, key: str, workers: int, folder: p
         subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(workers)
     ]
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(gate.glob("ready-*"))) < workers:
-            assert time.monotonic() < deadline, "workers did not start"
-            assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
-            time.sleep(0.005)
-        (gate / "go").touch()
-        for process in processes:
-            _, err = process.communicate(timeout=60)
-            assert process.returncode == 0, err
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    release_together(processes, gate)
     return int(counter.read_text())
 
 
